@@ -1,0 +1,660 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {IERC20Metadata} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Metadata.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
+import {FixedPointMathLib} from "solady/src/utils/FixedPointMathLib.sol";
+import {LibBit} from "solady/src/utils/LibBit.sol";
+import {IPerpVault} from "../interfaces/IPerpVault.sol";
+import {IOracleRouter} from "../interfaces/IOracleRouter.sol";
+import {IRiskEngine} from "../interfaces/IRiskEngine.sol";
+import {PerpMath} from "../libraries/PerpMath.sol";
+import {SignedWad} from "../libraries/SignedWad.sol";
+import {VaultLogic} from "../libraries/VaultLogic.sol";
+import {VaultAdmin} from "../libraries/VaultAdmin.sol";
+
+/// @title PerpVault
+/// @notice Cross-margin perpetual-futures vault: trader collateral, positions, funding, fees, and
+/// the ledger of what the liquidity pool and the insurance fund own. See `IPerpVault`.
+contract PerpVault is IPerpVault, AccessControl, ReentrancyGuardTransient {
+    using SafeERC20 for IERC20;
+    using SafeCast for uint256;
+    using SafeCast for int256;
+    using SignedWad for int256;
+    using FixedPointMathLib for uint256;
+
+    // ------------------------------------------------------------------ constants
+
+    bytes32 public constant RISK_ADMIN_ROLE = keccak256("RISK_ADMIN_ROLE");
+    bytes32 public constant LIQUIDATOR_ROLE = keccak256("LIQUIDATOR_ROLE");
+
+    uint256 internal constant WAD = 1e18;
+
+    uint64 public constant MAX_INSURANCE_FEE_SHARE = 0.5e18;
+    uint64 public constant MAX_RESERVE_RATIO = 1e18;
+    uint128 public constant MAX_LIQUIDATION_BUFFER = 1_000e18; // USD
+
+    // ------------------------------------------------------------------ immutables
+
+    IOracleRouter public immutable oracle;
+    address public immutable quoteToken;
+    uint256 internal immutable QUOTE_SCALE;
+
+    // ------------------------------------------------------------------ storage
+
+    struct TradeResult {
+        uint256 fillPriceWad;
+        uint256 feeWad;
+        int256 realizedPnlWad;
+        int256 fundingPaidWad;
+        int256 newSizeWad;
+        bool increasesRisk;
+    }
+
+    IRiskEngine public riskEngine;
+    address public pool;
+    address public insuranceFund;
+
+    int128 internal _poolBalanceWad;
+    uint128 internal _insuranceBalanceWad;
+
+    uint64 public insuranceFeeShareWad;
+    uint64 public reserveRatioWad;
+    uint128 public liquidationBufferWad;
+
+    mapping(address account => VaultLogic.AccountData) internal _accounts;
+    mapping(address account => mapping(uint256 marketIndex => Position)) internal _positions;
+    mapping(address account => mapping(uint256 assetIndex => uint256 balanceWad)) internal _collateral;
+
+    bytes32[] internal _marketIds;
+    mapping(bytes32 marketId => uint256 indexPlusOne) internal _marketIndexPlusOne;
+    mapping(uint256 marketIndex => VaultLogic.Market) internal _markets;
+
+    CollateralConfig[] internal _collaterals;
+    mapping(address token => uint256 indexPlusOne) internal _collateralIndexPlusOne;
+
+    // ------------------------------------------------------------------ constructor
+
+    constructor(address admin, IOracleRouter oracle_, IRiskEngine riskEngine_, address quoteToken_) {
+        if (admin == address(0) || address(oracle_) == address(0) || address(riskEngine_) == address(0)) {
+            revert ZeroAddress();
+        }
+        if (quoteToken_ == address(0)) revert ZeroAddress();
+        uint8 decimals = IERC20Metadata(quoteToken_).decimals();
+        if (decimals > 18) revert UnsupportedDecimals(quoteToken_, decimals);
+        oracle = oracle_;
+        riskEngine = riskEngine_;
+        quoteToken = quoteToken_;
+        QUOTE_SCALE = 10 ** (18 - decimals);
+        _collaterals.push(
+            CollateralConfig({
+                token: quoteToken_,
+                weightWad: uint64(WAD),
+                decimals: decimals,
+                index: 0,
+                capWad: type(uint128).max,
+                totalDepositedWad: 0
+            })
+        );
+        _collateralIndexPlusOne[quoteToken_] = 1;
+        _grantRole(DEFAULT_ADMIN_ROLE, admin);
+        _grantRole(RISK_ADMIN_ROLE, admin);
+    }
+
+    // ------------------------------------------------------------------ modifiers
+
+    modifier onlyPool() {
+        if (msg.sender != pool) revert NotPool(msg.sender);
+        _;
+    }
+
+    // ------------------------------------------------------------------ admin
+
+    /// @inheritdoc IPerpVault
+    function initialize(address pool_, address insuranceFund_) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (pool != address(0)) revert AlreadyInitialized();
+        if (pool_ == address(0) || insuranceFund_ == address(0)) revert ZeroAddress();
+        pool = pool_;
+        insuranceFund = insuranceFund_;
+        emit PoolAndInsuranceSet(pool_, insuranceFund_);
+    }
+
+    /// @inheritdoc IPerpVault
+    function listMarket(bytes32 marketId, MarketParams calldata params) external onlyRole(RISK_ADMIN_ROLE) {
+        VaultAdmin.listMarket(_marketIds, _marketIndexPlusOne, _markets, oracle, riskEngine, marketId, params);
+    }
+
+    /// @inheritdoc IPerpVault
+    function setMarketParams(bytes32 marketId, MarketParams calldata params) external onlyRole(RISK_ADMIN_ROLE) {
+        VaultAdmin.setMarketParams(_markets[_marketIndex(marketId)], oracle, marketId, params);
+    }
+
+    /// @inheritdoc IPerpVault
+    function listCollateral(address token, uint64 weightWad, uint128 capWad) external onlyRole(RISK_ADMIN_ROLE) {
+        VaultAdmin.listCollateral(_collaterals, _collateralIndexPlusOne, oracle, token, weightWad, capWad);
+    }
+
+    /// @inheritdoc IPerpVault
+    function setCollateralParams(address token, uint64 weightWad, uint128 capWad) external onlyRole(RISK_ADMIN_ROLE) {
+        uint256 index = _collateralIndex(token);
+        if (index == 0) revert UnknownCollateral(token);
+        VaultAdmin.setCollateralParams(_collaterals[index], token, weightWad, capWad);
+    }
+
+    /// @inheritdoc IPerpVault
+    function setGlobalParams(uint64 insuranceFeeShareWad_, uint64 reserveRatioWad_, uint128 liquidationBufferWad_)
+        external
+        onlyRole(RISK_ADMIN_ROLE)
+    {
+        VaultAdmin.bound("insuranceFeeShare", insuranceFeeShareWad_, 0, MAX_INSURANCE_FEE_SHARE);
+        VaultAdmin.bound("reserveRatio", reserveRatioWad_, 0, MAX_RESERVE_RATIO);
+        VaultAdmin.bound("liquidationBuffer", liquidationBufferWad_, 0, MAX_LIQUIDATION_BUFFER);
+        if (
+            insuranceFeeShareWad == insuranceFeeShareWad_ && reserveRatioWad == reserveRatioWad_
+                && liquidationBufferWad == liquidationBufferWad_
+        ) revert NoChange();
+        insuranceFeeShareWad = insuranceFeeShareWad_;
+        reserveRatioWad = reserveRatioWad_;
+        liquidationBufferWad = liquidationBufferWad_;
+        emit GlobalParamsSet(insuranceFeeShareWad_, reserveRatioWad_, liquidationBufferWad_);
+    }
+
+    /// @inheritdoc IPerpVault
+    function setRiskEngine(IRiskEngine riskEngine_) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (address(riskEngine_) == address(0)) revert ZeroAddress();
+        if (riskEngine_ == riskEngine) revert NoChange();
+        riskEngine = riskEngine_;
+        emit RiskEngineSet(address(riskEngine_));
+    }
+
+    // ------------------------------------------------------------------ traders: collateral
+
+    /// @inheritdoc IPerpVault
+    function deposit(address token, uint256 amount) external nonReentrant {
+        _deposit(msg.sender, token, amount);
+    }
+
+    /// @inheritdoc IPerpVault
+    function depositFor(address account, address token, uint256 amount) external nonReentrant {
+        if (account == address(0)) revert ZeroAddress();
+        _deposit(account, token, amount);
+    }
+
+    /// @inheritdoc IPerpVault
+    function withdraw(address token, uint256 amount) external nonReentrant {
+        if (amount == 0) revert ZeroAmount();
+        uint256 index = _collateralIndex(token);
+        VaultLogic.AccountData memory acct = _accounts[msg.sender];
+        if (acct.inLiquidation) revert AccountInLiquidation(msg.sender);
+        uint256 amountWad = amount * _scaleOf(index);
+        if (index == 0) {
+            int256 balance = acct.quoteBalanceWad;
+            if (balance < int256(amountWad)) {
+                revert InsufficientBalance(msg.sender, token, balance > 0 ? uint256(balance) : 0, amountWad);
+            }
+            acct.quoteBalanceWad = (balance - int256(amountWad)).toInt128();
+        } else {
+            uint256 balance = _collateral[msg.sender][index];
+            if (balance < amountWad) revert InsufficientBalance(msg.sender, token, balance, amountWad);
+            _collateral[msg.sender][index] = balance - amountWad;
+            if (balance == amountWad) acct.collateralMask &= ~uint32(1 << index);
+            _collaterals[index].totalDepositedWad -= uint128(amountWad);
+        }
+        _accounts[msg.sender] = acct;
+        if (acct.positionMask != 0 || acct.quoteBalanceWad < 0) _requireInitialMargin(msg.sender, acct);
+        IERC20(token).safeTransfer(msg.sender, amount);
+        emit Withdrawn(msg.sender, token, msg.sender, amount);
+    }
+
+    // ------------------------------------------------------------------ traders: trading
+
+    /// @inheritdoc IPerpVault
+    function trade(bytes32 marketId, int256 sizeDeltaWad, uint256 acceptablePriceWad) external nonReentrant {
+        if (sizeDeltaWad == 0) revert ZeroAmount();
+        uint256 index = _marketIndex(marketId);
+        if (_accounts[msg.sender].inLiquidation) revert AccountInLiquidation(msg.sender);
+        TradeResult memory r = _executeTrade(marketId, index, sizeDeltaWad, acceptablePriceWad);
+
+        uint256 insuranceFee = r.feeWad.mulWad(insuranceFeeShareWad);
+        _chargeQuote(msg.sender, int256(r.feeWad));
+        _poolBalanceWad =
+            (int256(_poolBalanceWad) - r.realizedPnlWad + r.fundingPaidWad + int256(r.feeWad - insuranceFee)).toInt128();
+        if (insuranceFee != 0) _insuranceBalanceWad += uint128(insuranceFee);
+
+        if (r.increasesRisk) _requireInitialMargin(msg.sender, _accounts[msg.sender]);
+        emit Traded(
+            msg.sender, marketId, sizeDeltaWad, r.fillPriceWad, r.newSizeWad, r.realizedPnlWad, r.feeWad, r.fundingPaidWad
+        );
+    }
+
+    // ------------------------------------------------------------------ pool and insurance
+
+    /// @inheritdoc IPerpVault
+    function poolDeposit(uint256 amount) external onlyPool {
+        if (amount == 0) revert ZeroAmount();
+        uint256 amountWad = amount * QUOTE_SCALE;
+        _poolBalanceWad = (int256(_poolBalanceWad) + int256(amountWad)).toInt128();
+        emit PoolDeposited(amountWad);
+    }
+
+    /// @inheritdoc IPerpVault
+    function poolWithdraw(uint256 amount, address to) external onlyPool nonReentrant {
+        if (amount == 0) revert ZeroAmount();
+        uint256 amountWad = amount * QUOTE_SCALE;
+        uint256 free = poolFreeLiquidity();
+        if (amountWad > free) revert InsufficientPoolLiquidity(amountWad, free);
+        _poolBalanceWad = (int256(_poolBalanceWad) - int256(amountWad)).toInt128();
+        IERC20(quoteToken).safeTransfer(to, amount);
+        emit PoolWithdrawn(to, amountWad);
+    }
+
+    /// @inheritdoc IPerpVault
+    function fundInsurance(uint256 amount) external nonReentrant {
+        if (amount == 0) revert ZeroAmount();
+        _pullExact(quoteToken, amount);
+        uint256 amountWad = amount * QUOTE_SCALE;
+        _insuranceBalanceWad += amountWad.toUint128();
+        emit InsuranceFunded(msg.sender, amountWad);
+    }
+
+    /// @inheritdoc IPerpVault
+    function insuranceWithdraw(uint256 amount, address to) external nonReentrant {
+        if (msg.sender != insuranceFund) revert NotInsuranceFund(msg.sender);
+        if (amount == 0) revert ZeroAmount();
+        uint256 amountWad = amount * QUOTE_SCALE;
+        if (amountWad > _insuranceBalanceWad) revert InsufficientInsurance(amountWad, _insuranceBalanceWad);
+        _insuranceBalanceWad -= uint128(amountWad);
+        IERC20(quoteToken).safeTransfer(to, amount);
+        emit InsuranceWithdrawn(to, amountWad);
+    }
+
+    // ------------------------------------------------------------------ liquidator
+
+    /// @inheritdoc IPerpVault
+    function setInLiquidation(address account, bool inLiquidation) external onlyRole(LIQUIDATOR_ROLE) {
+        _accounts[account].inLiquidation = inLiquidation;
+        emit LiquidationFlagSet(account, inLiquidation);
+    }
+
+    /// @inheritdoc IPerpVault
+    function liquidatePosition(address account, bytes32 marketId, int256 sliceWad, uint256 priceWad, address to)
+        external
+        onlyRole(LIQUIDATOR_ROLE)
+        nonReentrant
+        returns (int256 realizedPnlWad)
+    {
+        if (priceWad == 0) revert ZeroAmount();
+        if (to == account) revert SelfTransfer(account);
+        uint256 index = _marketIndex(marketId);
+        int256 size = _positions[account][index].sizeWad;
+        if (sliceWad == 0 || (size > 0) == (sliceWad > 0) || sliceWad.abs() > size.abs()) {
+            revert InvalidLiquidationSlice(account, marketId, size, sliceWad);
+        }
+        realizedPnlWad = _liquidateSlice(account, index, sliceWad, priceWad, to);
+        if (to != address(0)) _requireInitialMargin(to, _accounts[to]);
+        emit PositionLiquidated(account, marketId, sliceWad, priceWad, to, realizedPnlWad);
+    }
+
+    /// @inheritdoc IPerpVault
+    function seizeCollateral(address account, address token, uint256 amountWad, address to)
+        external
+        onlyRole(LIQUIDATOR_ROLE)
+        nonReentrant
+        returns (uint256 amount)
+    {
+        uint256 index = _collateralIndex(token);
+        if (index == 0) revert UnknownCollateral(token);
+        if (to == address(0)) revert ZeroAddress();
+        uint256 scale = _scaleOf(index);
+        amount = amountWad / scale;
+        if (amount == 0) revert ZeroAmount();
+        uint256 exactWad = amount * scale;
+        uint256 balance = _collateral[account][index];
+        if (balance < exactWad) revert InsufficientBalance(account, token, balance, exactWad);
+        _collateral[account][index] = balance - exactWad;
+        if (balance == exactWad) _accounts[account].collateralMask &= ~uint32(1 << index);
+        _collaterals[index].totalDepositedWad -= uint128(exactWad);
+        IERC20(token).safeTransfer(to, amount);
+        emit CollateralSeized(account, token, amount, to);
+    }
+
+    /// @inheritdoc IPerpVault
+    function transferQuote(address from, address to, uint256 amountWad) external onlyRole(LIQUIDATOR_ROLE) {
+        if (amountWad == 0) revert ZeroAmount();
+        if (from == to) revert SelfTransfer(from);
+        if (to == address(0)) revert ZeroAddress();
+        _chargeQuote(from, int256(amountWad));
+        _chargeQuote(to, -int256(amountWad));
+        emit QuoteTransferred(from, to, amountWad);
+    }
+
+    /// @inheritdoc IPerpVault
+    function payInsurance(address account, uint256 amountWad) external onlyRole(LIQUIDATOR_ROLE) {
+        if (amountWad == 0) revert ZeroAmount();
+        _chargeQuote(account, int256(amountWad));
+        _insuranceBalanceWad += amountWad.toUint128();
+        emit InsurancePaid(account, amountWad);
+    }
+
+    /// @inheritdoc IPerpVault
+    function settleShortfall(address account)
+        external
+        onlyRole(LIQUIDATOR_ROLE)
+        returns (uint256 fromInsuranceWad, uint256 socializedWad)
+    {
+        VaultLogic.AccountData memory acct = _accounts[account];
+        if (acct.positionMask != 0 || acct.collateralMask != 0 || acct.quoteBalanceWad >= 0) {
+            revert ShortfallNotSettleable(account);
+        }
+        uint256 shortfall = uint256(-int256(acct.quoteBalanceWad));
+        uint256 insurance = _insuranceBalanceWad;
+        fromInsuranceWad = shortfall < insurance ? shortfall : insurance;
+        socializedWad = shortfall - fromInsuranceWad;
+        _accounts[account].quoteBalanceWad = 0;
+        _insuranceBalanceWad = uint128(insurance - fromInsuranceWad);
+        if (socializedWad != 0) {
+            _poolBalanceWad = (int256(_poolBalanceWad) - int256(socializedWad)).toInt128();
+            emit BadDebt(account, socializedWad);
+        }
+        emit ShortfallSettled(account, shortfall, fromInsuranceWad, socializedWad);
+    }
+
+    // ------------------------------------------------------------------ views
+
+    /// @inheritdoc IPerpVault
+    function accountHealth(address account) external view returns (AccountHealth memory) {
+        return _health(account, _accounts[account], false);
+    }
+
+    /// @inheritdoc IPerpVault
+    function isLiquidatable(address account) external view returns (bool, LiquidationReason) {
+        VaultLogic.AccountData memory acct = _accounts[account];
+        AccountHealth memory h = _health(account, acct, false);
+        if (h.equityWad >= int256(h.maintenanceMarginWad)) return (false, LiquidationReason.None);
+        uint256 floorMm = h.maintenanceMarginWad.mulWad(riskEngine.hardFloorWad());
+        if (h.equityWad < int256(floorMm)) return (true, LiquidationReason.BelowHardFloor);
+        AccountHealth memory smoothed = _health(account, acct, true);
+        if (smoothed.equityWad < int256(smoothed.maintenanceMarginWad)) return (true, LiquidationReason.BelowMaintenance);
+        return (false, LiquidationReason.None);
+    }
+
+    /// @inheritdoc IPerpVault
+    function isInLiquidation(address account) external view returns (bool) {
+        return _accounts[account].inLiquidation;
+    }
+
+    /// @inheritdoc IPerpVault
+    function getPosition(address account, bytes32 marketId) external view returns (Position memory) {
+        return _positions[account][_marketIndex(marketId)];
+    }
+
+    /// @inheritdoc IPerpVault
+    function accountMarkets(address account) external view returns (bytes32[] memory ids) {
+        uint256 mask = _accounts[account].positionMask;
+        ids = new bytes32[](LibBit.popCount(mask));
+        for (uint256 k; mask != 0; ++k) {
+            ids[k] = _marketIds[LibBit.ffs(mask)];
+            mask &= mask - 1;
+        }
+    }
+
+    /// @inheritdoc IPerpVault
+    function quoteBalance(address account) external view returns (int256) {
+        return _accounts[account].quoteBalanceWad;
+    }
+
+    /// @inheritdoc IPerpVault
+    function collateralBalance(address account, address token) external view returns (uint256) {
+        uint256 index = _collateralIndex(token);
+        if (index == 0) revert UnknownCollateral(token);
+        return _collateral[account][index];
+    }
+
+    /// @inheritdoc IPerpVault
+    function marketParams(bytes32 marketId) external view returns (MarketParams memory) {
+        return _markets[_marketIndex(marketId)].params;
+    }
+
+    /// @inheritdoc IPerpVault
+    function marketState(bytes32 marketId) external view returns (MarketState memory) {
+        return _markets[_marketIndex(marketId)].state;
+    }
+
+    /// @inheritdoc IPerpVault
+    function marketIds() external view returns (bytes32[] memory) {
+        return _marketIds;
+    }
+
+    /// @inheritdoc IPerpVault
+    function collateralConfig(address token) external view returns (CollateralConfig memory) {
+        return _collaterals[_collateralIndex(token)];
+    }
+
+    /// @inheritdoc IPerpVault
+    function collateralTokens() external view returns (address[] memory tokens) {
+        tokens = new address[](_collaterals.length);
+        for (uint256 i; i < tokens.length; ++i) {
+            tokens[i] = _collaterals[i].token;
+        }
+    }
+
+    /// @inheritdoc IPerpVault
+    function fillPrice(bytes32 marketId, int256 sizeDeltaWad) external view returns (uint256) {
+        VaultLogic.Market storage m = _markets[_marketIndex(marketId)];
+        int256 skew = int256(uint256(m.state.oiLongWad)) - int256(uint256(m.state.oiShortWad));
+        int256 fill =
+            PerpMath.fillPrice(oracle.getPrice(m.params.oracleAsset), skew, sizeDeltaWad, m.params.skewScaleWad);
+        if (fill <= 0) revert InvalidFillPrice(marketId, fill);
+        return uint256(fill);
+    }
+
+    /// @inheritdoc IPerpVault
+    function currentFunding(bytes32 marketId) external view returns (int256 rateWad, int256 indexWad) {
+        VaultLogic.Market storage m = _markets[_marketIndex(marketId)];
+        MarketState memory st = m.state;
+        VaultLogic.accrueFunding(m.params, st, oracle.getPrice(m.params.oracleAsset));
+        return (st.fundingRateWad, st.fundingIndexWad);
+    }
+
+    /// @inheritdoc IPerpVault
+    function poolBalance() external view returns (int256) {
+        return _poolBalanceWad;
+    }
+
+    /// @inheritdoc IPerpVault
+    function insuranceBalance() external view returns (uint256) {
+        return _insuranceBalanceWad;
+    }
+
+    /// @inheritdoc IPerpVault
+    function poolValue() public view returns (uint256) {
+        (int256 value,) = _poolValueAndReserve();
+        return value > 0 ? uint256(value) : 0;
+    }
+
+    /// @inheritdoc IPerpVault
+    function poolFreeLiquidity() public view returns (uint256) {
+        (int256 value, uint256 reserved) = _poolValueAndReserve();
+        int256 balance = _poolBalanceWad;
+        int256 liquid = value < balance ? value : balance;
+        return liquid > int256(reserved) ? uint256(liquid) - reserved : 0;
+    }
+
+    // ------------------------------------------------------------------ internal: accounting
+
+    function _deposit(address account, address token, uint256 amount) internal {
+        if (amount == 0) revert ZeroAmount();
+        uint256 index = _collateralIndex(token);
+        uint256 amountWad = amount * _scaleOf(index);
+        if (index == 0) {
+            _pullExact(token, amount);
+            _chargeQuote(account, -int256(amountWad));
+        } else {
+            CollateralConfig storage cfg = _collaterals[index];
+            uint256 total = cfg.totalDepositedWad + amountWad;
+            if (total > cfg.capWad) revert DepositCapExceeded(token, total, cfg.capWad);
+            _pullExact(token, amount);
+            cfg.totalDepositedWad = uint128(total);
+            _collateral[account][index] += amountWad;
+            _accounts[account].collateralMask |= uint32(1 << index);
+        }
+        emit Deposited(account, token, msg.sender, amount);
+    }
+
+    /// @dev Pulls exactly `amount` of `token` from the caller, rejecting tokens that deliver less.
+    function _pullExact(address token, uint256 amount) internal {
+        uint256 before = IERC20(token).balanceOf(address(this));
+        IERC20(token).safeTransferFrom(msg.sender, address(this), amount);
+        uint256 received = IERC20(token).balanceOf(address(this)) - before;
+        if (received != amount) revert FeeOnTransferToken(token, amount, received);
+    }
+
+    /// @dev Debits `amountWad` (negative: credits) from an account's quote balance.
+    function _chargeQuote(address account, int256 amountWad) internal {
+        VaultLogic.AccountData storage acct = _accounts[account];
+        acct.quoteBalanceWad = (int256(acct.quoteBalanceWad) - amountWad).toInt128();
+    }
+
+    /// @dev Moves a slice of `account`'s position to `to` (or the pool) at `priceWad`, settling
+    /// both sides' funding and PnL against the pool's ledger.
+    function _liquidateSlice(address account, uint256 index, int256 sliceWad, uint256 priceWad, address to)
+        internal
+        returns (int256 realizedPnl)
+    {
+        VaultLogic.Market storage m = _markets[index];
+        MarketParams memory params = m.params;
+        MarketState memory st = m.state;
+        VaultLogic.accrueFunding(params, st, oracle.getPrice(params.oracleAsset));
+        int256 fundingPaid;
+        (realizedPnl, fundingPaid,,) = _fill(account, index, sliceWad, priceWad, st);
+        int256 poolDelta = fundingPaid - realizedPnl;
+        if (to != address(0)) {
+            if (_accounts[to].inLiquidation) revert AccountInLiquidation(to);
+            (int256 toPnl, int256 toFunding,,) = _fill(to, index, -sliceWad, priceWad, st);
+            poolDelta += toFunding - toPnl;
+        }
+        _storeState(m.state, st);
+        _poolBalanceWad = (int256(_poolBalanceWad) + poolDelta).toInt128();
+    }
+
+    /// @dev Prices a trade (funding accrued first), checks slippage and the OI cap, and applies it.
+    function _executeTrade(bytes32 marketId, uint256 index, int256 delta, uint256 acceptablePriceWad)
+        internal
+        returns (TradeResult memory r)
+    {
+        VaultLogic.Market storage m = _markets[index];
+        MarketParams memory params = m.params;
+        uint256 oraclePrice = oracle.getPrice(params.oracleAsset);
+        MarketState memory st = m.state;
+        VaultLogic.accrueFunding(params, st, oraclePrice);
+
+        int256 skew = int256(uint256(st.oiLongWad)) - int256(uint256(st.oiShortWad));
+        int256 fill = PerpMath.fillPrice(oraclePrice, skew, delta, params.skewScaleWad);
+        if (fill <= 0) revert InvalidFillPrice(marketId, fill);
+        r.fillPriceWad = uint256(fill);
+        if (delta > 0 ? r.fillPriceWad > acceptablePriceWad : r.fillPriceWad < acceptablePriceWad) {
+            revert SlippageExceeded(r.fillPriceWad, acceptablePriceWad);
+        }
+        r.feeWad = PerpMath.tradeFee(skew, delta, r.fillPriceWad, params.makerFeeWad, params.takerFeeWad);
+        (r.realizedPnlWad, r.fundingPaidWad, r.newSizeWad, r.increasesRisk) =
+            _fill(msg.sender, index, delta, r.fillPriceWad, st);
+        _checkOpenInterestCap(marketId, params, m.state, st, oraclePrice);
+        _storeState(m.state, st);
+    }
+
+    /// @dev Applies a fill to `account`'s position (see `VaultLogic.applyFill`), updating `st`.
+    function _fill(address account, uint256 index, int256 delta, uint256 priceWad, MarketState memory st)
+        internal
+        returns (int256 realizedPnl, int256 fundingPaid, int256 newSize, bool increasesRisk)
+    {
+        VaultLogic.FillOutcome memory o;
+        (o, st.oiLongWad, st.oiShortWad, st.netEntryNotional, st.netFundingBasis) =
+            VaultLogic.applyFill(_positions[account], _accounts[account], index, delta, priceWad, st);
+        return (o.realizedPnl, o.fundingPaid, o.newSize, o.increasesRisk);
+    }
+
+    function _storeState(MarketState storage s, MarketState memory st) internal {
+        s.oiLongWad = st.oiLongWad;
+        s.oiShortWad = st.oiShortWad;
+        s.fundingIndexWad = st.fundingIndexWad;
+        s.fundingRateWad = st.fundingRateWad;
+        s.lastFundingTime = st.lastFundingTime;
+        s.netEntryNotional = st.netEntryNotional;
+        s.netFundingBasis = st.netFundingBasis;
+    }
+
+
+    /// @dev Checks the side(s) that grew from `prev` (storage, before the trade) to `st` against
+    /// the cap; reducing exposure is always allowed.
+    function _checkOpenInterestCap(
+        bytes32 marketId,
+        MarketParams memory params,
+        MarketState storage prev,
+        MarketState memory st,
+        uint256 priceWad
+    ) internal view {
+        int256 balance = _poolBalanceWad;
+        uint256 cap = balance > 0 ? uint256(balance).mulWad(params.maxOiPoolRatioWad) : 0;
+        uint256 longNotional = uint256(st.oiLongWad).mulWad(priceWad);
+        uint256 shortNotional = uint256(st.oiShortWad).mulWad(priceWad);
+        if (st.oiLongWad > prev.oiLongWad && longNotional > cap) {
+            revert OpenInterestCapExceeded(marketId, true, longNotional, cap);
+        }
+        if (st.oiShortWad > prev.oiShortWad && shortNotional > cap) {
+            revert OpenInterestCapExceeded(marketId, false, shortNotional, cap);
+        }
+    }
+
+    function _requireInitialMargin(address account, VaultLogic.AccountData memory acct) internal view {
+        AccountHealth memory h = _health(account, acct, false);
+        if (h.equityWad < int256(h.initialMarginWad)) revert Undercollateralized(account, h.equityWad, h.initialMarginWad);
+    }
+
+    function _health(address account, VaultLogic.AccountData memory acct, bool smoothed)
+        internal
+        view
+        returns (AccountHealth memory)
+    {
+        return VaultLogic.health(
+            _markets,
+            _marketIds,
+            _positions[account],
+            _collaterals,
+            _collateral[account],
+            VaultLogic.HealthInputs({
+                oracle: oracle,
+                engine: riskEngine,
+                liquidationBufferWad: liquidationBufferWad,
+                quoteBalanceWad: acct.quoteBalanceWad,
+                positionMask: acct.positionMask,
+                collateralMask: acct.collateralMask,
+                smoothed: smoothed
+            })
+        );
+    }
+
+    function _poolValueAndReserve() internal view returns (int256, uint256) {
+        return VaultLogic.poolValueAndReserve(_markets, _marketIds.length, oracle, _poolBalanceWad, reserveRatioWad);
+    }
+
+    function _marketIndex(bytes32 marketId) internal view returns (uint256) {
+        uint256 indexPlusOne = _marketIndexPlusOne[marketId];
+        if (indexPlusOne == 0) revert UnknownMarket(marketId);
+        return indexPlusOne - 1;
+    }
+
+    function _collateralIndex(address token) internal view returns (uint256) {
+        uint256 indexPlusOne = _collateralIndexPlusOne[token];
+        if (indexPlusOne == 0) revert UnknownCollateral(token);
+        return indexPlusOne - 1;
+    }
+
+    function _scaleOf(uint256 index) internal view returns (uint256) {
+        return index == 0 ? QUOTE_SCALE : 10 ** (18 - _collaterals[index].decimals);
+    }
+
+}

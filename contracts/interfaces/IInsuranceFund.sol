@@ -1,0 +1,33 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+import {IPerpVault} from "./IPerpVault.sol";
+
+/// @title IInsuranceFund
+/// @notice Owner of the insurance ledger in `PerpVault`. It is funded by liquidation penalties and
+/// a share of trading fees, and pays shortfalls before LPs do. Anyone may add to it through
+/// `PerpVault.fundInsurance`. Governance may withdraw only the surplus above `targetBalanceWad`.
+interface IInsuranceFund {
+    event TargetBalanceSet(uint256 targetBalanceWad);
+    event SurplusWithdrawn(address indexed to, uint256 amount);
+
+    error ZeroAddress();
+    error NoChange();
+    error TargetOutOfBounds(uint256 targetBalanceWad, uint256 max);
+    /// @notice A withdrawal of `requestedWad` exceeds the surplus above the target.
+    error ExceedsSurplus(uint256 requestedWad, uint256 surplusWad);
+
+    function vault() external view returns (IPerpVault);
+
+    /// @notice Quote (WAD) held for the fund in the vault.
+    function balanceWad() external view returns (uint256);
+
+    /// @notice Balance the fund keeps before any surplus may be withdrawn.
+    function targetBalanceWad() external view returns (uint256);
+
+    /// @notice Sets the target balance. Role: DEFAULT_ADMIN (a timelock in production).
+    function setTargetBalance(uint256 targetBalanceWad) external;
+
+    /// @notice Withdraws `amount` quote tokens (token units) of surplus to `to`. Role: DEFAULT_ADMIN.
+    function withdrawSurplus(uint256 amount, address to) external;
+}

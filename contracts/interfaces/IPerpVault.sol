@@ -1,0 +1,305 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+import {IOracleRouter} from "./IOracleRouter.sol";
+import {IRiskEngine} from "./IRiskEngine.sol";
+
+/// @title IPerpVault
+/// @notice Cross-margin perpetual-futures vault. It holds every trader's collateral and the quote
+/// tokens owed to the liquidity pool and the insurance fund, keyed by a ledger. The liquidity pool
+/// is the counterparty of every trade.
+/// @dev Units: prices and ratios are WAD (1e18). Every USD amount inside is WAD ("quote WAD");
+/// token amounts at the boundary are in the token's own decimals. Every rounding favours the
+/// protocol: traders' PnL rounds down, what traders owe (fees, funding, margin) rounds up.
+/// Positions are signed base-asset sizes in WAD (positive = long).
+interface IPerpVault {
+    // ------------------------------------------------------------------ types
+
+    /// @notice Trading parameters of a market. Bounds are in `PerpVault`'s constants.
+    /// @param oracleAsset Asset whose `IOracleRouter` price marks this market.
+    /// @param makerFeeWad Fee on the part of a trade that reduces |skew|, as a fraction of notional.
+    /// @param takerFeeWad Fee on the part of a trade that increases |skew|.
+    /// @param maxFundingVelocityWad Largest daily change of the daily funding rate (at |skew| ≥ skewScale).
+    /// @param maxOiPoolRatioWad Cap on each side's open notional, as a multiple of the pool's balance.
+    /// @param skewScaleWad Skew (base units) at which the fill price moves 100% and funding drifts at full velocity.
+    struct MarketParams {
+        address oracleAsset;
+        uint64 makerFeeWad;
+        uint64 takerFeeWad;
+        uint64 maxFundingVelocityWad;
+        uint64 maxOiPoolRatioWad;
+        uint128 skewScaleWad;
+    }
+
+    /// @notice A trader's position in one market.
+    /// @param sizeWad Signed size in base units (positive = long).
+    /// @param entryPriceWad Size-weighted average entry price.
+    /// @param lastFundingIndexWad Market funding index at the last settlement.
+    struct Position {
+        int128 sizeWad;
+        uint128 entryPriceWad;
+        int128 lastFundingIndexWad;
+    }
+
+    /// @notice A market's open interest and funding state.
+    struct MarketState {
+        uint128 oiLongWad;
+        uint128 oiShortWad;
+        int128 fundingIndexWad;
+        int80 fundingRateWad;
+        uint48 lastFundingTime;
+        int256 netEntryNotional;
+        int256 netFundingBasis;
+    }
+
+    /// @notice A collateral asset's configuration. Index 0 is always the quote token.
+    struct CollateralConfig {
+        address token;
+        uint64 weightWad;
+        uint8 decimals;
+        uint8 index;
+        uint128 capWad;
+        uint128 totalDepositedWad;
+    }
+
+    /// @notice Margin summary of an account at oracle prices.
+    struct AccountHealth {
+        int256 equityWad;
+        uint256 initialMarginWad;
+        uint256 maintenanceMarginWad;
+        uint256 collateralValueWad;
+        int256 unrealizedPnlWad;
+        int256 accruedFundingWad;
+    }
+
+    /// @notice Why an account is (or is not) liquidatable.
+    /// @dev `BelowMaintenance`: equity < MM at both the oracle and the smoothed price (wick filter).
+    /// `BelowHardFloor`: equity < hardFloor × MM at the oracle price alone.
+    enum LiquidationReason {
+        None,
+        BelowMaintenance,
+        BelowHardFloor
+    }
+
+    // ------------------------------------------------------------------ events
+
+    event MarketListed(bytes32 indexed marketId, uint8 index, MarketParams params);
+    event MarketParamsSet(bytes32 indexed marketId, MarketParams params);
+    event CollateralListed(address indexed token, uint8 index, uint64 weightWad, uint128 capWad);
+    event CollateralParamsSet(address indexed token, uint64 weightWad, uint128 capWad);
+    event GlobalParamsSet(uint64 insuranceFeeShareWad, uint64 reserveRatioWad, uint128 liquidationBufferWad);
+    event RiskEngineSet(address indexed riskEngine);
+    event PoolAndInsuranceSet(address indexed pool, address indexed insuranceFund);
+
+    event Deposited(address indexed account, address indexed token, address indexed from, uint256 amount);
+    event Withdrawn(address indexed account, address indexed token, address indexed to, uint256 amount);
+
+    /// @notice A trade. `realizedPnlWad` excludes the fee and funding, which are listed apart.
+    event Traded(
+        address indexed account,
+        bytes32 indexed marketId,
+        int256 sizeDeltaWad,
+        uint256 fillPriceWad,
+        int256 newSizeWad,
+        int256 realizedPnlWad,
+        uint256 feeWad,
+        int256 fundingPaidWad
+    );
+
+    event PoolDeposited(uint256 amountWad);
+    event PoolWithdrawn(address indexed to, uint256 amountWad);
+    event InsuranceFunded(address indexed from, uint256 amountWad);
+    event InsuranceWithdrawn(address indexed to, uint256 amountWad);
+
+    event LiquidationFlagSet(address indexed account, bool inLiquidation);
+    /// @notice A slice of a position was closed by the liquidator at `priceWad`, into `to`'s
+    /// account (or against the pool when `to` is zero).
+    event PositionLiquidated(
+        address indexed account,
+        bytes32 indexed marketId,
+        int256 sizeDeltaWad,
+        uint256 priceWad,
+        address indexed to,
+        int256 realizedPnlWad
+    );
+    event CollateralSeized(address indexed account, address indexed token, uint256 amount, address indexed to);
+    event QuoteTransferred(address indexed from, address indexed to, uint256 amountWad);
+    event InsurancePaid(address indexed account, uint256 amountWad);
+    event ShortfallSettled(address indexed account, uint256 shortfallWad, uint256 fromInsuranceWad, uint256 socializedWad);
+    /// @notice A loss that no account nor the insurance fund covered: LPs bear it.
+    event BadDebt(address indexed account, uint256 amountWad);
+
+    // ------------------------------------------------------------------ errors
+
+    error ZeroAddress();
+    error ZeroAmount();
+    error AlreadyInitialized();
+    error NotPool(address caller);
+    error NotInsuranceFund(address caller);
+    error UnknownMarket(bytes32 marketId);
+    error MarketAlreadyListed(bytes32 marketId);
+    error TooManyMarkets(uint256 max);
+    error UnknownCollateral(address token);
+    error CollateralAlreadyListed(address token);
+    error TooManyCollaterals(uint256 max);
+    error UnsupportedDecimals(address token, uint8 decimals);
+    /// @notice A parameter outside its hard bounds, named by `param`.
+    error ParamOutOfBounds(bytes32 param, uint256 value, uint256 min, uint256 max);
+    /// @notice A setter called with the values already in force.
+    error NoChange();
+    /// @notice The token delivered `received` instead of `expected` (fee-on-transfer or rebasing).
+    error FeeOnTransferToken(address token, uint256 expected, uint256 received);
+    error DepositCapExceeded(address token, uint256 totalWad, uint256 capWad);
+    error InsufficientBalance(address account, address token, uint256 balanceWad, uint256 requestedWad);
+    /// @notice After the action, the account's equity is below its requirement (IM for new risk).
+    error Undercollateralized(address account, int256 equityWad, uint256 requiredWad);
+    error SlippageExceeded(uint256 fillPriceWad, uint256 acceptablePriceWad);
+    error InvalidFillPrice(bytes32 marketId, int256 fillPriceWad);
+    error OpenInterestCapExceeded(bytes32 marketId, bool isLong, uint256 oiNotionalWad, uint256 capWad);
+    error AccountInLiquidation(address account);
+    error InsufficientPoolLiquidity(uint256 requestedWad, uint256 availableWad);
+    error InsufficientInsurance(uint256 requestedWad, uint256 availableWad);
+    /// @notice The liquidator asked to move more than the account's position or in the wrong direction.
+    error InvalidLiquidationSlice(address account, bytes32 marketId, int256 sizeWad, int256 sliceWad);
+    /// @notice A shortfall can be settled only on an account with no positions, no volatile
+    /// collateral and a negative quote balance.
+    error ShortfallNotSettleable(address account);
+    error SelfTransfer(address account);
+
+    // ------------------------------------------------------------------ admin
+
+    /// @notice Sets the liquidity pool and insurance fund, once. Role: DEFAULT_ADMIN.
+    function initialize(address pool, address insuranceFund) external;
+
+    /// @notice Lists a market. Role: RISK_ADMIN. Its margin ratios live in the risk engine.
+    function listMarket(bytes32 marketId, MarketParams calldata params) external;
+
+    /// @notice Replaces a market's parameters. Role: RISK_ADMIN. Rejects a no-op.
+    function setMarketParams(bytes32 marketId, MarketParams calldata params) external;
+
+    /// @notice Lists a volatile collateral asset. Role: RISK_ADMIN.
+    /// @param weightWad Haircut weight in (0, 0.95]; collateral value = balance × price × weight.
+    /// @param capWad Cap on the total deposited, in token units scaled to WAD.
+    function listCollateral(address token, uint64 weightWad, uint128 capWad) external;
+
+    /// @notice Changes a volatile collateral's weight and cap. Role: RISK_ADMIN.
+    function setCollateralParams(address token, uint64 weightWad, uint128 capWad) external;
+
+    /// @notice Global parameters. Role: RISK_ADMIN.
+    /// @param insuranceFeeShareWad Share of trading fees credited to the insurance fund.
+    /// @param reserveRatioWad Fraction of max(long, short) open notional that LPs cannot withdraw.
+    /// @param liquidationBufferWad Flat USD added to IM and MM of any account with a position.
+    function setGlobalParams(uint64 insuranceFeeShareWad, uint64 reserveRatioWad, uint128 liquidationBufferWad) external;
+
+    /// @notice Replaces the margin policy. Role: DEFAULT_ADMIN.
+    function setRiskEngine(IRiskEngine riskEngine) external;
+
+    // ------------------------------------------------------------------ traders
+
+    /// @notice Deposits `amount` (token units) of `token` into the caller's account.
+    /// @dev Reverts with `FeeOnTransferToken` if the vault receives less than `amount`.
+    function deposit(address token, uint256 amount) external;
+
+    /// @notice Deposits into `account` on its behalf; the caller pays.
+    function depositFor(address account, address token, uint256 amount) external;
+
+    /// @notice Withdraws `amount` (token units) of `token` to the caller. The account must keep
+    /// equity ≥ IM afterwards, and cannot take its quote balance below zero.
+    function withdraw(address token, uint256 amount) external;
+
+    /// @notice Changes the caller's position in `marketId` by `sizeDeltaWad` at the skew-adjusted
+    /// fill price. Buys (delta > 0) revert if the fill is above `acceptablePriceWad`, sells if below.
+    /// @dev Risk-increasing trades (|size| grows or flips side) need equity ≥ IM afterwards.
+    /// Reduce-only trades are always allowed while the account is not in liquidation.
+    /// Settles the position's accrued funding first. The fee is charged to the quote balance.
+    function trade(bytes32 marketId, int256 sizeDeltaWad, uint256 acceptablePriceWad) external;
+
+    // ------------------------------------------------------------------ pool and insurance
+
+    /// @notice Credits the pool's ledger with `amount` quote tokens (token units) that the pool
+    /// already delivered to the vault. Pool only.
+    function poolDeposit(uint256 amount) external;
+
+    /// @notice Pays `amount` quote tokens (token units) of the pool's free liquidity to `to`. Pool only.
+    function poolWithdraw(uint256 amount, address to) external;
+
+    /// @notice Anyone may fund the insurance fund with `amount` quote tokens (token units).
+    function fundInsurance(uint256 amount) external;
+
+    /// @notice Pays `amount` quote tokens (token units) of insurance money to `to`. Insurance fund only.
+    function insuranceWithdraw(uint256 amount, address to) external;
+
+    // ------------------------------------------------------------------ liquidator (LIQUIDATOR role)
+
+    /// @notice Freezes (or releases) an account while it is being liquidated: no trades, no withdrawals.
+    function setInLiquidation(address account, bool inLiquidation) external;
+
+    /// @notice Closes `sliceWad` of `account`'s position (a reduction: opposite sign to the size,
+    /// at most the size) at `priceWad`. When `to` is non-zero, `to` takes the slice over at the same
+    /// price and must hold IM afterwards; otherwise the pool absorbs it.
+    /// @return realizedPnlWad PnL realised by `account` on the slice (funding settled apart).
+    function liquidatePosition(address account, bytes32 marketId, int256 sliceWad, uint256 priceWad, address to)
+        external
+        returns (int256 realizedPnlWad);
+
+    /// @notice Sends `amountWad` of `account`'s volatile collateral `token` to `to` as tokens,
+    /// rounded down to token units. Returns the token amount sent.
+    function seizeCollateral(address account, address token, uint256 amountWad, address to)
+        external
+        returns (uint256 amount);
+
+    /// @notice Moves quote balance between two accounts (e.g. a bidder paying for a lot).
+    function transferQuote(address from, address to, uint256 amountWad) external;
+
+    /// @notice Moves quote balance from `account` to the insurance fund (a liquidation penalty).
+    function payInsurance(address account, uint256 amountWad) external;
+
+    /// @notice Zeroes a negative quote balance of an emptied account: the insurance fund pays
+    /// first, then the rest is socialised to the pool with a `BadDebt` event.
+    function settleShortfall(address account) external returns (uint256 fromInsuranceWad, uint256 socializedWad);
+
+    // ------------------------------------------------------------------ views
+
+    function oracle() external view returns (IOracleRouter);
+    function riskEngine() external view returns (IRiskEngine);
+    function quoteToken() external view returns (address);
+    function pool() external view returns (address);
+    function insuranceFund() external view returns (address);
+
+    /// @notice Margin summary at oracle prices.
+    function accountHealth(address account) external view returns (AccountHealth memory);
+
+    /// @notice Whether `account` can be liquidated now, and under which rule.
+    function isLiquidatable(address account) external view returns (bool, LiquidationReason);
+
+    function isInLiquidation(address account) external view returns (bool);
+    function getPosition(address account, bytes32 marketId) external view returns (Position memory);
+    /// @notice Markets in which `account` has a position.
+    function accountMarkets(address account) external view returns (bytes32[] memory);
+    function quoteBalance(address account) external view returns (int256);
+    /// @notice Balance of a volatile collateral, WAD-scaled token units.
+    function collateralBalance(address account, address token) external view returns (uint256);
+
+    function marketParams(bytes32 marketId) external view returns (MarketParams memory);
+    function marketState(bytes32 marketId) external view returns (MarketState memory);
+    function marketIds() external view returns (bytes32[] memory);
+    function collateralConfig(address token) external view returns (CollateralConfig memory);
+    function collateralTokens() external view returns (address[] memory);
+
+    /// @notice Fill price for a trade of `sizeDeltaWad` now.
+    function fillPrice(bytes32 marketId, int256 sizeDeltaWad) external view returns (uint256);
+    /// @notice Funding rate (daily, WAD) and index, accrued to now.
+    function currentFunding(bytes32 marketId) external view returns (int256 rateWad, int256 indexWad);
+
+    /// @notice Realised quote the pool owns in the vault (can be negative only after losses).
+    function poolBalance() external view returns (int256);
+    /// @notice Pool balance plus its unrealised PnL and funding against traders, floored at zero.
+    function poolValue() external view returns (uint256);
+    /// @notice What LPs can withdraw now: min(balance, value) minus the open-interest reserve.
+    function poolFreeLiquidity() external view returns (uint256);
+    function insuranceBalance() external view returns (uint256);
+
+    function insuranceFeeShareWad() external view returns (uint64);
+    function reserveRatioWad() external view returns (uint64);
+    function liquidationBufferWad() external view returns (uint128);
+}

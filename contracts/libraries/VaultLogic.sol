@@ -1,0 +1,231 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
+import {FixedPointMathLib} from "solady/src/utils/FixedPointMathLib.sol";
+import {LibBit} from "solady/src/utils/LibBit.sol";
+import {IPerpVault} from "../interfaces/IPerpVault.sol";
+import {IOracleRouter} from "../interfaces/IOracleRouter.sol";
+import {IRiskEngine} from "../interfaces/IRiskEngine.sol";
+import {PerpMath} from "./PerpMath.sol";
+import {SignedWad} from "./SignedWad.sol";
+
+/// @title VaultLogic
+/// @notice Margin and pool-valuation maths of `PerpVault`, linked as an external library so that
+/// the vault stays under the 24,576-byte code limit. It reads the vault's storage by reference.
+library VaultLogic {
+    using SafeCast for int256;
+    using SignedWad for int256;
+    using FixedPointMathLib for uint256;
+
+    uint256 internal constant WAD = 1e18;
+    /// @notice The daily funding rate is clamped to ±100% so that it stays bounded under any skew.
+    int256 internal constant MAX_FUNDING_RATE = 1e18;
+
+    /// @dev One slot per account: quote balance and the masks of open markets and held collateral.
+    struct AccountData {
+        int128 quoteBalanceWad;
+        uint64 positionMask;
+        uint32 collateralMask;
+        bool inLiquidation;
+    }
+
+    struct FillOutcome {
+        int256 newSize;
+        int256 newEntry;
+        int256 realizedPnl;
+        int256 fundingPaid;
+        bool increasesRisk;
+    }
+
+    struct Market {
+        IPerpVault.MarketParams params;
+        IPerpVault.MarketState state;
+    }
+
+    /// @dev What `health` needs besides storage references.
+    struct HealthInputs {
+        IOracleRouter oracle;
+        IRiskEngine engine;
+        uint256 liquidationBufferWad;
+        int256 quoteBalanceWad;
+        uint256 positionMask;
+        uint256 collateralMask;
+        bool smoothed;
+    }
+
+    /// @notice Equity and requirements of one account. With `smoothed`, positions are marked at the
+    /// risk engine's smoothed price where it has one (the wick filter); collateral at the oracle.
+    function health(
+        mapping(uint256 => Market) storage markets,
+        bytes32[] storage marketIds,
+        mapping(uint256 => IPerpVault.Position) storage positions,
+        IPerpVault.CollateralConfig[] storage collaterals,
+        mapping(uint256 => uint256) storage collateralBalances,
+        HealthInputs memory inp
+    ) external view returns (IPerpVault.AccountHealth memory h) {
+        uint256 mask = inp.positionMask;
+        while (mask != 0) {
+            uint256 index = LibBit.ffs(mask);
+            mask &= mask - 1;
+            _addPosition(h, markets[index], marketIds[index], positions[index], inp);
+        }
+        if (inp.positionMask != 0) {
+            h.initialMarginWad += inp.liquidationBufferWad;
+            h.maintenanceMarginWad += inp.liquidationBufferWad;
+        }
+        mask = inp.collateralMask;
+        while (mask != 0) {
+            uint256 index = LibBit.ffs(mask);
+            mask &= mask - 1;
+            IPerpVault.CollateralConfig storage cfg = collaterals[index];
+            uint256 price = inp.oracle.getPrice(cfg.token);
+            h.collateralValueWad += collateralBalances[index].mulWad(price).mulWad(cfg.weightWad);
+        }
+        h.equityWad =
+            inp.quoteBalanceWad + int256(h.collateralValueWad) + h.unrealizedPnlWad - h.accruedFundingWad;
+    }
+
+    /// @notice Pool value = realised balance − traders' unrealised PnL + traders' unsettled funding
+    /// (rounded down); reserve = reserveRatio × Σ max(long, short) open notional (rounded up).
+    function poolValueAndReserve(
+        mapping(uint256 => Market) storage markets,
+        uint256 marketCount,
+        IOracleRouter oracle,
+        int256 poolBalanceWad,
+        uint256 reserveRatioWad
+    ) external view returns (int256 value, uint256 reserved) {
+        value = poolBalanceWad;
+        for (uint256 i; i < marketCount; ++i) {
+            Market storage m = markets[i];
+            IPerpVault.MarketState memory st = m.state;
+            if (st.oiLongWad == 0 && st.oiShortWad == 0) continue;
+            IPerpVault.MarketParams memory params = m.params;
+            uint256 price = oracle.getPrice(params.oracleAsset);
+            accrueFunding(params, st, price);
+            int256 skew = int256(uint256(st.oiLongWad)) - int256(uint256(st.oiShortWad));
+            int256 tradersPnl = (skew * int256(price) - st.netEntryNotional).divCeil(int256(WAD));
+            int256 fundingIncome = (skew * st.fundingIndexWad - st.netFundingBasis).divFloor(int256(WAD));
+            value += fundingIncome - tradersPnl;
+            uint256 maxSide = st.oiLongWad > st.oiShortWad ? st.oiLongWad : st.oiShortWad;
+            reserved += maxSide.mulWadUp(price).mulWadUp(reserveRatioWad);
+        }
+    }
+
+    /// @notice Applies a fill of `delta` at `priceWad` to one account's position in market `index`:
+    /// settles funding, realises PnL on any reduction, updates the position, the account's market
+    /// mask and quote balance (PnL − funding). Returns the outcome and the market's new open
+    /// interest and aggregates; the caller moves the opposite amounts into the pool's ledger.
+    function applyFill(
+        mapping(uint256 => IPerpVault.Position) storage positions,
+        AccountData storage acct,
+        uint256 index,
+        int256 delta,
+        uint256 priceWad,
+        IPerpVault.MarketState memory st
+    )
+        external
+        returns (FillOutcome memory o, uint128 oiLongWad, uint128 oiShortWad, int256 netEntry, int256 netFunding)
+    {
+        IPerpVault.Position memory pos = positions[index];
+        o = computeFill(pos, delta, int256(priceWad), st.fundingIndexWad);
+        int256 oldSize = pos.sizeWad;
+        int256 newSize = o.newSize;
+
+        // Aggregates, kept exact (unscaled products) so that pool value = Σ of the positions.
+        netEntry = st.netEntryNotional + newSize * o.newEntry - oldSize * int256(uint256(pos.entryPriceWad));
+        netFunding = st.netFundingBasis + newSize * st.fundingIndexWad - oldSize * pos.lastFundingIndexWad;
+        oiLongWad = uint128(uint256(int256(uint256(st.oiLongWad)) + _positive(newSize) - _positive(oldSize)));
+        oiShortWad = uint128(uint256(int256(uint256(st.oiShortWad)) + _positive(-newSize) - _positive(-oldSize)));
+
+        AccountData memory a = acct;
+        if (newSize == 0) {
+            delete positions[index];
+            a.positionMask &= ~uint64(1 << index);
+        } else {
+            positions[index] = IPerpVault.Position(
+                newSize.toInt128(), SafeCast.toUint128(uint256(o.newEntry)), st.fundingIndexWad
+            );
+            if (oldSize == 0) a.positionMask |= uint64(1 << index);
+        }
+        a.quoteBalanceWad = (int256(a.quoteBalanceWad) + o.realizedPnl - o.fundingPaid).toInt128();
+        acct.quoteBalanceWad = a.quoteBalanceWad;
+        acct.positionMask = a.positionMask;
+    }
+
+    /// @notice The new position after a fill, the PnL realised on any reduction and the funding
+    /// settled on the old size. Entry prices and funding round against the trader.
+    function computeFill(IPerpVault.Position memory pos, int256 delta, int256 price, int256 fundingIndex)
+        internal
+        pure
+        returns (FillOutcome memory o)
+    {
+        int256 oldSize = pos.sizeWad;
+        int256 oldEntry = int256(uint256(pos.entryPriceWad));
+        o.newSize = oldSize + delta;
+        if (oldSize != 0) o.fundingPaid = oldSize.mulWadCeil(fundingIndex - pos.lastFundingIndexWad);
+        if (oldSize == 0 || (oldSize > 0) == (delta > 0)) {
+            // Opening or increasing: size-weighted average entry.
+            int256 num = oldSize * oldEntry + delta * price;
+            o.newEntry = o.newSize > 0 ? num.divCeil(o.newSize) : num.divFloor(o.newSize);
+            o.increasesRisk = true;
+        } else {
+            // Reducing, closing or flipping: realise PnL on the closed part.
+            int256 closed = delta.abs() >= oldSize.abs() ? oldSize : -delta;
+            o.realizedPnl = closed.mulWadFloor(price - oldEntry);
+            if (o.newSize == 0) o.newEntry = 0;
+            else if ((o.newSize > 0) == (oldSize > 0)) o.newEntry = oldEntry;
+            else (o.newEntry, o.increasesRisk) = (price, true);
+        }
+    }
+
+    function _positive(int256 x) private pure returns (int256) {
+        return x > 0 ? x : int256(0);
+    }
+
+    /// @notice Rolls the funding rate and index in `st` forward to now at `priceWad`.
+    function accrueFunding(IPerpVault.MarketParams memory params, IPerpVault.MarketState memory st, uint256 priceWad)
+        internal
+        view
+    {
+        // solhint-disable-next-line not-rely-on-time
+        uint256 elapsed = block.timestamp - st.lastFundingTime;
+        if (elapsed == 0) return;
+        int256 skew = int256(uint256(st.oiLongWad)) - int256(uint256(st.oiShortWad));
+        int256 rate = PerpMath.currentFundingRate(
+            st.fundingRateWad, skew, params.skewScaleWad, params.maxFundingVelocityWad, elapsed
+        );
+        if (rate > MAX_FUNDING_RATE) rate = MAX_FUNDING_RATE;
+        if (rate < -MAX_FUNDING_RATE) rate = -MAX_FUNDING_RATE;
+        st.fundingIndexWad =
+            (st.fundingIndexWad + PerpMath.fundingPerUnit(st.fundingRateWad, rate, priceWad, elapsed)).toInt128();
+        st.fundingRateWad = int80(rate);
+        // solhint-disable-next-line not-rely-on-time
+        st.lastFundingTime = uint48(block.timestamp);
+    }
+
+    function _addPosition(
+        IPerpVault.AccountHealth memory h,
+        Market storage m,
+        bytes32 marketId,
+        IPerpVault.Position storage p,
+        HealthInputs memory inp
+    ) private view {
+        IPerpVault.MarketParams memory params = m.params;
+        uint256 price = inp.oracle.getPrice(params.oracleAsset);
+        IPerpVault.MarketState memory st = m.state;
+        accrueFunding(params, st, price);
+        if (inp.smoothed) {
+            uint256 smoothedPx = inp.engine.smoothedPrice(marketId);
+            if (smoothedPx != 0) price = smoothedPx;
+        }
+        IPerpVault.Position memory pos = p;
+        int256 size = pos.sizeWad;
+        h.unrealizedPnlWad += size.mulWadFloor(int256(price) - int256(uint256(pos.entryPriceWad)));
+        h.accruedFundingWad += size.mulWadCeil(st.fundingIndexWad - pos.lastFundingIndexWad);
+        uint256 notional = size.abs().mulWadUp(price);
+        (uint256 imr, uint256 mmr) = inp.engine.marginRatios(marketId, notional);
+        h.initialMarginWad += notional.mulWadUp(imr);
+        h.maintenanceMarginWad += notional.mulWadUp(mmr);
+    }
+}

@@ -1,0 +1,40 @@
+import path from "node:path";
+import { HardhatUserConfig, subtask } from "hardhat/config";
+import { TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD } from "hardhat/builtin-tasks/task-names";
+import "@nomicfoundation/hardhat-toolbox";
+
+const SOLC_VERSION = "0.8.28";
+
+// Hardhat cannot download compilers on machines that reach only the npm registry: compile with the
+// npm `solc` package (solcjs/WebAssembly) when its version is the one the contracts pin.
+subtask(TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD).setAction(
+  async ({ solcVersion }: { solcVersion: string }, _hre, runSuper) => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const solcPkg = require("solc/package.json") as { version: string };
+    if (solcVersion !== solcPkg.version) return runSuper();
+    const compilerPath = path.join(path.dirname(require.resolve("solc/package.json")), "soljson.js");
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const solc = require("solc") as { version(): string };
+    return { compilerPath, isSolcJs: true, version: solcVersion, longVersion: solc.version() };
+  },
+);
+
+const config: HardhatUserConfig = {
+  solidity: {
+    version: SOLC_VERSION,
+    settings: {
+      evmVersion: "cancun",
+      optimizer: { enabled: true, runs: 200 },
+    },
+  },
+  networks: {
+    hardhat: {},
+    localhost: { url: process.env.LOCALHOST_RPC_URL ?? "http://127.0.0.1:8545" },
+  },
+  paths: { ignition: "deploy" },
+  mocha: { timeout: 600_000 },
+  gasReporter: { enabled: process.env.REPORT_GAS === "true" },
+  typechain: { outDir: "typechain-types", target: "ethers-v6" },
+};
+
+export default config;
