@@ -52,6 +52,7 @@ contract PerpVault is IPerpVault, AccessControl, ReentrancyGuardTransient {
         int256 realizedPnlWad;
         int256 fundingPaidWad;
         int256 newSizeWad;
+        uint256 oraclePriceWad;
         bool increasesRisk;
     }
 
@@ -225,7 +226,9 @@ contract PerpVault is IPerpVault, AccessControl, ReentrancyGuardTransient {
             (int256(_poolBalanceWad) - r.realizedPnlWad + r.fundingPaidWad + int256(r.feeWad - insuranceFee)).toInt128();
         if (insuranceFee != 0) _insuranceBalanceWad += uint128(insuranceFee);
 
-        if (r.increasesRisk) _requireInitialMargin(msg.sender, _accounts[msg.sender]);
+        if (r.increasesRisk) {
+            _requireInitialMarginHinted(msg.sender, _accounts[msg.sender], index, marketId, r.oraclePriceWad);
+        }
         emit Traded(
             msg.sender, marketId, sizeDeltaWad, r.fillPriceWad, r.newSizeWad, r.realizedPnlWad, r.feeWad, r.fundingPaidWad
         );
@@ -537,7 +540,7 @@ contract PerpVault is IPerpVault, AccessControl, ReentrancyGuardTransient {
             (int256 toPnl, int256 toFunding,,) = _fill(to, index, -sliceWad, priceWad, st);
             poolDelta += toFunding - toPnl;
         }
-        _storeState(m.state, st);
+        m.state = st;
         _poolBalanceWad = (int256(_poolBalanceWad) + poolDelta).toInt128();
     }
 
@@ -549,6 +552,7 @@ contract PerpVault is IPerpVault, AccessControl, ReentrancyGuardTransient {
         VaultLogic.Market storage m = _markets[index];
         MarketParams memory params = m.params;
         uint256 oraclePrice = oracle.getPrice(params.oracleAsset);
+        r.oraclePriceWad = oraclePrice;
         MarketState memory st = m.state;
         VaultLogic.accrueFunding(params, st, oraclePrice);
 
@@ -563,7 +567,7 @@ contract PerpVault is IPerpVault, AccessControl, ReentrancyGuardTransient {
         (r.realizedPnlWad, r.fundingPaidWad, r.newSizeWad, r.increasesRisk) =
             _fill(msg.sender, index, delta, r.fillPriceWad, st);
         _checkOpenInterestCap(marketId, params, m.state, st, oraclePrice);
-        _storeState(m.state, st);
+        m.state = st;
     }
 
     /// @dev Applies a fill to `account`'s position (see `VaultLogic.applyFill`), updating `st`.
@@ -577,15 +581,6 @@ contract PerpVault is IPerpVault, AccessControl, ReentrancyGuardTransient {
         return (o.realizedPnl, o.fundingPaid, o.newSize, o.increasesRisk);
     }
 
-    function _storeState(MarketState storage s, MarketState memory st) internal {
-        s.oiLongWad = st.oiLongWad;
-        s.oiShortWad = st.oiShortWad;
-        s.fundingIndexWad = st.fundingIndexWad;
-        s.fundingRateWad = st.fundingRateWad;
-        s.lastFundingTime = st.lastFundingTime;
-        s.netEntryNotional = st.netEntryNotional;
-        s.netFundingBasis = st.netFundingBasis;
-    }
 
 
     /// @dev Checks the side(s) that grew from `prev` (storage, before the trade) to `st` against
@@ -610,7 +605,17 @@ contract PerpVault is IPerpVault, AccessControl, ReentrancyGuardTransient {
     }
 
     function _requireInitialMargin(address account, VaultLogic.AccountData memory acct) internal view {
-        AccountHealth memory h = _health(account, acct, false);
+        _requireInitialMarginHinted(account, acct, type(uint256).max, bytes32(0), 0);
+    }
+
+    function _requireInitialMarginHinted(
+        address account,
+        VaultLogic.AccountData memory acct,
+        uint256 hintIndex,
+        bytes32 hintMarketId,
+        uint256 hintPriceWad
+    ) internal view {
+        AccountHealth memory h = _healthHinted(account, acct, false, hintIndex, hintMarketId, hintPriceWad);
         if (h.equityWad < int256(h.initialMarginWad)) revert Undercollateralized(account, h.equityWad, h.initialMarginWad);
     }
 
@@ -619,6 +624,17 @@ contract PerpVault is IPerpVault, AccessControl, ReentrancyGuardTransient {
         view
         returns (AccountHealth memory)
     {
+        return _healthHinted(account, acct, smoothed, type(uint256).max, bytes32(0), 0);
+    }
+
+    function _healthHinted(
+        address account,
+        VaultLogic.AccountData memory acct,
+        bool smoothed,
+        uint256 hintIndex,
+        bytes32 hintMarketId,
+        uint256 hintPriceWad
+    ) internal view returns (AccountHealth memory) {
         return VaultLogic.health(
             _markets,
             _marketIds,
@@ -632,7 +648,10 @@ contract PerpVault is IPerpVault, AccessControl, ReentrancyGuardTransient {
                 quoteBalanceWad: acct.quoteBalanceWad,
                 positionMask: acct.positionMask,
                 collateralMask: acct.collateralMask,
-                smoothed: smoothed
+                smoothed: smoothed,
+                hintIndex: hintIndex,
+                hintMarketId: hintMarketId,
+                hintPriceWad: hintPriceWad
             })
         );
     }

@@ -42,14 +42,17 @@ interface IPerpVault {
     }
 
     /// @notice A market's open interest and funding state.
+    /// @param netEntryNotional Σ size × entry price over positions (USD WAD), rounded down per update.
+    /// @param netFundingBasis Σ size × last settled funding index (USD WAD), rounded up per update.
+    /// Together they value the pool's side of every position without a loop over traders.
     struct MarketState {
         uint128 oiLongWad;
         uint128 oiShortWad;
         int128 fundingIndexWad;
         int80 fundingRateWad;
         uint48 lastFundingTime;
-        int256 netEntryNotional;
-        int256 netFundingBasis;
+        int128 netEntryNotional;
+        int128 netFundingBasis;
     }
 
     /// @notice A collateral asset's configuration. Index 0 is always the quote token.

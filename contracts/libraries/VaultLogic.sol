@@ -52,6 +52,11 @@ library VaultLogic {
         uint256 positionMask;
         uint256 collateralMask;
         bool smoothed;
+        // A market whose id and oracle price the caller already holds (a trade just read them);
+        // `hintIndex` = type(uint256).max for none. Saves a cold id read and a repeated oracle call.
+        uint256 hintIndex;
+        bytes32 hintMarketId;
+        uint256 hintPriceWad;
     }
 
     /// @notice Equity and requirements of one account. With `smoothed`, positions are marked at the
@@ -68,7 +73,15 @@ library VaultLogic {
         while (mask != 0) {
             uint256 index = LibBit.ffs(mask);
             mask &= mask - 1;
-            _addPosition(h, markets[index], marketIds[index], positions[index], inp);
+            bool hinted = index == inp.hintIndex;
+            _addPosition(
+                h,
+                markets[index],
+                hinted ? inp.hintMarketId : marketIds[index],
+                positions[index],
+                inp,
+                hinted ? inp.hintPriceWad : 0
+            );
         }
         if (inp.positionMask != 0) {
             h.initialMarginWad += inp.liquidationBufferWad;
@@ -104,8 +117,8 @@ library VaultLogic {
             uint256 price = oracle.getPrice(params.oracleAsset);
             accrueFunding(params, st, price);
             int256 skew = int256(uint256(st.oiLongWad)) - int256(uint256(st.oiShortWad));
-            int256 tradersPnl = (skew * int256(price) - st.netEntryNotional).divCeil(int256(WAD));
-            int256 fundingIncome = (skew * st.fundingIndexWad - st.netFundingBasis).divFloor(int256(WAD));
+            int256 tradersPnl = (skew * int256(price)).divCeil(int256(WAD)) - st.netEntryNotional;
+            int256 fundingIncome = (skew * st.fundingIndexWad).divFloor(int256(WAD)) - st.netFundingBasis;
             value += fundingIncome - tradersPnl;
             uint256 maxSide = st.oiLongWad > st.oiShortWad ? st.oiLongWad : st.oiShortWad;
             reserved += maxSide.mulWadUp(price).mulWadUp(reserveRatioWad);
@@ -125,16 +138,19 @@ library VaultLogic {
         IPerpVault.MarketState memory st
     )
         external
-        returns (FillOutcome memory o, uint128 oiLongWad, uint128 oiShortWad, int256 netEntry, int256 netFunding)
+        returns (FillOutcome memory o, uint128 oiLongWad, uint128 oiShortWad, int128 netEntry, int128 netFunding)
     {
         IPerpVault.Position memory pos = positions[index];
         o = computeFill(pos, delta, int256(priceWad), st.fundingIndexWad);
         int256 oldSize = pos.sizeWad;
         int256 newSize = o.newSize;
 
-        // Aggregates, kept exact (unscaled products) so that pool value = Σ of the positions.
-        netEntry = st.netEntryNotional + newSize * o.newEntry - oldSize * int256(uint256(pos.entryPriceWad));
-        netFunding = st.netFundingBasis + newSize * st.fundingIndexWad - oldSize * pos.lastFundingIndexWad;
+        // Aggregates in USD WAD, rounded so that the pool's value is never overstated: traders'
+        // entry notional down (their PnL up), their funding basis up (their funding owed down).
+        netEntry = (st.netEntryNotional
+                + (newSize * o.newEntry - oldSize * int256(uint256(pos.entryPriceWad))).divFloor(int256(WAD))).toInt128();
+        netFunding = (st.netFundingBasis
+                + (newSize * st.fundingIndexWad - oldSize * pos.lastFundingIndexWad).divCeil(int256(WAD))).toInt128();
         oiLongWad = uint128(uint256(int256(uint256(st.oiLongWad)) + _positive(newSize) - _positive(oldSize)));
         oiShortWad = uint128(uint256(int256(uint256(st.oiShortWad)) + _positive(-newSize) - _positive(-oldSize)));
 
@@ -209,10 +225,11 @@ library VaultLogic {
         Market storage m,
         bytes32 marketId,
         IPerpVault.Position storage p,
-        HealthInputs memory inp
+        HealthInputs memory inp,
+        uint256 knownPriceWad
     ) private view {
         IPerpVault.MarketParams memory params = m.params;
-        uint256 price = inp.oracle.getPrice(params.oracleAsset);
+        uint256 price = knownPriceWad != 0 ? knownPriceWad : inp.oracle.getPrice(params.oracleAsset);
         IPerpVault.MarketState memory st = m.state;
         accrueFunding(params, st, price);
         if (inp.smoothed) {

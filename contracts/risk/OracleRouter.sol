@@ -76,14 +76,17 @@ contract OracleRouter is IOracleRouter, AccessControl {
 
     /// @inheritdoc IOracleRouter
     function getPrice(address asset) external view returns (uint256 priceWad) {
-        Feed memory feed = _feeds[asset];
-        if (address(feed.primary) == address(0)) revert FeedNotSet(asset);
+        Feed storage feed = _feeds[asset];
+        // First slot only; the secondary's slot is read only when one is set (maxDeviationBps != 0).
+        AggregatorV3Interface primary = feed.primary;
+        if (address(primary) == address(0)) revert FeedNotSet(asset);
+        uint16 maxDeviationBps = feed.maxDeviationBps;
         _checkSequencer();
-        priceWad = _read(asset, feed.primary, feed.primaryHeartbeat, feed.primaryDecimals);
-        if (address(feed.secondary) != address(0)) {
+        priceWad = _read(asset, primary, feed.primaryHeartbeat, feed.primaryDecimals);
+        if (maxDeviationBps != 0) {
             uint256 secondaryWad = _read(asset, feed.secondary, feed.secondaryHeartbeat, feed.secondaryDecimals);
-            if (_deviationBps(priceWad, secondaryWad) > feed.maxDeviationBps) {
-                revert PriceDeviation(asset, priceWad, secondaryWad, feed.maxDeviationBps);
+            if (_deviationBps(priceWad, secondaryWad) > maxDeviationBps) {
+                revert PriceDeviation(asset, priceWad, secondaryWad, maxDeviationBps);
             }
         }
     }

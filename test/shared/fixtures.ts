@@ -46,21 +46,18 @@ export interface World {
  */
 export async function deployWorld(): Promise<World> {
   const deployed = await hre.ignition.deploy(BulwarkLocal, { parameters: PARAMETERS, displayUi: false });
-  const at = async <T>(name: string, c: { getAddress(): Promise<string> }): Promise<T> =>
-    (await ethers.getContractAt(name, await c.getAddress())) as unknown as T;
-
   const [admin, liquidator, lp, ...traders] = await ethers.getSigners();
   const w: World = {
-    vault: await at<PerpVault>("PerpVault", deployed.vault),
-    pool: await at<LiquidityPool>("LiquidityPool", deployed.pool),
-    insurance: await at<InsuranceFund>("InsuranceFund", deployed.insuranceFund),
-    oracle: await at<OracleRouter>("OracleRouter", deployed.oracleRouter),
-    risk: await at<StaticRiskEngine>("StaticRiskEngine", deployed.riskEngine),
-    usdc: await at<MockERC20>("MockERC20", deployed.usdc),
-    weth: await at<MockERC20>("MockERC20", deployed.weth),
-    wbtc: await at<MockERC20>("MockERC20", deployed.wbtc),
-    ethFeed: await at<MockAggregator>("MockAggregator", deployed.ethFeed),
-    btcFeed: await at<MockAggregator>("MockAggregator", deployed.btcFeed),
+    vault: await ethers.getContractAt("PerpVault", await deployed.vault.getAddress()),
+    pool: await ethers.getContractAt("LiquidityPool", await deployed.pool.getAddress()),
+    insurance: await ethers.getContractAt("InsuranceFund", await deployed.insuranceFund.getAddress()),
+    oracle: await ethers.getContractAt("OracleRouter", await deployed.oracleRouter.getAddress()),
+    risk: await ethers.getContractAt("StaticRiskEngine", await deployed.riskEngine.getAddress()),
+    usdc: await ethers.getContractAt("MockERC20", await deployed.usdc.getAddress()),
+    weth: await ethers.getContractAt("MockERC20", await deployed.weth.getAddress()),
+    wbtc: await ethers.getContractAt("MockERC20", await deployed.wbtc.getAddress()),
+    ethFeed: await ethers.getContractAt("MockAggregator", await deployed.ethFeed.getAddress()),
+    btcFeed: await ethers.getContractAt("MockAggregator", await deployed.btcFeed.getAddress()),
     admin,
     liquidator,
     lp,
