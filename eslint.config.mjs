@@ -3,7 +3,16 @@ import tseslint from "typescript-eslint";
 
 export default tseslint.config(
   {
-    ignores: ["node_modules/", "artifacts/", "cache/", "typechain-types/", "coverage/", "reports/", "dist/", "deploy/deployments/"],
+    ignores: [
+      "node_modules/",
+      "artifacts/",
+      "cache/",
+      "typechain-types/",
+      "coverage/",
+      "reports/",
+      "dist/",
+      "deploy/deployments/",
+    ],
   },
   js.configs.recommended,
   ...tseslint.configs.recommended,

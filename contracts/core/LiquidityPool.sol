@@ -24,10 +24,12 @@ contract LiquidityPool is ILiquidityPool, ERC4626, ReentrancyGuardTransient {
     IPerpVault public immutable vault;
     uint256 internal immutable QUOTE_SCALE;
 
-    constructor(IERC20Metadata asset_, IPerpVault vault_, string memory name_, string memory symbol_)
-        ERC20(name_, symbol_)
-        ERC4626(asset_)
-    {
+    constructor(
+        IERC20Metadata asset_,
+        IPerpVault vault_,
+        string memory name_,
+        string memory symbol_
+    ) ERC20(name_, symbol_) ERC4626(asset_) {
         if (address(vault_) == address(0)) revert ZeroAddress();
         if (address(asset_) != vault_.quoteToken()) revert AssetMismatch(address(asset_), vault_.quoteToken());
         vault = vault_;
@@ -49,7 +51,10 @@ contract LiquidityPool is ILiquidityPool, ERC4626, ReentrancyGuardTransient {
         return Math.min(super.maxRedeem(owner), _convertToShares(_freeAssets(), Math.Rounding.Floor));
     }
 
-    function deposit(uint256 assets, address receiver) public override(ERC4626, IERC4626) nonReentrant returns (uint256) {
+    function deposit(
+        uint256 assets,
+        address receiver
+    ) public override(ERC4626, IERC4626) nonReentrant returns (uint256) {
         return super.deposit(assets, receiver);
     }
 
@@ -57,21 +62,19 @@ contract LiquidityPool is ILiquidityPool, ERC4626, ReentrancyGuardTransient {
         return super.mint(shares, receiver);
     }
 
-    function withdraw(uint256 assets, address receiver, address owner)
-        public
-        override(ERC4626, IERC4626)
-        nonReentrant
-        returns (uint256)
-    {
+    function withdraw(
+        uint256 assets,
+        address receiver,
+        address owner
+    ) public override(ERC4626, IERC4626) nonReentrant returns (uint256) {
         return super.withdraw(assets, receiver, owner);
     }
 
-    function redeem(uint256 shares, address receiver, address owner)
-        public
-        override(ERC4626, IERC4626)
-        nonReentrant
-        returns (uint256)
-    {
+    function redeem(
+        uint256 shares,
+        address receiver,
+        address owner
+    ) public override(ERC4626, IERC4626) nonReentrant returns (uint256) {
         return super.redeem(shares, receiver, owner);
     }
 
@@ -92,10 +95,13 @@ contract LiquidityPool is ILiquidityPool, ERC4626, ReentrancyGuardTransient {
         emit Deposit(caller, receiver, assets, shares);
     }
 
-    function _withdraw(address caller, address receiver, address owner, uint256 assets, uint256 shares)
-        internal
-        override
-    {
+    function _withdraw(
+        address caller,
+        address receiver,
+        address owner,
+        uint256 assets,
+        uint256 shares
+    ) internal override {
         if (caller != owner) _spendAllowance(owner, caller, shares);
         _burn(owner, shares);
         vault.poolWithdraw(assets, receiver);

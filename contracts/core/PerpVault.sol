@@ -147,16 +147,18 @@ contract PerpVault is IPerpVault, AccessControl, ReentrancyGuardTransient {
     }
 
     /// @inheritdoc IPerpVault
-    function setGlobalParams(uint64 insuranceFeeShareWad_, uint64 reserveRatioWad_, uint128 liquidationBufferWad_)
-        external
-        onlyRole(RISK_ADMIN_ROLE)
-    {
+    function setGlobalParams(
+        uint64 insuranceFeeShareWad_,
+        uint64 reserveRatioWad_,
+        uint128 liquidationBufferWad_
+    ) external onlyRole(RISK_ADMIN_ROLE) {
         VaultAdmin.bound("insuranceFeeShare", insuranceFeeShareWad_, 0, MAX_INSURANCE_FEE_SHARE);
         VaultAdmin.bound("reserveRatio", reserveRatioWad_, 0, MAX_RESERVE_RATIO);
         VaultAdmin.bound("liquidationBuffer", liquidationBufferWad_, 0, MAX_LIQUIDATION_BUFFER);
         if (
-            insuranceFeeShareWad == insuranceFeeShareWad_ && reserveRatioWad == reserveRatioWad_
-                && liquidationBufferWad == liquidationBufferWad_
+            insuranceFeeShareWad == insuranceFeeShareWad_ &&
+            reserveRatioWad == reserveRatioWad_ &&
+            liquidationBufferWad == liquidationBufferWad_
         ) revert NoChange();
         insuranceFeeShareWad = insuranceFeeShareWad_;
         reserveRatioWad = reserveRatioWad_;
@@ -222,15 +224,24 @@ contract PerpVault is IPerpVault, AccessControl, ReentrancyGuardTransient {
 
         uint256 insuranceFee = r.feeWad.mulWad(insuranceFeeShareWad);
         _chargeQuote(msg.sender, int256(r.feeWad));
-        _poolBalanceWad =
-            (int256(_poolBalanceWad) - r.realizedPnlWad + r.fundingPaidWad + int256(r.feeWad - insuranceFee)).toInt128();
+        _poolBalanceWad = (int256(_poolBalanceWad) -
+            r.realizedPnlWad +
+            r.fundingPaidWad +
+            int256(r.feeWad - insuranceFee)).toInt128();
         if (insuranceFee != 0) _insuranceBalanceWad += uint128(insuranceFee);
 
         if (r.increasesRisk) {
             _requireInitialMarginHinted(msg.sender, _accounts[msg.sender], index, marketId, r.oraclePriceWad);
         }
         emit Traded(
-            msg.sender, marketId, sizeDeltaWad, r.fillPriceWad, r.newSizeWad, r.realizedPnlWad, r.feeWad, r.fundingPaidWad
+            msg.sender,
+            marketId,
+            sizeDeltaWad,
+            r.fillPriceWad,
+            r.newSizeWad,
+            r.realizedPnlWad,
+            r.feeWad,
+            r.fundingPaidWad
         );
     }
 
@@ -284,12 +295,13 @@ contract PerpVault is IPerpVault, AccessControl, ReentrancyGuardTransient {
     }
 
     /// @inheritdoc IPerpVault
-    function liquidatePosition(address account, bytes32 marketId, int256 sliceWad, uint256 priceWad, address to)
-        external
-        onlyRole(LIQUIDATOR_ROLE)
-        nonReentrant
-        returns (int256 realizedPnlWad)
-    {
+    function liquidatePosition(
+        address account,
+        bytes32 marketId,
+        int256 sliceWad,
+        uint256 priceWad,
+        address to
+    ) external onlyRole(LIQUIDATOR_ROLE) nonReentrant returns (int256 realizedPnlWad) {
         if (priceWad == 0) revert ZeroAmount();
         if (to == account) revert SelfTransfer(account);
         uint256 index = _marketIndex(marketId);
@@ -303,12 +315,12 @@ contract PerpVault is IPerpVault, AccessControl, ReentrancyGuardTransient {
     }
 
     /// @inheritdoc IPerpVault
-    function seizeCollateral(address account, address token, uint256 amountWad, address to)
-        external
-        onlyRole(LIQUIDATOR_ROLE)
-        nonReentrant
-        returns (uint256 amount)
-    {
+    function seizeCollateral(
+        address account,
+        address token,
+        uint256 amountWad,
+        address to
+    ) external onlyRole(LIQUIDATOR_ROLE) nonReentrant returns (uint256 amount) {
         uint256 index = _collateralIndex(token);
         if (index == 0) revert UnknownCollateral(token);
         if (to == address(0)) revert ZeroAddress();
@@ -344,11 +356,9 @@ contract PerpVault is IPerpVault, AccessControl, ReentrancyGuardTransient {
     }
 
     /// @inheritdoc IPerpVault
-    function settleShortfall(address account)
-        external
-        onlyRole(LIQUIDATOR_ROLE)
-        returns (uint256 fromInsuranceWad, uint256 socializedWad)
-    {
+    function settleShortfall(
+        address account
+    ) external onlyRole(LIQUIDATOR_ROLE) returns (uint256 fromInsuranceWad, uint256 socializedWad) {
         VaultLogic.AccountData memory acct = _accounts[account];
         if (acct.positionMask != 0 || acct.collateralMask != 0 || acct.quoteBalanceWad >= 0) {
             revert ShortfallNotSettleable(account);
@@ -381,7 +391,8 @@ contract PerpVault is IPerpVault, AccessControl, ReentrancyGuardTransient {
         uint256 floorMm = h.maintenanceMarginWad.mulWad(riskEngine.hardFloorWad());
         if (h.equityWad < int256(floorMm)) return (true, LiquidationReason.BelowHardFloor);
         AccountHealth memory smoothed = _health(account, acct, true);
-        if (smoothed.equityWad < int256(smoothed.maintenanceMarginWad)) return (true, LiquidationReason.BelowMaintenance);
+        if (smoothed.equityWad < int256(smoothed.maintenanceMarginWad))
+            return (true, LiquidationReason.BelowMaintenance);
         return (false, LiquidationReason.None);
     }
 
@@ -449,8 +460,12 @@ contract PerpVault is IPerpVault, AccessControl, ReentrancyGuardTransient {
     function fillPrice(bytes32 marketId, int256 sizeDeltaWad) external view returns (uint256) {
         VaultLogic.Market storage m = _markets[_marketIndex(marketId)];
         int256 skew = int256(uint256(m.state.oiLongWad)) - int256(uint256(m.state.oiShortWad));
-        int256 fill =
-            PerpMath.fillPrice(oracle.getPrice(m.params.oracleAsset), skew, sizeDeltaWad, m.params.skewScaleWad);
+        int256 fill = PerpMath.fillPrice(
+            oracle.getPrice(m.params.oracleAsset),
+            skew,
+            sizeDeltaWad,
+            m.params.skewScaleWad
+        );
         if (fill <= 0) revert InvalidFillPrice(marketId, fill);
         return uint256(fill);
     }
@@ -475,7 +490,7 @@ contract PerpVault is IPerpVault, AccessControl, ReentrancyGuardTransient {
 
     /// @inheritdoc IPerpVault
     function poolValue() public view returns (uint256) {
-        (int256 value,) = _poolValueAndReserve();
+        (int256 value, ) = _poolValueAndReserve();
         return value > 0 ? uint256(value) : 0;
     }
 
@@ -524,20 +539,23 @@ contract PerpVault is IPerpVault, AccessControl, ReentrancyGuardTransient {
 
     /// @dev Moves a slice of `account`'s position to `to` (or the pool) at `priceWad`, settling
     /// both sides' funding and PnL against the pool's ledger.
-    function _liquidateSlice(address account, uint256 index, int256 sliceWad, uint256 priceWad, address to)
-        internal
-        returns (int256 realizedPnl)
-    {
+    function _liquidateSlice(
+        address account,
+        uint256 index,
+        int256 sliceWad,
+        uint256 priceWad,
+        address to
+    ) internal returns (int256 realizedPnl) {
         VaultLogic.Market storage m = _markets[index];
         MarketParams memory params = m.params;
         MarketState memory st = m.state;
         VaultLogic.accrueFunding(params, st, oracle.getPrice(params.oracleAsset));
         int256 fundingPaid;
-        (realizedPnl, fundingPaid,,) = _fill(account, index, sliceWad, priceWad, st);
+        (realizedPnl, fundingPaid, , ) = _fill(account, index, sliceWad, priceWad, st);
         int256 poolDelta = fundingPaid - realizedPnl;
         if (to != address(0)) {
             if (_accounts[to].inLiquidation) revert AccountInLiquidation(to);
-            (int256 toPnl, int256 toFunding,,) = _fill(to, index, -sliceWad, priceWad, st);
+            (int256 toPnl, int256 toFunding, , ) = _fill(to, index, -sliceWad, priceWad, st);
             poolDelta += toFunding - toPnl;
         }
         m.state = st;
@@ -545,10 +563,12 @@ contract PerpVault is IPerpVault, AccessControl, ReentrancyGuardTransient {
     }
 
     /// @dev Prices a trade (funding accrued first), checks slippage and the OI cap, and applies it.
-    function _executeTrade(bytes32 marketId, uint256 index, int256 delta, uint256 acceptablePriceWad)
-        internal
-        returns (TradeResult memory r)
-    {
+    function _executeTrade(
+        bytes32 marketId,
+        uint256 index,
+        int256 delta,
+        uint256 acceptablePriceWad
+    ) internal returns (TradeResult memory r) {
         VaultLogic.Market storage m = _markets[index];
         MarketParams memory params = m.params;
         uint256 oraclePrice = oracle.getPrice(params.oracleAsset);
@@ -564,24 +584,36 @@ contract PerpVault is IPerpVault, AccessControl, ReentrancyGuardTransient {
             revert SlippageExceeded(r.fillPriceWad, acceptablePriceWad);
         }
         r.feeWad = PerpMath.tradeFee(skew, delta, r.fillPriceWad, params.makerFeeWad, params.takerFeeWad);
-        (r.realizedPnlWad, r.fundingPaidWad, r.newSizeWad, r.increasesRisk) =
-            _fill(msg.sender, index, delta, r.fillPriceWad, st);
+        (r.realizedPnlWad, r.fundingPaidWad, r.newSizeWad, r.increasesRisk) = _fill(
+            msg.sender,
+            index,
+            delta,
+            r.fillPriceWad,
+            st
+        );
         _checkOpenInterestCap(marketId, params, m.state, st, oraclePrice);
         m.state = st;
     }
 
     /// @dev Applies a fill to `account`'s position (see `VaultLogic.applyFill`), updating `st`.
-    function _fill(address account, uint256 index, int256 delta, uint256 priceWad, MarketState memory st)
-        internal
-        returns (int256 realizedPnl, int256 fundingPaid, int256 newSize, bool increasesRisk)
-    {
+    function _fill(
+        address account,
+        uint256 index,
+        int256 delta,
+        uint256 priceWad,
+        MarketState memory st
+    ) internal returns (int256 realizedPnl, int256 fundingPaid, int256 newSize, bool increasesRisk) {
         VaultLogic.FillOutcome memory o;
-        (o, st.oiLongWad, st.oiShortWad, st.netEntryNotional, st.netFundingBasis) =
-            VaultLogic.applyFill(_positions[account], _accounts[account], index, delta, priceWad, st);
+        (o, st.oiLongWad, st.oiShortWad, st.netEntryNotional, st.netFundingBasis) = VaultLogic.applyFill(
+            _positions[account],
+            _accounts[account],
+            index,
+            delta,
+            priceWad,
+            st
+        );
         return (o.realizedPnl, o.fundingPaid, o.newSize, o.increasesRisk);
     }
-
-
 
     /// @dev Checks the side(s) that grew from `prev` (storage, before the trade) to `st` against
     /// the cap; reducing exposure is always allowed.
@@ -616,14 +648,15 @@ contract PerpVault is IPerpVault, AccessControl, ReentrancyGuardTransient {
         uint256 hintPriceWad
     ) internal view {
         AccountHealth memory h = _healthHinted(account, acct, false, hintIndex, hintMarketId, hintPriceWad);
-        if (h.equityWad < int256(h.initialMarginWad)) revert Undercollateralized(account, h.equityWad, h.initialMarginWad);
+        if (h.equityWad < int256(h.initialMarginWad))
+            revert Undercollateralized(account, h.equityWad, h.initialMarginWad);
     }
 
-    function _health(address account, VaultLogic.AccountData memory acct, bool smoothed)
-        internal
-        view
-        returns (AccountHealth memory)
-    {
+    function _health(
+        address account,
+        VaultLogic.AccountData memory acct,
+        bool smoothed
+    ) internal view returns (AccountHealth memory) {
         return _healthHinted(account, acct, smoothed, type(uint256).max, bytes32(0), 0);
     }
 
@@ -635,25 +668,26 @@ contract PerpVault is IPerpVault, AccessControl, ReentrancyGuardTransient {
         bytes32 hintMarketId,
         uint256 hintPriceWad
     ) internal view returns (AccountHealth memory) {
-        return VaultLogic.health(
-            _markets,
-            _marketIds,
-            _positions[account],
-            _collaterals,
-            _collateral[account],
-            VaultLogic.HealthInputs({
-                oracle: oracle,
-                engine: riskEngine,
-                liquidationBufferWad: liquidationBufferWad,
-                quoteBalanceWad: acct.quoteBalanceWad,
-                positionMask: acct.positionMask,
-                collateralMask: acct.collateralMask,
-                smoothed: smoothed,
-                hintIndex: hintIndex,
-                hintMarketId: hintMarketId,
-                hintPriceWad: hintPriceWad
-            })
-        );
+        return
+            VaultLogic.health(
+                _markets,
+                _marketIds,
+                _positions[account],
+                _collaterals,
+                _collateral[account],
+                VaultLogic.HealthInputs({
+                    oracle: oracle,
+                    engine: riskEngine,
+                    liquidationBufferWad: liquidationBufferWad,
+                    quoteBalanceWad: acct.quoteBalanceWad,
+                    positionMask: acct.positionMask,
+                    collateralMask: acct.collateralMask,
+                    smoothed: smoothed,
+                    hintIndex: hintIndex,
+                    hintMarketId: hintMarketId,
+                    hintPriceWad: hintPriceWad
+                })
+            );
     }
 
     function _poolValueAndReserve() internal view returns (int256, uint256) {
@@ -675,5 +709,4 @@ contract PerpVault is IPerpVault, AccessControl, ReentrancyGuardTransient {
     function _scaleOf(uint256 index) internal view returns (uint256) {
         return index == 0 ? QUOTE_SCALE : 10 ** (18 - _collaterals[index].decimals);
     }
-
 }

@@ -128,7 +128,12 @@ interface IPerpVault {
     event CollateralSeized(address indexed account, address indexed token, uint256 amount, address indexed to);
     event QuoteTransferred(address indexed from, address indexed to, uint256 amountWad);
     event InsurancePaid(address indexed account, uint256 amountWad);
-    event ShortfallSettled(address indexed account, uint256 shortfallWad, uint256 fromInsuranceWad, uint256 socializedWad);
+    event ShortfallSettled(
+        address indexed account,
+        uint256 shortfallWad,
+        uint256 fromInsuranceWad,
+        uint256 socializedWad
+    );
     /// @notice A loss that no account nor the insurance fund covered: LPs bear it.
     event BadDebt(address indexed account, uint256 amountWad);
 
@@ -192,7 +197,11 @@ interface IPerpVault {
     /// @param insuranceFeeShareWad Share of trading fees credited to the insurance fund.
     /// @param reserveRatioWad Fraction of max(long, short) open notional that LPs cannot withdraw.
     /// @param liquidationBufferWad Flat USD added to IM and MM of any account with a position.
-    function setGlobalParams(uint64 insuranceFeeShareWad, uint64 reserveRatioWad, uint128 liquidationBufferWad) external;
+    function setGlobalParams(
+        uint64 insuranceFeeShareWad,
+        uint64 reserveRatioWad,
+        uint128 liquidationBufferWad
+    ) external;
 
     /// @notice Replaces the margin policy. Role: DEFAULT_ADMIN.
     function setRiskEngine(IRiskEngine riskEngine) external;
@@ -241,15 +250,22 @@ interface IPerpVault {
     /// at most the size) at `priceWad`. When `to` is non-zero, `to` takes the slice over at the same
     /// price and must hold IM afterwards; otherwise the pool absorbs it.
     /// @return realizedPnlWad PnL realised by `account` on the slice (funding settled apart).
-    function liquidatePosition(address account, bytes32 marketId, int256 sliceWad, uint256 priceWad, address to)
-        external
-        returns (int256 realizedPnlWad);
+    function liquidatePosition(
+        address account,
+        bytes32 marketId,
+        int256 sliceWad,
+        uint256 priceWad,
+        address to
+    ) external returns (int256 realizedPnlWad);
 
     /// @notice Sends `amountWad` of `account`'s volatile collateral `token` to `to` as tokens,
     /// rounded down to token units. Returns the token amount sent.
-    function seizeCollateral(address account, address token, uint256 amountWad, address to)
-        external
-        returns (uint256 amount);
+    function seizeCollateral(
+        address account,
+        address token,
+        uint256 amountWad,
+        address to
+    ) external returns (uint256 amount);
 
     /// @notice Moves quote balance between two accounts (e.g. a bidder paying for a lot).
     function transferQuote(address from, address to, uint256 amountWad) external;

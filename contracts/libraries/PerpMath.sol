@@ -15,11 +15,12 @@ library PerpMath {
     /// @notice fill = oracle × (1 + (skew + delta/2) / skewScale): the average price along the
     /// premium curve between skew and skew + delta. Rounds against the trader: up for buys,
     /// down for sells. May be ≤ 0 for extreme skews, which the caller rejects.
-    function fillPrice(uint256 oraclePriceWad, int256 skewWad, int256 deltaWad, uint256 skewScaleWad)
-        internal
-        pure
-        returns (int256)
-    {
+    function fillPrice(
+        uint256 oraclePriceWad,
+        int256 skewWad,
+        int256 deltaWad,
+        uint256 skewScaleWad
+    ) internal pure returns (int256) {
         int256 price = int256(oraclePriceWad);
         // price × (2·skew + delta) / (2·skewScale), rounded against the trader.
         int256 num = price * (2 * skewWad + deltaWad);
@@ -30,11 +31,13 @@ library PerpMath {
 
     /// @notice Fee for moving skew from `skewWad` by `deltaWad` at `fillPriceWad`: the part that
     /// moves |skew| toward zero pays the maker rate, the rest the taker rate. Rounds up.
-    function tradeFee(int256 skewWad, int256 deltaWad, uint256 fillPriceWad, uint256 makerFeeWad, uint256 takerFeeWad)
-        internal
-        pure
-        returns (uint256)
-    {
+    function tradeFee(
+        int256 skewWad,
+        int256 deltaWad,
+        uint256 fillPriceWad,
+        uint256 makerFeeWad,
+        uint256 takerFeeWad
+    ) internal pure returns (uint256) {
         uint256 absDelta = SignedWad.abs(deltaWad);
         uint256 makerSize;
         // Same sign of skew and delta, or zero skew: all taker. Opposite: maker up to |skew|.
@@ -66,11 +69,12 @@ library PerpMath {
 
     /// @notice Funding per base unit (USD, WAD) accrued over `elapsed` seconds at the average of
     /// the two rates. Positive means longs pay shorts.
-    function fundingPerUnit(int256 lastRateWad, int256 nowRateWad, uint256 priceWad, uint256 elapsed)
-        internal
-        pure
-        returns (int256)
-    {
+    function fundingPerUnit(
+        int256 lastRateWad,
+        int256 nowRateWad,
+        uint256 priceWad,
+        uint256 elapsed
+    ) internal pure returns (int256) {
         int256 avgRate = (lastRateWad + nowRateWad) / 2;
         return (avgRate * int256(priceWad) * int256(elapsed)) / (WAD * ONE_DAY);
     }

@@ -99,9 +99,12 @@ library VaultAdmin {
         emit IPerpVault.CollateralListed(token, uint8(index), weightWad, capWad);
     }
 
-    function setCollateralParams(IPerpVault.CollateralConfig storage cfg, address token, uint64 weightWad, uint128 capWad)
-        external
-    {
+    function setCollateralParams(
+        IPerpVault.CollateralConfig storage cfg,
+        address token,
+        uint64 weightWad,
+        uint128 capWad
+    ) external {
         checkCollateralParams(weightWad, capWad);
         if (cfg.weightWad == weightWad && cfg.capWad == capWad) revert IPerpVault.NoChange();
         cfg.weightWad = weightWad;

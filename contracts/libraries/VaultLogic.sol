@@ -95,8 +95,7 @@ library VaultLogic {
             uint256 price = inp.oracle.getPrice(cfg.token);
             h.collateralValueWad += collateralBalances[index].mulWad(price).mulWad(cfg.weightWad);
         }
-        h.equityWad =
-            inp.quoteBalanceWad + int256(h.collateralValueWad) + h.unrealizedPnlWad - h.accruedFundingWad;
+        h.equityWad = inp.quoteBalanceWad + int256(h.collateralValueWad) + h.unrealizedPnlWad - h.accruedFundingWad;
     }
 
     /// @notice Pool value = realised balance − traders' unrealised PnL + traders' unsettled funding
@@ -147,10 +146,10 @@ library VaultLogic {
 
         // Aggregates in USD WAD, rounded so that the pool's value is never overstated: traders'
         // entry notional down (their PnL up), their funding basis up (their funding owed down).
-        netEntry = (st.netEntryNotional
-                + (newSize * o.newEntry - oldSize * int256(uint256(pos.entryPriceWad))).divFloor(int256(WAD))).toInt128();
-        netFunding = (st.netFundingBasis
-                + (newSize * st.fundingIndexWad - oldSize * pos.lastFundingIndexWad).divCeil(int256(WAD))).toInt128();
+        netEntry = (st.netEntryNotional +
+            (newSize * o.newEntry - oldSize * int256(uint256(pos.entryPriceWad))).divFloor(int256(WAD))).toInt128();
+        netFunding = (st.netFundingBasis +
+            (newSize * st.fundingIndexWad - oldSize * pos.lastFundingIndexWad).divCeil(int256(WAD))).toInt128();
         oiLongWad = uint128(uint256(int256(uint256(st.oiLongWad)) + _positive(newSize) - _positive(oldSize)));
         oiShortWad = uint128(uint256(int256(uint256(st.oiShortWad)) + _positive(-newSize) - _positive(-oldSize)));
 
@@ -160,7 +159,9 @@ library VaultLogic {
             a.positionMask &= ~uint64(1 << index);
         } else {
             positions[index] = IPerpVault.Position(
-                newSize.toInt128(), SafeCast.toUint128(uint256(o.newEntry)), st.fundingIndexWad
+                newSize.toInt128(),
+                SafeCast.toUint128(uint256(o.newEntry)),
+                st.fundingIndexWad
             );
             if (oldSize == 0) a.positionMask |= uint64(1 << index);
         }
@@ -171,11 +172,12 @@ library VaultLogic {
 
     /// @notice The new position after a fill, the PnL realised on any reduction and the funding
     /// settled on the old size. Entry prices and funding round against the trader.
-    function computeFill(IPerpVault.Position memory pos, int256 delta, int256 price, int256 fundingIndex)
-        internal
-        pure
-        returns (FillOutcome memory o)
-    {
+    function computeFill(
+        IPerpVault.Position memory pos,
+        int256 delta,
+        int256 price,
+        int256 fundingIndex
+    ) internal pure returns (FillOutcome memory o) {
         int256 oldSize = pos.sizeWad;
         int256 oldEntry = int256(uint256(pos.entryPriceWad));
         o.newSize = oldSize + delta;
@@ -200,21 +202,26 @@ library VaultLogic {
     }
 
     /// @notice Rolls the funding rate and index in `st` forward to now at `priceWad`.
-    function accrueFunding(IPerpVault.MarketParams memory params, IPerpVault.MarketState memory st, uint256 priceWad)
-        internal
-        view
-    {
+    function accrueFunding(
+        IPerpVault.MarketParams memory params,
+        IPerpVault.MarketState memory st,
+        uint256 priceWad
+    ) internal view {
         // solhint-disable-next-line not-rely-on-time
         uint256 elapsed = block.timestamp - st.lastFundingTime;
         if (elapsed == 0) return;
         int256 skew = int256(uint256(st.oiLongWad)) - int256(uint256(st.oiShortWad));
         int256 rate = PerpMath.currentFundingRate(
-            st.fundingRateWad, skew, params.skewScaleWad, params.maxFundingVelocityWad, elapsed
+            st.fundingRateWad,
+            skew,
+            params.skewScaleWad,
+            params.maxFundingVelocityWad,
+            elapsed
         );
         if (rate > MAX_FUNDING_RATE) rate = MAX_FUNDING_RATE;
         if (rate < -MAX_FUNDING_RATE) rate = -MAX_FUNDING_RATE;
-        st.fundingIndexWad =
-            (st.fundingIndexWad + PerpMath.fundingPerUnit(st.fundingRateWad, rate, priceWad, elapsed)).toInt128();
+        st.fundingIndexWad = (st.fundingIndexWad + PerpMath.fundingPerUnit(st.fundingRateWad, rate, priceWad, elapsed))
+            .toInt128();
         st.fundingRateWad = int80(rate);
         // solhint-disable-next-line not-rely-on-time
         st.lastFundingTime = uint48(block.timestamp);

@@ -61,7 +61,14 @@ contract OracleRouter is IOracleRouter, AccessControl {
             secondaryHeartbeat: secondaryHeartbeat,
             secondaryDecimals: secondaryDecimals
         });
-        emit FeedSet(asset, address(primary), primaryHeartbeat, address(secondary), secondaryHeartbeat, maxDeviationBps);
+        emit FeedSet(
+            asset,
+            address(primary),
+            primaryHeartbeat,
+            address(secondary),
+            secondaryHeartbeat,
+            maxDeviationBps
+        );
     }
 
     /// @inheritdoc IOracleRouter
@@ -96,14 +103,20 @@ contract OracleRouter is IOracleRouter, AccessControl {
         Feed memory feed = _feeds[asset];
         if (address(feed.primary) == address(0)) return (0, OracleStatus.NotConfigured);
         status = _sequencerStatus();
-        (uint256 primaryWad, OracleStatus primaryStatus) =
-            _tryRead(feed.primary, feed.primaryHeartbeat, feed.primaryDecimals);
+        (uint256 primaryWad, OracleStatus primaryStatus) = _tryRead(
+            feed.primary,
+            feed.primaryHeartbeat,
+            feed.primaryDecimals
+        );
         priceWad = primaryWad;
         if (status != OracleStatus.Ok) return (priceWad, status);
         if (primaryStatus != OracleStatus.Ok) return (priceWad, primaryStatus);
         if (address(feed.secondary) != address(0)) {
-            (uint256 secondaryWad, OracleStatus secondaryStatus) =
-                _tryRead(feed.secondary, feed.secondaryHeartbeat, feed.secondaryDecimals);
+            (uint256 secondaryWad, OracleStatus secondaryStatus) = _tryRead(
+                feed.secondary,
+                feed.secondaryHeartbeat,
+                feed.secondaryDecimals
+            );
             if (secondaryStatus != OracleStatus.Ok) return (priceWad, secondaryStatus);
             if (_deviationBps(primaryWad, secondaryWad) > feed.maxDeviationBps) {
                 return (priceWad, OracleStatus.Deviation);
@@ -118,23 +131,24 @@ contract OracleRouter is IOracleRouter, AccessControl {
 
     // ------------------------------------------------------------------ internal
 
-    function _read(address asset, AggregatorV3Interface agg, uint32 heartbeat, uint8 decimals)
-        internal
-        view
-        returns (uint256)
-    {
-        (, int256 answer,, uint256 updatedAt,) = agg.latestRoundData();
+    function _read(
+        address asset,
+        AggregatorV3Interface agg,
+        uint32 heartbeat,
+        uint8 decimals
+    ) internal view returns (uint256) {
+        (, int256 answer, , uint256 updatedAt, ) = agg.latestRoundData();
         if (answer <= 0) revert NonPositivePrice(asset, address(agg), answer);
         // solhint-disable-next-line not-rely-on-time
         if (updatedAt + heartbeat < block.timestamp) revert StalePrice(asset, address(agg), updatedAt, heartbeat);
         return _scale(uint256(answer), decimals);
     }
 
-    function _tryRead(AggregatorV3Interface agg, uint32 heartbeat, uint8 decimals)
-        internal
-        view
-        returns (uint256, OracleStatus)
-    {
+    function _tryRead(
+        AggregatorV3Interface agg,
+        uint32 heartbeat,
+        uint8 decimals
+    ) internal view returns (uint256, OracleStatus) {
         try agg.latestRoundData() returns (uint80, int256 answer, uint256, uint256 updatedAt, uint80) {
             if (answer <= 0) return (0, OracleStatus.NonPositive);
             uint256 priceWad = _scale(uint256(answer), decimals);
@@ -149,7 +163,7 @@ contract OracleRouter is IOracleRouter, AccessControl {
     function _checkSequencer() internal view {
         AggregatorV3Interface feed = sequencerFeed;
         if (address(feed) == address(0)) return;
-        (, int256 answer, uint256 startedAt,,) = feed.latestRoundData();
+        (, int256 answer, uint256 startedAt, , ) = feed.latestRoundData();
         if (answer != 0) revert SequencerDown();
         // solhint-disable-next-line not-rely-on-time
         if (block.timestamp - startedAt <= sequencerGracePeriod) {

@@ -56,7 +56,10 @@ export default buildModule("BulwarkLocal", (m) => {
   const listEth = m.call(
     vault,
     "listMarket",
-    [ETH_USD, { oracleAsset: weth, ...marketDefaults, skewScaleWad: m.getParameter("ethSkewScaleWad", 1_000_000n * WAD) }],
+    [
+      ETH_USD,
+      { oracleAsset: weth, ...marketDefaults, skewScaleWad: m.getParameter("ethSkewScaleWad", 1_000_000n * WAD) },
+    ],
     { id: "listETH", after: [ethFeedSet, ethRatios, initialized] },
   );
   m.call(

@@ -43,7 +43,10 @@ describe("gas: PerpVault, LiquidityPool, InsuranceFund", () => {
 
   it("PerpVault.trade (modify) is within 130,000", async () => {
     const [t] = w.traders;
-    const gas = await snap.record("PerpVault.trade (modify)", w.vault.connect(t).trade(ETH_USD, 5n * WAD, anyPrice(1n)));
+    const gas = await snap.record(
+      "PerpVault.trade (modify)",
+      w.vault.connect(t).trade(ETH_USD, 5n * WAD, anyPrice(1n)),
+    );
     expect(gas).to.be.lte(130_000);
     await snap.record("PerpVault.trade (reduce)", w.vault.connect(t).trade(ETH_USD, -5n * WAD, anyPrice(-1n)));
     await snap.record(
@@ -65,7 +68,10 @@ describe("gas: PerpVault, LiquidityPool, InsuranceFund", () => {
 
   it("LiquidityPool deposit and withdraw", async () => {
     await snap.record("LiquidityPool.deposit", w.pool.connect(w.lp).deposit(usdc(100_000), w.lp.address));
-    await snap.record("LiquidityPool.withdraw", w.pool.connect(w.lp).withdraw(usdc(50_000), w.lp.address, w.lp.address));
+    await snap.record(
+      "LiquidityPool.withdraw",
+      w.pool.connect(w.lp).withdraw(usdc(50_000), w.lp.address, w.lp.address),
+    );
   });
 
   it("PerpVault.fundInsurance", async () => {

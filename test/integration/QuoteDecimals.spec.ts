@@ -52,7 +52,9 @@ for (const decimals of [6, 8, 18]) {
       const quoteAddr = await quote.getAddress();
       const vaultAddr = await vault.getAddress();
       const ledgerMatches = async () => {
-        const onLedger = (await vault.quoteBalance(trader.address)) + (await vault.poolBalance()) +
+        const onLedger =
+          (await vault.quoteBalance(trader.address)) +
+          (await vault.poolBalance()) +
           BigInt(await vault.insuranceBalance());
         expect((await quote.balanceOf(vaultAddr)) * scale).to.equal(onLedger);
       };

@@ -41,7 +41,11 @@ export class GasSnapshot {
       .filter(([key, gas]) => key in this.committed && gas > this.committed[key] * (1 + TOLERANCE))
       .map(([key, gas]) => `${key}: ${this.committed[key]} -> ${gas}`);
     const merged = { ...readSnapshot(), ...this.measured };
-    const sorted = Object.fromEntries(Object.keys(merged).sort().map((k) => [k, merged[k]]));
+    const sorted = Object.fromEntries(
+      Object.keys(merged)
+        .sort()
+        .map((k) => [k, merged[k]]),
+    );
     fs.writeFileSync(SNAPSHOT_PATH, JSON.stringify(sorted, null, 2) + "\n");
     expect(regressions, `gas regressions above ${TOLERANCE * 100}%`).to.deep.equal([]);
   }
