@@ -7,13 +7,13 @@ pragma solidity 0.8.28;
 library SignedWad {
     int256 internal constant WAD = 1e18;
 
-    /// @dev floor(a / d) for d > 0.
+    /// @dev floor(a / d); d must be positive (negate both operands first otherwise).
     function divFloor(int256 a, int256 d) internal pure returns (int256 q) {
         q = a / d;
         if (a % d != 0 && a < 0) q -= 1;
     }
 
-    /// @dev ceil(a / d) for d > 0.
+    /// @dev ceil(a / d); d must be positive.
     function divCeil(int256 a, int256 d) internal pure returns (int256 q) {
         q = a / d;
         if (a % d != 0 && a > 0) q += 1;

@@ -185,7 +185,7 @@ library VaultLogic {
         if (oldSize == 0 || (oldSize > 0) == (delta > 0)) {
             // Opening or increasing: size-weighted average entry.
             int256 num = oldSize * oldEntry + delta * price;
-            o.newEntry = o.newSize > 0 ? num.divCeil(o.newSize) : num.divFloor(o.newSize);
+            o.newEntry = o.newSize > 0 ? num.divCeil(o.newSize) : (-num).divFloor(-o.newSize);
             o.increasesRisk = true;
         } else {
             // Reducing, closing or flipping: realise PnL on the closed part.
