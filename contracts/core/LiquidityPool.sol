@@ -43,7 +43,8 @@ contract LiquidityPool is ILiquidityPool, ERC4626, ReentrancyGuardTransient {
 
     /// @notice Limited by the free liquidity not reserved for open interest.
     function maxWithdraw(address owner) public view override(ERC4626, IERC4626) returns (uint256) {
-        return Math.min(super.maxWithdraw(owner), _freeAssets());
+        // Not super.maxWithdraw: it goes through the capped maxRedeem and would round down twice.
+        return Math.min(_convertToAssets(balanceOf(owner), Math.Rounding.Floor), _freeAssets());
     }
 
     /// @notice Limited by the free liquidity not reserved for open interest.

@@ -92,7 +92,7 @@ contract OracleRouter is IOracleRouter, AccessControl {
         priceWad = _read(asset, primary, feed.primaryHeartbeat, feed.primaryDecimals);
         if (maxDeviationBps != 0) {
             uint256 secondaryWad = _read(asset, feed.secondary, feed.secondaryHeartbeat, feed.secondaryDecimals);
-            if (_deviationBps(priceWad, secondaryWad) > maxDeviationBps) {
+            if (_exceedsDeviation(priceWad, secondaryWad, maxDeviationBps)) {
                 revert PriceDeviation(asset, priceWad, secondaryWad, maxDeviationBps);
             }
         }
@@ -118,7 +118,7 @@ contract OracleRouter is IOracleRouter, AccessControl {
                 feed.secondaryDecimals
             );
             if (secondaryStatus != OracleStatus.Ok) return (priceWad, secondaryStatus);
-            if (_deviationBps(primaryWad, secondaryWad) > feed.maxDeviationBps) {
+            if (_exceedsDeviation(primaryWad, secondaryWad, feed.maxDeviationBps)) {
                 return (priceWad, OracleStatus.Deviation);
             }
         }
@@ -197,8 +197,9 @@ contract OracleRouter is IOracleRouter, AccessControl {
         return answer * 10 ** (18 - decimals);
     }
 
-    function _deviationBps(uint256 a, uint256 b) internal pure returns (uint256) {
+    /// @dev |a − b| / a > maxBps / 10,000, compared exactly (no rounding to whole bps).
+    function _exceedsDeviation(uint256 a, uint256 b, uint256 maxBps) internal pure returns (bool) {
         uint256 diff = a > b ? a - b : b - a;
-        return (diff * 10_000) / a;
+        return diff * 10_000 > maxBps * a;
     }
 }

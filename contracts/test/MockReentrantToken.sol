@@ -6,8 +6,8 @@ import {ERC20} from "@openzeppelin/contracts/token/ERC20/ERC20.sol";
 /// @notice An ERC-20 that calls back into a target during transfers (like an ERC-777 hook), to
 /// prove the vault's reentrancy guards hold. Never deploy outside tests.
 contract MockReentrantToken is ERC20 {
-    address public target;
-    bytes public payload;
+    address public hookTarget;
+    bytes public hookPayload;
 
     constructor() ERC20("Reentrant", "RE") {}
 
@@ -17,17 +17,17 @@ contract MockReentrantToken is ERC20 {
 
     /// @notice Arms the hook: the next transfer calls `target_` with `payload_` and bubbles its revert.
     function arm(address target_, bytes calldata payload_) external {
-        target = target_;
-        payload = payload_;
+        hookTarget = target_;
+        hookPayload = payload_;
     }
 
     function _update(address from, address to, uint256 value) internal override {
         super._update(from, to, value);
-        address t = target;
+        address t = hookTarget;
         if (t != address(0)) {
-            target = address(0);
+            hookTarget = address(0);
             // solhint-disable-next-line avoid-low-level-calls
-            (bool ok, bytes memory ret) = t.call(payload);
+            (bool ok, bytes memory ret) = t.call(hookPayload);
             if (!ok) {
                 // solhint-disable-next-line no-inline-assembly
                 assembly {
