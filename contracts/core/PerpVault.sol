@@ -192,7 +192,7 @@ contract PerpVault is IPerpVault, AccessControl, ReentrancyGuardTransient {
         if (amount == 0) revert ZeroAmount();
         uint256 index = _collateralIndex(token);
         VaultLogic.AccountData memory acct = _accounts[msg.sender];
-        if (acct.inLiquidation) revert AccountInLiquidation(msg.sender);
+        if (acct.liquidations != 0) revert AccountInLiquidation(msg.sender);
         uint256 amountWad = amount * _scaleOf(index);
         if (index == 0) {
             int256 balance = acct.quoteBalanceWad;
@@ -219,7 +219,7 @@ contract PerpVault is IPerpVault, AccessControl, ReentrancyGuardTransient {
     function trade(bytes32 marketId, int256 sizeDeltaWad, uint256 acceptablePriceWad) external nonReentrant {
         if (sizeDeltaWad == 0) revert ZeroAmount();
         uint256 index = _marketIndex(marketId);
-        if (_accounts[msg.sender].inLiquidation) revert AccountInLiquidation(msg.sender);
+        if (_accounts[msg.sender].liquidations != 0) revert AccountInLiquidation(msg.sender);
         TradeResult memory r = _executeTrade(marketId, index, sizeDeltaWad, acceptablePriceWad);
 
         uint256 insuranceFee = r.feeWad.mulWad(insuranceFeeShareWad);
@@ -290,8 +290,28 @@ contract PerpVault is IPerpVault, AccessControl, ReentrancyGuardTransient {
 
     /// @inheritdoc IPerpVault
     function setInLiquidation(address account, bool inLiquidation) external onlyRole(LIQUIDATOR_ROLE) {
-        _accounts[account].inLiquidation = inLiquidation;
-        emit LiquidationFlagSet(account, inLiquidation);
+        _setInLiquidation(account, inLiquidation);
+    }
+
+    /// @inheritdoc IPerpVault
+    function beginLiquidation(
+        address account,
+        uint256 insuranceWad,
+        address keeper,
+        uint256 rewardWad
+    ) external onlyRole(LIQUIDATOR_ROLE) {
+        _setInLiquidation(account, true);
+        if (insuranceWad != 0) {
+            _chargeQuote(account, int256(insuranceWad));
+            _insuranceBalanceWad += insuranceWad.toUint128();
+            emit InsurancePaid(account, insuranceWad);
+        }
+        if (rewardWad != 0) {
+            if (keeper == address(0)) revert ZeroAddress();
+            _chargeQuote(account, int256(rewardWad));
+            _chargeQuote(keeper, -int256(rewardWad));
+            emit QuoteTransferred(account, keeper, rewardWad);
+        }
     }
 
     /// @inheritdoc IPerpVault
@@ -303,15 +323,7 @@ contract PerpVault is IPerpVault, AccessControl, ReentrancyGuardTransient {
         address to
     ) external onlyRole(LIQUIDATOR_ROLE) nonReentrant returns (int256 realizedPnlWad) {
         if (priceWad == 0) revert ZeroAmount();
-        if (to == account) revert SelfTransfer(account);
-        uint256 index = _marketIndex(marketId);
-        int256 size = _positions[account][index].sizeWad;
-        if (sliceWad == 0 || (size > 0) == (sliceWad > 0) || sliceWad.abs() > size.abs()) {
-            revert InvalidLiquidationSlice(account, marketId, size, sliceWad);
-        }
-        realizedPnlWad = _liquidateSlice(account, index, sliceWad, priceWad, to);
-        if (to != address(0)) _requireInitialMargin(to, _accounts[to]);
-        emit PositionLiquidated(account, marketId, sliceWad, priceWad, to, realizedPnlWad);
+        realizedPnlWad = _liquidatePosition(account, marketId, sliceWad, priceWad, to);
     }
 
     /// @inheritdoc IPerpVault
@@ -342,6 +354,13 @@ contract PerpVault is IPerpVault, AccessControl, ReentrancyGuardTransient {
         if (amountWad == 0) revert ZeroAmount();
         if (from == to) revert SelfTransfer(from);
         if (to == address(0)) revert ZeroAddress();
+        VaultLogic.AccountData memory payer = _accounts[from];
+        // Only an account being liquidated may be charged into a negative balance (its penalties
+        // and auction results); anyone else, e.g. a bidder, pays from what it holds.
+        if (payer.liquidations == 0 && payer.quoteBalanceWad < int256(amountWad)) {
+            int256 balance = payer.quoteBalanceWad;
+            revert InsufficientBalance(from, quoteToken, balance > 0 ? uint256(balance) : 0, amountWad);
+        }
         _chargeQuote(from, int256(amountWad));
         _chargeQuote(to, -int256(amountWad));
         emit QuoteTransferred(from, to, amountWad);
@@ -384,21 +403,32 @@ contract PerpVault is IPerpVault, AccessControl, ReentrancyGuardTransient {
     }
 
     /// @inheritdoc IPerpVault
-    function isLiquidatable(address account) external view returns (bool, LiquidationReason) {
+    function isLiquidatable(address account) external view returns (bool liquidatable, LiquidationReason reason) {
+        (liquidatable, reason, ) = _liquidationCheck(account, _accounts[account]);
+    }
+
+    /// @inheritdoc IPerpVault
+    function liquidationSnapshot(address account) external view returns (LiquidationSnapshot memory snap) {
         VaultLogic.AccountData memory acct = _accounts[account];
-        AccountHealth memory h = _health(account, acct, false);
-        if (h.equityWad >= int256(h.maintenanceMarginWad)) return (false, LiquidationReason.None);
-        uint256 floorMm = h.maintenanceMarginWad.mulWad(riskEngine.hardFloorWad());
-        if (h.equityWad < int256(floorMm)) return (true, LiquidationReason.BelowHardFloor);
-        AccountHealth memory smoothed = _health(account, acct, true);
-        if (smoothed.equityWad < int256(smoothed.maintenanceMarginWad))
-            return (true, LiquidationReason.BelowMaintenance);
-        return (false, LiquidationReason.None);
+        (snap.liquidatable, snap.reason, snap.health) = _liquidationCheck(account, acct);
+        snap.positions = VaultLogic.positionSnapshots(
+            _markets,
+            _marketIds,
+            _positions[account],
+            oracle,
+            riskEngine,
+            acct.positionMask
+        );
+    }
+
+    /// @inheritdoc IPerpVault
+    function marketIndex(bytes32 marketId) external view returns (uint256) {
+        return _marketIndex(marketId);
     }
 
     /// @inheritdoc IPerpVault
     function isInLiquidation(address account) external view returns (bool) {
-        return _accounts[account].inLiquidation;
+        return _accounts[account].liquidations != 0;
     }
 
     /// @inheritdoc IPerpVault
@@ -531,6 +561,15 @@ contract PerpVault is IPerpVault, AccessControl, ReentrancyGuardTransient {
         if (received != amount) revert FeeOnTransferToken(token, amount, received);
     }
 
+    /// @dev Nests: each `true` must be matched by a `false` before the account is released.
+    function _setInLiquidation(address account, bool inLiquidation) internal {
+        VaultLogic.AccountData storage acct = _accounts[account];
+        uint8 n = acct.liquidations;
+        if (inLiquidation) acct.liquidations = n + 1;
+        else if (n != 0) acct.liquidations = n - 1;
+        emit LiquidationFlagSet(account, acct.liquidations != 0);
+    }
+
     /// @dev Debits `amountWad` (negative: credits) from an account's quote balance.
     function _chargeQuote(address account, int256 amountWad) internal {
         VaultLogic.AccountData storage acct = _accounts[account];
@@ -539,27 +578,58 @@ contract PerpVault is IPerpVault, AccessControl, ReentrancyGuardTransient {
 
     /// @dev Moves a slice of `account`'s position to `to` (or the pool) at `priceWad`, settling
     /// both sides' funding and PnL against the pool's ledger.
+    function _liquidatePosition(
+        address account,
+        bytes32 marketId,
+        int256 sliceWad,
+        uint256 priceWad,
+        address to
+    ) internal returns (int256 realizedPnlWad) {
+        if (to == account) revert SelfTransfer(account);
+        uint256 index = _marketIndex(marketId);
+        int256 size = _positions[account][index].sizeWad;
+        if (sliceWad == 0 || (size > 0) == (sliceWad > 0) || sliceWad.abs() > size.abs()) {
+            revert InvalidLiquidationSlice(account, marketId, size, sliceWad);
+        }
+        uint256 oraclePrice;
+        (realizedPnlWad, oraclePrice) = _liquidateSlice(account, index, sliceWad, priceWad, to);
+        if (to != address(0)) _requireInitialMarginHinted(to, _accounts[to], index, marketId, oraclePrice);
+        emit PositionLiquidated(account, marketId, sliceWad, priceWad, to, realizedPnlWad);
+    }
+
+    /// @dev Closes `sliceWad` of `account`'s position at `priceWad` into `to` (or the pool),
+    /// settling both sides against the pool's ledger. Returns the PnL and the oracle price.
     function _liquidateSlice(
         address account,
         uint256 index,
         int256 sliceWad,
         uint256 priceWad,
         address to
-    ) internal returns (int256 realizedPnl) {
+    ) internal returns (int256 realizedPnl, uint256 oraclePrice) {
         VaultLogic.Market storage m = _markets[index];
         MarketParams memory params = m.params;
         MarketState memory st = m.state;
-        VaultLogic.accrueFunding(params, st, oracle.getPrice(params.oracleAsset));
+        oraclePrice = oracle.getPrice(params.oracleAsset);
+        VaultLogic.accrueFunding(params, st, oraclePrice);
         int256 fundingPaid;
         (realizedPnl, fundingPaid, , ) = _fill(account, index, sliceWad, priceWad, st);
         int256 poolDelta = fundingPaid - realizedPnl;
-        if (to != address(0)) {
-            if (_accounts[to].inLiquidation) revert AccountInLiquidation(to);
-            (int256 toPnl, int256 toFunding, , ) = _fill(to, index, -sliceWad, priceWad, st);
-            poolDelta += toFunding - toPnl;
-        }
+        if (to != address(0)) poolDelta += _fillCounterparty(to, index, -sliceWad, priceWad, st);
         m.state = st;
         _poolBalanceWad = (int256(_poolBalanceWad) + poolDelta).toInt128();
+    }
+
+    /// @dev `to` takes over a liquidated slice; returns what the pool's ledger gains from it.
+    function _fillCounterparty(
+        address to,
+        uint256 index,
+        int256 delta,
+        uint256 priceWad,
+        MarketState memory st
+    ) internal returns (int256) {
+        if (_accounts[to].liquidations != 0) revert AccountInLiquidation(to);
+        (int256 toPnl, int256 toFunding, , ) = _fill(to, index, delta, priceWad, st);
+        return toFunding - toPnl;
     }
 
     /// @dev Prices a trade (funding accrued first), checks slippage and the OI cap, and applies it.
@@ -636,6 +706,21 @@ contract PerpVault is IPerpVault, AccessControl, ReentrancyGuardTransient {
         }
     }
 
+    function _liquidationCheck(
+        address account,
+        VaultLogic.AccountData memory acct
+    ) internal view returns (bool, LiquidationReason, AccountHealth memory) {
+        return
+            VaultLogic.liquidationCheck(
+                _markets,
+                _marketIds,
+                _positions[account],
+                _collaterals,
+                _collateral[account],
+                _inputs(acct, type(uint256).max, bytes32(0), 0)
+            );
+    }
+
     function _requireInitialMargin(address account, VaultLogic.AccountData memory acct) internal view {
         _requireInitialMarginHinted(account, acct, type(uint256).max, bytes32(0), 0);
     }
@@ -668,26 +753,30 @@ contract PerpVault is IPerpVault, AccessControl, ReentrancyGuardTransient {
         bytes32 hintMarketId,
         uint256 hintPriceWad
     ) internal view returns (AccountHealth memory) {
+        VaultLogic.HealthInputs memory inp = _inputs(acct, hintIndex, hintMarketId, hintPriceWad);
+        inp.smoothed = smoothed;
+        return VaultLogic.health(_markets, _marketIds, _positions[account], _collaterals, _collateral[account], inp);
+    }
+
+    function _inputs(
+        VaultLogic.AccountData memory acct,
+        uint256 hintIndex,
+        bytes32 hintMarketId,
+        uint256 hintPriceWad
+    ) internal view returns (VaultLogic.HealthInputs memory) {
         return
-            VaultLogic.health(
-                _markets,
-                _marketIds,
-                _positions[account],
-                _collaterals,
-                _collateral[account],
-                VaultLogic.HealthInputs({
-                    oracle: oracle,
-                    engine: riskEngine,
-                    liquidationBufferWad: liquidationBufferWad,
-                    quoteBalanceWad: acct.quoteBalanceWad,
-                    positionMask: acct.positionMask,
-                    collateralMask: acct.collateralMask,
-                    smoothed: smoothed,
-                    hintIndex: hintIndex,
-                    hintMarketId: hintMarketId,
-                    hintPriceWad: hintPriceWad
-                })
-            );
+            VaultLogic.HealthInputs({
+                oracle: oracle,
+                engine: riskEngine,
+                liquidationBufferWad: liquidationBufferWad,
+                quoteBalanceWad: acct.quoteBalanceWad,
+                positionMask: acct.positionMask,
+                collateralMask: acct.collateralMask,
+                smoothed: false,
+                hintIndex: hintIndex,
+                hintMarketId: hintMarketId,
+                hintPriceWad: hintPriceWad
+            });
     }
 
     function _poolValueAndReserve() internal view returns (int256, uint256) {

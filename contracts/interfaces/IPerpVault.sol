@@ -75,6 +75,24 @@ interface IPerpVault {
         int256 accruedFundingWad;
     }
 
+    /// @notice One position as a liquidator sees it: oracle price, notional, initial margin ratio.
+    struct PositionSnapshot {
+        bytes32 marketId;
+        uint256 index;
+        int256 sizeWad;
+        uint256 priceWad;
+        uint256 notionalWad;
+        uint256 imrWad;
+    }
+
+    /// @notice Everything a liquidator needs to decide and size a kick, in one call.
+    struct LiquidationSnapshot {
+        bool liquidatable;
+        LiquidationReason reason;
+        AccountHealth health;
+        PositionSnapshot[] positions;
+    }
+
     /// @notice Why an account is (or is not) liquidatable.
     /// @dev `BelowMaintenance`: equity < MM at both the oracle and the smoothed price (wick filter).
     /// `BelowHardFloor`: equity < hardFloor × MM at the oracle price alone.
@@ -243,8 +261,13 @@ interface IPerpVault {
 
     // ------------------------------------------------------------------ liquidator (LIQUIDATOR role)
 
-    /// @notice Freezes (or releases) an account while it is being liquidated: no trades, no withdrawals.
+    /// @notice Freezes (or releases) an account while it is being liquidated: no trades, no
+    /// withdrawals. Calls nest: each `true` (one per running auction) needs its own `false`.
     function setInLiquidation(address account, bool inLiquidation) external;
+
+    /// @notice `setInLiquidation(account, true)`, then charges the account `insuranceWad` to the
+    /// insurance fund and `rewardWad` to `keeper`'s quote balance (the kick's penalty), in one call.
+    function beginLiquidation(address account, uint256 insuranceWad, address keeper, uint256 rewardWad) external;
 
     /// @notice Closes `sliceWad` of `account`'s position (a reduction: opposite sign to the size,
     /// at most the size) at `priceWad`. When `to` is non-zero, `to` takes the slice over at the same
@@ -267,7 +290,8 @@ interface IPerpVault {
         address to
     ) external returns (uint256 amount);
 
-    /// @notice Moves quote balance between two accounts (e.g. a bidder paying for a lot).
+    /// @notice Moves quote balance between two accounts (e.g. a bidder paying for a lot). Only an
+    /// account in liquidation can be taken below zero; anyone else must hold the amount.
     function transferQuote(address from, address to, uint256 amountWad) external;
 
     /// @notice Moves quote balance from `account` to the insurance fund (a liquidation penalty).
@@ -292,6 +316,12 @@ interface IPerpVault {
     function isLiquidatable(address account) external view returns (bool, LiquidationReason);
 
     function isInLiquidation(address account) external view returns (bool);
+
+    /// @notice `isLiquidatable`, the account's health and its positions, for sizing a kick.
+    function liquidationSnapshot(address account) external view returns (LiquidationSnapshot memory);
+
+    /// @notice The vault's index of a listed market (its bit in account masks).
+    function marketIndex(bytes32 marketId) external view returns (uint256);
     function getPosition(address account, bytes32 marketId) external view returns (Position memory);
     /// @notice Markets in which `account` has a position.
     function accountMarkets(address account) external view returns (bytes32[] memory);

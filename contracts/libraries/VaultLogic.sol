@@ -27,7 +27,7 @@ library VaultLogic {
         int128 quoteBalanceWad;
         uint64 positionMask;
         uint32 collateralMask;
-        bool inLiquidation;
+        uint8 liquidations;
     }
 
     struct FillOutcome {
@@ -59,6 +59,37 @@ library VaultLogic {
         uint256 hintPriceWad;
     }
 
+    /// @notice Liquidatable when equity < hardFloor × MM at the oracle price (`BelowHardFloor`), or
+    /// equity < MM at both the oracle and the engine's smoothed price (`BelowMaintenance`: the wick
+    /// filter). Returns the health at the oracle price.
+    function liquidationCheck(
+        mapping(uint256 => Market) storage markets,
+        bytes32[] storage marketIds,
+        mapping(uint256 => IPerpVault.Position) storage positions,
+        IPerpVault.CollateralConfig[] storage collaterals,
+        mapping(uint256 => uint256) storage collateralBalances,
+        HealthInputs memory inp
+    ) external view returns (bool, IPerpVault.LiquidationReason, IPerpVault.AccountHealth memory h) {
+        inp.smoothed = false;
+        h = _health(markets, marketIds, positions, collaterals, collateralBalances, inp);
+        if (h.equityWad >= int256(h.maintenanceMarginWad)) return (false, IPerpVault.LiquidationReason.None, h);
+        if (h.equityWad < int256(h.maintenanceMarginWad.mulWad(inp.engine.hardFloorWad()))) {
+            return (true, IPerpVault.LiquidationReason.BelowHardFloor, h);
+        }
+        inp.smoothed = true;
+        IPerpVault.AccountHealth memory s = _health(
+            markets,
+            marketIds,
+            positions,
+            collaterals,
+            collateralBalances,
+            inp
+        );
+        if (s.equityWad < int256(s.maintenanceMarginWad))
+            return (true, IPerpVault.LiquidationReason.BelowMaintenance, h);
+        return (false, IPerpVault.LiquidationReason.None, h);
+    }
+
     /// @notice Equity and requirements of one account. With `smoothed`, positions are marked at the
     /// risk engine's smoothed price where it has one (the wick filter); collateral at the oracle.
     function health(
@@ -68,7 +99,18 @@ library VaultLogic {
         IPerpVault.CollateralConfig[] storage collaterals,
         mapping(uint256 => uint256) storage collateralBalances,
         HealthInputs memory inp
-    ) external view returns (IPerpVault.AccountHealth memory h) {
+    ) external view returns (IPerpVault.AccountHealth memory) {
+        return _health(markets, marketIds, positions, collaterals, collateralBalances, inp);
+    }
+
+    function _health(
+        mapping(uint256 => Market) storage markets,
+        bytes32[] storage marketIds,
+        mapping(uint256 => IPerpVault.Position) storage positions,
+        IPerpVault.CollateralConfig[] storage collaterals,
+        mapping(uint256 => uint256) storage collateralBalances,
+        HealthInputs memory inp
+    ) private view returns (IPerpVault.AccountHealth memory h) {
         uint256 mask = inp.positionMask;
         while (mask != 0) {
             uint256 index = LibBit.ffs(mask);
@@ -96,6 +138,30 @@ library VaultLogic {
             h.collateralValueWad += collateralBalances[index].mulWad(price).mulWad(cfg.weightWad);
         }
         h.equityWad = inp.quoteBalanceWad + int256(h.collateralValueWad) + h.unrealizedPnlWad - h.accruedFundingWad;
+    }
+
+    /// @notice Per-position figures a liquidator sizes a kick with: oracle price, notional and the
+    /// engine's initial margin ratio at that notional.
+    function positionSnapshots(
+        mapping(uint256 => Market) storage markets,
+        bytes32[] storage marketIds,
+        mapping(uint256 => IPerpVault.Position) storage positions,
+        IOracleRouter oracle,
+        IRiskEngine engine,
+        uint256 positionMask
+    ) external view returns (IPerpVault.PositionSnapshot[] memory out) {
+        out = new IPerpVault.PositionSnapshot[](LibBit.popCount(positionMask));
+        for (uint256 k; positionMask != 0; ++k) {
+            uint256 index = LibBit.ffs(positionMask);
+            positionMask &= positionMask - 1;
+            IPerpVault.PositionSnapshot memory snap = out[k];
+            snap.marketId = marketIds[index];
+            snap.index = index;
+            snap.sizeWad = positions[index].sizeWad;
+            snap.priceWad = oracle.getPrice(markets[index].params.oracleAsset);
+            snap.notionalWad = snap.sizeWad.abs().mulWadUp(snap.priceWad);
+            (snap.imrWad, ) = engine.marginRatios(snap.marketId, snap.notionalWad);
+        }
     }
 
     /// @notice Pool value = realised balance − traders' unrealised PnL + traders' unsettled funding

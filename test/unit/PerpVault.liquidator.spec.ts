@@ -424,6 +424,30 @@ describe("PerpVault liquidator entry points", () => {
       expect(await w.vault.quoteBalance(b.address)).to.equal(qb + amount);
     });
 
+    it("transferQuote never overdraws a payer that is not in liquidation (InsufficientBalance)", async () => {
+      const { w, a, b } = await loadFixture(positionWorld);
+      const liq = w.vault.connect(w.liquidator);
+      const qa = await w.vault.quoteBalance(a.address);
+      await expect(liq.transferQuote(a.address, b.address, qa + 1n))
+        .to.be.revertedWithCustomError(w.vault, "InsufficientBalance")
+        .withArgs(a.address, await w.usdc.getAddress(), qa, qa + 1n);
+      await liq.transferQuote(a.address, b.address, qa);
+      expect(await w.vault.quoteBalance(a.address)).to.equal(0n);
+    });
+
+    it("setInLiquidation nests: each freeze needs its own release", async () => {
+      const { w, a } = await loadFixture(positionWorld);
+      const liq = w.vault.connect(w.liquidator);
+      await liq.setInLiquidation(a.address, true);
+      await liq.setInLiquidation(a.address, true);
+      await liq.setInLiquidation(a.address, false);
+      expect(await w.vault.isInLiquidation(a.address)).to.equal(true);
+      await expect(liq.setInLiquidation(a.address, false))
+        .to.emit(w.vault, "LiquidationFlagSet")
+        .withArgs(a.address, false);
+      expect(await w.vault.isInLiquidation(a.address)).to.equal(false);
+    });
+
     it("transferQuote rejects a self-transfer, a zero recipient and a zero amount", async () => {
       const { w, a, b } = await loadFixture(positionWorld);
       const liq = w.vault.connect(w.liquidator);
@@ -541,9 +565,12 @@ describe("PerpVault liquidator entry points", () => {
     it("refuses an account that still has a position (ShortfallNotSettleable)", async () => {
       const { w, a, b } = await loadFixture(positionWorld);
       const liq = w.vault.connect(w.liquidator);
-      // Push A's quote balance below zero while it still holds the position.
+      // Push A's quote balance below zero while it still holds the position (only an account in
+      // liquidation can be charged into a negative balance).
       const qa = await w.vault.quoteBalance(a.address);
+      await liq.setInLiquidation(a.address, true);
       await liq.transferQuote(a.address, b.address, qa + WAD);
+      await liq.setInLiquidation(a.address, false);
       expect(await w.vault.quoteBalance(a.address)).to.equal(-WAD);
       await expect(liq.settleShortfall(a.address))
         .to.be.revertedWithCustomError(w.vault, "ShortfallNotSettleable")
@@ -554,7 +581,9 @@ describe("PerpVault liquidator entry points", () => {
       const { w, d } = await loadFixture(collateralWorld);
       const liq = w.vault.connect(w.liquidator);
       const b = w.traders[1];
+      await liq.setInLiquidation(d.address, true);
       await liq.transferQuote(d.address, b.address, 100n * WAD);
+      await liq.setInLiquidation(d.address, false);
       expect(await w.vault.quoteBalance(d.address)).to.equal(-100n * WAD);
       await expect(liq.settleShortfall(d.address))
         .to.be.revertedWithCustomError(w.vault, "ShortfallNotSettleable")
