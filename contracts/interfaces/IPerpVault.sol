@@ -78,6 +78,7 @@ interface IPerpVault {
     /// @notice One position as a liquidator sees it: oracle price, notional, initial margin ratio.
     struct PositionSnapshot {
         bytes32 marketId;
+        address oracleAsset;
         uint256 index;
         int256 sizeWad;
         uint256 priceWad;

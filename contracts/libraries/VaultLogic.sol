@@ -158,7 +158,8 @@ library VaultLogic {
             snap.marketId = marketIds[index];
             snap.index = index;
             snap.sizeWad = positions[index].sizeWad;
-            snap.priceWad = oracle.getPrice(markets[index].params.oracleAsset);
+            snap.oracleAsset = markets[index].params.oracleAsset;
+            snap.priceWad = oracle.getPrice(snap.oracleAsset);
             snap.notionalWad = snap.sizeWad.abs().mulWadUp(snap.priceWad);
             (snap.imrWad, ) = engine.marginRatios(snap.marketId, snap.notionalWad);
         }

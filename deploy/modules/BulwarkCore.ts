@@ -11,7 +11,12 @@ import { buildCore } from "./core";
  * - `lpName`, `lpSymbol`: the pool share token's name and symbol.
  */
 export default buildModule("BulwarkCore", (m) => {
-  const { initialized: _initialized, ...contracts } = buildCore(m, m.getParameter<string>("quoteToken"));
+  const {
+    initialized: _initialized,
+    auctionWired: _auctionWired,
+    ...contracts
+  } = buildCore(m, m.getParameter<string>("quoteToken"));
   void _initialized;
+  void _auctionWired;
   return contracts;
 });

@@ -27,7 +27,7 @@ export default buildModule("BulwarkLocal", (m) => {
     id: "BtcUsdFeed",
   });
 
-  const { initialized, ...core } = buildCore(m, usdc);
+  const { initialized, auctionWired, ...core } = buildCore(m, usdc);
   const { oracleRouter, riskEngine, vault } = core;
   const heartbeat = m.getParameter("feedHeartbeatSec", 3600);
 
@@ -62,7 +62,7 @@ export default buildModule("BulwarkLocal", (m) => {
     ],
     { id: "listETH", after: [ethFeedSet, ethRatios, initialized] },
   );
-  m.call(
+  const listBtc = m.call(
     vault,
     "listMarket",
     [BTC_USD, { oracleAsset: wbtc, ...marketDefaults, skewScaleWad: m.getParameter("btcSkewScaleWad", 50_000n * WAD) }],
@@ -85,6 +85,16 @@ export default buildModule("BulwarkLocal", (m) => {
     m.getParameter("reserveRatioWad", wad(0.25)),
     m.getParameter("liquidationBufferWad", 5n * WAD),
   ]);
+
+  const { auctionHouse } = core;
+  m.call(auctionHouse, "setMarketCapacity", [ETH_USD, m.getParameter("ethLiquidationCapacityWad", 25_000_000n * WAD)], {
+    id: "capacityETH",
+    after: [listEth, auctionWired],
+  });
+  m.call(auctionHouse, "setMarketCapacity", [BTC_USD, m.getParameter("btcLiquidationCapacityWad", 25_000_000n * WAD)], {
+    id: "capacityBTC",
+    after: [listBtc, auctionWired],
+  });
 
   return { ...core, usdc, weth, wbtc, ethFeed, btcFeed };
 });

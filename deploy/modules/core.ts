@@ -1,6 +1,9 @@
 import type { IgnitionModuleBuilder } from "@nomicfoundation/ignition-core";
 import type { ContractFuture, ModuleParameterRuntimeValue } from "@nomicfoundation/ignition-core";
 
+const WAD = 10n ** 18n;
+const wad = (x: number): bigint => BigInt(Math.round(x * 1e6)) * 10n ** 12n;
+
 type AddressLike = string | ContractFuture<string> | ModuleParameterRuntimeValue<string>;
 
 /**
@@ -24,5 +27,52 @@ export function buildCore(m: IgnitionModuleBuilder, quoteToken: AddressLike) {
   const insuranceFund = m.contract("InsuranceFund", [admin, vault]);
   const initialized = m.call(vault, "initialize", [pool, insuranceFund]);
 
-  return { oracleRouter, riskEngine, vault, pool, insuranceFund, vaultLogic, vaultAdmin, initialized };
+  // Liquidation: a stairstep-exponential curve (the price steps down by `curveCutWad` every
+  // `curveStepSec`) and the auction house, which needs the vault's LIQUIDATOR_ROLE.
+  const curve = m.contract("StairstepExponentialDecrease", [
+    admin,
+    m.getParameter("curveStepSec", 12),
+    m.getParameter("curveCutWad", wad(0.998)),
+  ]);
+  const auctionHouse = m.contract("AuctionHouse", [
+    admin,
+    vault,
+    {
+      curve,
+      bufWad: m.getParameter("bufWad", wad(1)),
+      tailSec: m.getParameter("tailSec", 1800),
+      cuspWad: m.getParameter("cuspWad", wad(0.9)),
+      floorWad: m.getParameter("floorWad", wad(0.85)),
+      penaltyWad: m.getParameter("penaltyWad", wad(0.01)),
+      chipWad: m.getParameter("chipWad", wad(0.001)),
+      tipWad: m.getParameter("tipWad", 5n * WAD),
+      rewardCapWad: m.getParameter("rewardCapWad", 2_000n * WAD),
+      dustWad: m.getParameter("dustWad", 100n * WAD),
+      targetHealthWad: m.getParameter("targetHealthWad", wad(1)),
+      maxResets: m.getParameter("maxResets", 2),
+      instantMode: m.getParameter("instantMode", false),
+      instantBonusWad: m.getParameter("instantBonusWad", wad(0.01)),
+    },
+    {
+      windowSec: m.getParameter("throttleWindowSec", 3600),
+      globalCapacityWad: m.getParameter("globalCapacityWad", 50_000_000n * WAD),
+      maxOutstandingWad: m.getParameter("maxOutstandingWad", 50_000_000n * WAD),
+    },
+  ]);
+  const liquidatorRole = m.staticCall(vault, "LIQUIDATOR_ROLE", [], 0, { id: "liquidatorRole" });
+  const auctionWired = m.call(vault, "grantRole", [liquidatorRole, auctionHouse], { id: "grantLiquidatorToAuction" });
+
+  return {
+    oracleRouter,
+    riskEngine,
+    vault,
+    pool,
+    insuranceFund,
+    vaultLogic,
+    vaultAdmin,
+    curve,
+    auctionHouse,
+    initialized,
+    auctionWired,
+  };
 }

@@ -2,6 +2,7 @@ import hre, { ethers } from "hardhat";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 import BulwarkLocal, { ETH_USD, BTC_USD } from "../../deploy/modules/BulwarkLocal";
 import type {
+  AuctionHouse,
   InsuranceFund,
   LiquidityPool,
   MockAggregator,
@@ -9,6 +10,7 @@ import type {
   OracleRouter,
   PerpVault,
   StaticRiskEngine,
+  StairstepExponentialDecrease,
 } from "../../typechain-types";
 
 export { ETH_USD, BTC_USD };
@@ -28,6 +30,8 @@ export interface World {
   insurance: InsuranceFund;
   oracle: OracleRouter;
   risk: StaticRiskEngine;
+  auction: AuctionHouse;
+  curve: StairstepExponentialDecrease;
   usdc: MockERC20;
   weth: MockERC20;
   wbtc: MockERC20;
@@ -53,6 +57,8 @@ export async function deployWorld(): Promise<World> {
     insurance: await ethers.getContractAt("InsuranceFund", await deployed.insuranceFund.getAddress()),
     oracle: await ethers.getContractAt("OracleRouter", await deployed.oracleRouter.getAddress()),
     risk: await ethers.getContractAt("StaticRiskEngine", await deployed.riskEngine.getAddress()),
+    auction: await ethers.getContractAt("AuctionHouse", await deployed.auctionHouse.getAddress()),
+    curve: await ethers.getContractAt("StairstepExponentialDecrease", await deployed.curve.getAddress()),
     usdc: await ethers.getContractAt("MockERC20", await deployed.usdc.getAddress()),
     weth: await ethers.getContractAt("MockERC20", await deployed.weth.getAddress()),
     wbtc: await ethers.getContractAt("MockERC20", await deployed.wbtc.getAddress()),

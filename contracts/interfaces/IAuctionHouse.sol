@@ -1,0 +1,194 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+import {IPriceCurve} from "./IPriceCurve.sol";
+
+/// @title IAuctionTaker
+/// @notice Flash-take callback: called on `receiver` after the lot is delivered and before the
+/// bidder pays, when `take` is given non-empty `data`.
+interface IAuctionTaker {
+    /// @param bidder The account that pays (and, for a position lot, received the position).
+    /// @param auctionId The auction.
+    /// @param amount Lot taken: base units (WAD) for a position lot, collateral (WAD) for a collateral lot.
+    /// @param owedWad Quote (WAD) the bidder pays from its vault balance right after this call (0 for a position lot).
+    /// @param data The bytes passed to `take`.
+    function onAuctionTake(
+        address bidder,
+        uint256 auctionId,
+        uint256 amount,
+        uint256 owedWad,
+        bytes calldata data
+    ) external;
+}
+
+/// @title IAuctionHouse
+/// @notice Liquidation of `PerpVault` accounts by Dutch auction (or instantly, as a baseline).
+/// @dev Lifecycle: `kick` (permissionless) sizes the smallest slice of an unhealthy account that
+/// restores the target health, charges the penalty (the keeper's reward comes out of it) and
+/// starts an auction. Bidders `take` all or part of the lot at oracle × curve price. `redo` restarts
+/// a stale auction; once its resets are exhausted the backstop waterfall runs: the pool absorbs the
+/// lot at the floor price, the insurance fund pays any shortfall, and what remains is socialised
+/// to LPs (`BadDebt` on the vault). Auction ids encode (account, kind, index), so an account has at
+/// most one auction per market and per collateral asset, and kick/take gas is O(1) in the number
+/// of accounts and auctions.
+///
+/// Prices: a long position lot (and every collateral lot) is sold at oracle × m(t) with
+/// m(t) = max(floor, buf × curve(t)), falling over time; a short lot at oracle × (2 − m(t)),
+/// rising over time. Either way the bidder's discount grows with time and is bounded by the floor.
+///
+/// Griefing caveats: a take can be front-run by another bidder; a kick can be front-run by another
+/// keeper (who then earns the reward). Neither can make a lot clear below the curve.
+interface IAuctionHouse {
+    /// @notice What an auction sells.
+    enum LotKind {
+        Position,
+        Collateral
+    }
+
+    /// @notice One running auction, packed in one slot.
+    /// @param lot Remaining lot: the account's signed position slice (base WAD), or collateral (WAD).
+    /// @param tabWad Position lot: remaining lot notional at kick (USD WAD), used for throttles and
+    /// rewards. Collateral lot: quote still to raise (USD WAD).
+    /// @param startTime Start (or last reset) of the price curve.
+    /// @param resets How many times `redo` restarted it.
+    struct Auction {
+        int120 lot;
+        uint96 tabWad;
+        uint32 startTime;
+        uint8 resets;
+    }
+
+    /// @notice Auction and keeper parameters (RISK_ADMIN, bounded).
+    /// @param curve Price curve.
+    /// @param bufWad Starting price multiple of oracle, ≥ 1 (e.g. 1.01).
+    /// @param tailSec Maximum age before a reset is allowed.
+    /// @param cuspWad Lowest buf × curve before a reset is allowed (in (floor, 1)).
+    /// @param floorWad Lowest price multiple ever asked, and the backstop price (e.g. 0.85).
+    /// @param penaltyWad Penalty as a fraction of the liquidated notional; the keeper reward is paid from it.
+    /// @param chipWad Keeper reward as a fraction of the tab.
+    /// @param tipWad Flat keeper reward (USD WAD).
+    /// @param rewardCapWad Cap on a keeper reward (USD WAD).
+    /// @param dustWad Smallest lot notional (USD WAD) an auction may leave behind.
+    /// @param targetHealthWad A kick restores equity ≥ targetHealth × IM (e.g. 1.0).
+    /// @param maxResets Resets before the backstop absorbs the lot.
+    /// @param instantMode Baseline mode: liquidate at oracle against the pool, no auction.
+    /// @param instantBonusWad Instant mode: bonus to the liquidator as a fraction of notional.
+    struct Params {
+        IPriceCurve curve;
+        uint64 bufWad;
+        uint32 tailSec;
+        uint64 cuspWad;
+        uint64 floorWad;
+        uint64 penaltyWad;
+        uint64 chipWad;
+        uint96 tipWad;
+        uint96 rewardCapWad;
+        uint96 dustWad;
+        uint64 targetHealthWad;
+        uint8 maxResets;
+        bool instantMode;
+        uint64 instantBonusWad;
+    }
+
+    /// @notice Throttle parameters (RISK_ADMIN, bounded).
+    /// @param windowSec Length of the rolling window over which capacity refills.
+    /// @param globalCapacityWad Liquidation notional (USD WAD) all markets may start per window.
+    /// @param maxOutstandingWad Cap on the notional of lots in running auctions (USD WAD).
+    struct Throttle {
+        uint32 windowSec;
+        uint96 globalCapacityWad;
+        uint96 maxOutstandingWad;
+    }
+
+    /// @notice A rolling-window bucket: `usedWad` decays linearly at capacity / window per second.
+    struct Bucket {
+        uint96 usedWad;
+        uint32 updatedAt;
+        uint96 capacityWad;
+    }
+
+    event ParamsSet(Params params);
+    event ThrottleSet(Throttle throttle);
+    event MarketCapacitySet(bytes32 indexed marketId, uint96 capacityWad);
+    /// @notice An auction started.
+    event Kick(
+        uint256 indexed id,
+        address indexed account,
+        bytes32 indexed key,
+        int256 lot,
+        uint256 tabWad,
+        uint256 penaltyWad,
+        address keeper,
+        uint256 rewardWad
+    );
+    /// @notice A (partial) take. `priceWad` is the clearing price; `owedWad` what the bidder paid
+    /// (collateral lots); `remainingLot` what is left.
+    event Take(
+        uint256 indexed id,
+        address indexed bidder,
+        uint256 amount,
+        uint256 priceWad,
+        uint256 owedWad,
+        int256 remainingLot
+    );
+    event Redo(uint256 indexed id, address indexed keeper, uint256 resets, uint256 rewardWad);
+    /// @notice The backstop took the remaining lot at the floor price.
+    event Backstop(uint256 indexed id, address indexed account, int256 lot, uint256 priceWad);
+    event AuctionEnded(uint256 indexed id, address indexed account);
+    /// @notice Instant-mode liquidation: the slice closed at oracle against the pool.
+    event InstantLiquidation(
+        address indexed account,
+        bytes32 indexed marketId,
+        int256 slice,
+        uint256 priceWad,
+        address indexed liquidator,
+        uint256 bonusWad
+    );
+
+    error ZeroAddress();
+    error NoChange();
+    error ParamOutOfBounds(bytes32 param, uint256 value, uint256 min, uint256 max);
+    /// @notice The account is healthy: equity ≥ MM (under the wick rule).
+    error NotLiquidatable(address account, int256 equityWad, uint256 maintenanceMarginWad);
+    /// @notice Every market of the account already has a running auction, or nothing is left to sell.
+    error NothingToLiquidate(address account);
+    /// @notice No liquidation capacity left in the window (or outstanding cap reached): wait.
+    error NoCapacity(bytes32 key, uint256 availableWad);
+    error AuctionNotRunning(uint256 id);
+    /// @notice The auction is stale (past tail or below cusp): call `redo`.
+    error AuctionNeedsRedo(uint256 id);
+    /// @notice `redo` on an auction that is neither past tail nor below cusp.
+    error AuctionNotStale(uint256 id);
+    error ZeroTake(uint256 id);
+    /// @notice A take would leave a lot worth less than dust.
+    error DustRemainder(uint256 id, uint256 remainingNotionalWad, uint256 dustWad);
+    /// @notice The clearing price is worse for the bidder than its limit.
+    error PriceLimitExceeded(uint256 id, uint256 priceWad, uint256 priceLimitWad);
+    error InstantModeOnly();
+    error AuctionModeOnly();
+
+    /// @notice Starts liquidating `account` (permissionless). In instant mode, liquidates at once.
+    /// @return id The auction id (0 in instant mode).
+    function kick(address account) external returns (uint256 id);
+
+    /// @notice Buys up to `amount` of auction `id`'s lot at the current price.
+    /// @param priceLimitWad Long and collateral lots: the highest price accepted; short lots: the lowest.
+    /// @param receiver Collateral lots: receives the tokens. Called back when `data` is non-empty.
+    function take(uint256 id, uint256 amount, uint256 priceLimitWad, address receiver, bytes calldata data) external;
+
+    /// @notice Restarts a stale auction, or, when its resets are exhausted, runs the backstop.
+    function redo(uint256 id) external;
+
+    /// @notice Current price (USD WAD) and whether the auction needs a redo.
+    function auctionStatus(uint256 id) external view returns (uint256 priceWad, bool needsRedo, Auction memory);
+
+    /// @notice The id of `account`'s auction of `kind` on market or collateral `index` (vault indices).
+    function auctionId(address account, LotKind kind, uint256 index) external pure returns (uint256);
+
+    /// @notice Capacity (USD WAD) a kick could use now on `marketId`.
+    function availableCapacity(bytes32 marketId) external view returns (uint256);
+
+    function setParams(Params calldata params) external;
+    function setThrottle(Throttle calldata throttle) external;
+    function setMarketCapacity(bytes32 marketId, uint96 capacityWad) external;
+}

@@ -1,0 +1,528 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
+import {FixedPointMathLib} from "solady/src/utils/FixedPointMathLib.sol";
+import {IAuctionHouse, IAuctionTaker} from "../interfaces/IAuctionHouse.sol";
+import {IPriceCurve} from "../interfaces/IPriceCurve.sol";
+import {IPerpVault} from "../interfaces/IPerpVault.sol";
+import {IOracleRouter} from "../interfaces/IOracleRouter.sol";
+
+/// @title AuctionHouse
+/// @notice Dutch-auction liquidator for `PerpVault`. See `IAuctionHouse`.
+/// @dev Decides whether and how much (kick sizing, throttles) and runs the auctions; the vault
+/// moves the money through its LIQUIDATOR entry points, which this contract must hold.
+contract AuctionHouse is IAuctionHouse, AccessControl, ReentrancyGuardTransient {
+    using FixedPointMathLib for uint256;
+
+    bytes32 public constant RISK_ADMIN_ROLE = keccak256("RISK_ADMIN_ROLE");
+    uint256 internal constant WAD = 1e18;
+
+    uint64 public constant MAX_BUF = 1.2e18;
+    uint32 public constant MIN_TAIL = 60;
+    uint32 public constant MAX_TAIL = 1 days;
+    uint64 public constant MIN_FLOOR = 0.5e18;
+    uint64 public constant MAX_PENALTY = 0.2e18;
+    uint64 public constant MAX_CHIP = 0.01e18;
+    uint96 public constant MAX_TIP = 1_000e18;
+    uint96 public constant MAX_REWARD_CAP = 100_000e18;
+    uint96 public constant MAX_DUST = 1_000_000e18;
+    uint64 public constant MIN_TARGET_HEALTH = 1e18;
+    uint64 public constant MAX_TARGET_HEALTH = 2e18;
+    uint8 public constant MAX_RESETS = 20;
+    uint64 public constant MAX_INSTANT_BONUS = 0.2e18;
+    uint32 public constant MIN_WINDOW = 60;
+    uint32 public constant MAX_WINDOW = 7 days;
+
+    IPerpVault public immutable vault;
+    IOracleRouter public immutable oracle;
+
+    Params internal _params;
+    Throttle internal _throttle;
+    /// @dev Global bucket: window usage, and in `capacityWad` the outstanding lot notional.
+    Bucket internal _global;
+    mapping(uint256 marketIndex => Bucket) internal _marketBuckets;
+    mapping(uint256 id => Auction) internal _auctions;
+    /// @dev A market's id and oracle asset by vault index, cached at its first kick.
+    struct MarketRef {
+        bytes32 id;
+        address oracleAsset;
+    }
+
+    mapping(uint256 marketIndex => MarketRef) internal _marketRefs;
+    /// @dev Collateral tokens by vault index, cached at their first kick.
+    mapping(uint256 assetIndex => address) internal _tokenOf;
+
+    constructor(address admin, IPerpVault vault_, Params memory params_, Throttle memory throttle_) {
+        if (admin == address(0) || address(vault_) == address(0)) revert ZeroAddress();
+        vault = vault_;
+        oracle = vault_.oracle();
+        _grantRole(DEFAULT_ADMIN_ROLE, admin);
+        _grantRole(RISK_ADMIN_ROLE, admin);
+        _setParams(params_);
+        _setThrottle(throttle_);
+    }
+
+    // ------------------------------------------------------------------ admin
+
+    /// @inheritdoc IAuctionHouse
+    function setParams(Params calldata params) external onlyRole(RISK_ADMIN_ROLE) {
+        if (keccak256(abi.encode(params)) == keccak256(abi.encode(_params))) revert NoChange();
+        _setParams(params);
+    }
+
+    /// @inheritdoc IAuctionHouse
+    function setThrottle(Throttle calldata throttle) external onlyRole(RISK_ADMIN_ROLE) {
+        Throttle memory cur = _throttle;
+        if (
+            cur.windowSec == throttle.windowSec &&
+            cur.globalCapacityWad == throttle.globalCapacityWad &&
+            cur.maxOutstandingWad == throttle.maxOutstandingWad
+        ) revert NoChange();
+        _setThrottle(throttle);
+    }
+
+    /// @inheritdoc IAuctionHouse
+    function setMarketCapacity(bytes32 marketId, uint96 capacityWad) external onlyRole(RISK_ADMIN_ROLE) {
+        _bound("marketCapacity", capacityWad, 1, type(uint96).max);
+        Bucket storage b = _marketBuckets[vault.marketIndex(marketId)];
+        if (b.capacityWad == capacityWad) revert NoChange();
+        b.capacityWad = capacityWad;
+        emit MarketCapacitySet(marketId, capacityWad);
+    }
+
+    // ------------------------------------------------------------------ keepers
+
+    /// @inheritdoc IAuctionHouse
+    function kick(address account) external nonReentrant returns (uint256 id) {
+        IPerpVault.LiquidationSnapshot memory snap = vault.liquidationSnapshot(account);
+        if (!snap.liquidatable)
+            revert NotLiquidatable(account, snap.health.equityWad, snap.health.maintenanceMarginWad);
+        Params memory p = _params;
+        if (snap.positions.length == 0) return _kickCollateral(account, snap, p);
+        for (uint256 i; i < snap.positions.length; ++i) {
+            IPerpVault.PositionSnapshot memory pos = snap.positions[i];
+            uint256 candidate = auctionId(account, LotKind.Position, pos.index);
+            if (_auctions[candidate].lot != 0) continue;
+            if (p.instantMode) return _instant(account, snap, pos, p);
+            _kickPosition(candidate, account, snap, pos, p);
+            return candidate;
+        }
+        revert NothingToLiquidate(account);
+    }
+
+    /// @inheritdoc IAuctionHouse
+    function take(
+        uint256 id,
+        uint256 amount,
+        uint256 priceLimitWad,
+        address receiver,
+        bytes calldata data
+    ) external nonReentrant {
+        Auction memory a = _auctions[id];
+        if (a.lot == 0) revert AuctionNotRunning(id);
+        if (amount == 0) revert ZeroTake(id);
+        Params memory p = _params;
+        (uint256 factorWad, bool stale) = _factor(a, p);
+        if (stale) revert AuctionNeedsRedo(id);
+        (address account, LotKind kind, uint256 index) = _decode(id);
+        if (kind == LotKind.Position) {
+            _takePosition(id, a, account, index, amount, factorWad, priceLimitWad, receiver, data, p);
+        } else {
+            _takeCollateral(id, a, account, index, amount, factorWad, priceLimitWad, receiver, data, p);
+        }
+    }
+
+    /// @inheritdoc IAuctionHouse
+    function redo(uint256 id) external nonReentrant {
+        Auction memory a = _auctions[id];
+        if (a.lot == 0) revert AuctionNotRunning(id);
+        Params memory p = _params;
+        (, bool stale) = _factor(a, p);
+        if (!stale) revert AuctionNotStale(id);
+        (address account, LotKind kind, uint256 index) = _decode(id);
+        if (a.resets >= p.maxResets) {
+            _backstop(id, a, account, kind, index, p);
+            return;
+        }
+        a.resets += 1;
+        // solhint-disable-next-line not-rely-on-time
+        a.startTime = uint32(block.timestamp);
+        _auctions[id] = a;
+        // A reward only when the lot is worth it (its tab at least dust), paid by the account.
+        uint256 reward;
+        if (a.tabWad >= p.dustWad) {
+            reward = _reward(a.tabWad, p);
+            vault.transferQuote(account, msg.sender, reward);
+        }
+        emit Redo(id, msg.sender, a.resets, reward);
+    }
+
+    // ------------------------------------------------------------------ views
+
+    /// @inheritdoc IAuctionHouse
+    function auctionStatus(uint256 id) external view returns (uint256 priceWad, bool needsRedo, Auction memory a) {
+        a = _auctions[id];
+        if (a.lot == 0) return (0, false, a);
+        uint256 factorWad;
+        (factorWad, needsRedo) = _factor(a, _params);
+        (, LotKind kind, uint256 index) = _decode(id);
+        address asset = kind == LotKind.Position ? _marketRefs[index].oracleAsset : _tokenOf[index];
+        uint256 oraclePrice = oracle.getPrice(asset);
+        priceWad = oraclePrice.mulWad(kind == LotKind.Position && a.lot < 0 ? 2e18 - factorWad : factorWad);
+    }
+
+    /// @inheritdoc IAuctionHouse
+    function auctionId(address account, LotKind kind, uint256 index) public pure returns (uint256) {
+        return (uint256(uint160(account)) << 16) | (uint256(kind) << 8) | index;
+    }
+
+    /// @inheritdoc IAuctionHouse
+    function availableCapacity(bytes32 marketId) external view returns (uint256) {
+        return _available(_marketBuckets[vault.marketIndex(marketId)], _global, _throttle);
+    }
+
+    function params() external view returns (Params memory) {
+        return _params;
+    }
+
+    function throttle() external view returns (Throttle memory) {
+        return _throttle;
+    }
+
+    /// @notice Global window usage (decayed to now) and outstanding lot notional, USD WAD.
+    function globalUsage() external view returns (uint256 usedWad, uint256 outstandingWad) {
+        Throttle memory t = _throttle;
+        return (_decayed(_global.usedWad, _global.updatedAt, t.globalCapacityWad, t.windowSec), _global.capacityWad);
+    }
+
+    // ------------------------------------------------------------------ kick internals
+
+    function _kickPosition(
+        uint256 id,
+        address account,
+        IPerpVault.LiquidationSnapshot memory snap,
+        IPerpVault.PositionSnapshot memory pos,
+        Params memory p
+    ) internal {
+        uint256 sliceNotional = _sliceNotional(snap, pos, p);
+        sliceNotional = _consumeCapacity(pos.index, pos.marketId, sliceNotional);
+        int256 slice = _sliceOf(pos, sliceNotional);
+        if (_marketRefs[pos.index].id == bytes32(0)) _marketRefs[pos.index] = MarketRef(pos.marketId, pos.oracleAsset);
+        (uint256 penalty, uint256 reward) = _penaltyAndReward(sliceNotional, p);
+        vault.beginLiquidation(account, penalty - reward, msg.sender, reward);
+        // solhint-disable-next-line not-rely-on-time
+        _auctions[id] = Auction(int120(slice), uint96(sliceNotional), uint32(block.timestamp), 0);
+        emit Kick(id, account, pos.marketId, slice, sliceNotional, penalty, msg.sender, reward);
+    }
+
+    /// @dev Smallest notional to sell so that, once sold at the oracle price and charged the
+    /// penalty, equity ≥ targetHealth × IM:  E − c·x ≥ h·(IM − x·imr)  ⇒  x ≥ (h·IM − E) / (h·imr − c).
+    /// The whole position when that is more than it holds, when h·imr ≤ c, or when the leftover
+    /// would be below dust; at least dust otherwise.
+    function _sliceNotional(
+        IPerpVault.LiquidationSnapshot memory snap,
+        IPerpVault.PositionSnapshot memory pos,
+        Params memory p
+    ) internal pure returns (uint256) {
+        uint256 whole = pos.notionalWad;
+        int256 need = int256(snap.health.initialMarginWad.mulWadUp(p.targetHealthWad)) - snap.health.equityWad;
+        uint256 perUnit = pos.imrWad.mulWad(p.targetHealthWad);
+        if (need <= 0) need = 1; // liquidatable only under the wick rule: still make progress
+        if (perUnit <= p.penaltyWad) return whole;
+        uint256 x = uint256(need).divWadUp(perUnit - p.penaltyWad);
+        // One basis point more, so that funding accrued before the take cannot leave it short.
+        x += x / 10_000;
+        if (x >= whole || whole - x < p.dustWad) return whole;
+        return x < p.dustWad ? FixedPointMathLib.min(p.dustWad, whole) : x;
+    }
+
+    /// @dev Signed size (the account's side) worth `notional` of the position, rounded up.
+    function _sliceOf(IPerpVault.PositionSnapshot memory pos, uint256 notional) internal pure returns (int256) {
+        if (notional >= pos.notionalWad) return pos.sizeWad;
+        uint256 absSize = uint256(pos.sizeWad >= 0 ? pos.sizeWad : -pos.sizeWad);
+        uint256 absSlice = FixedPointMathLib.mulDivUp(absSize, notional, pos.notionalWad);
+        return pos.sizeWad > 0 ? int256(absSlice) : -int256(absSlice);
+    }
+
+    function _kickCollateral(
+        address account,
+        IPerpVault.LiquidationSnapshot memory snap,
+        Params memory p
+    ) internal returns (uint256 id) {
+        int256 quote = vault.quoteBalance(account);
+        address[] memory tokens = vault.collateralTokens();
+        for (uint256 i = 1; i < tokens.length; ++i) {
+            uint256 balance = vault.collateralBalance(account, tokens[i]);
+            if (balance == 0) continue;
+            id = auctionId(account, LotKind.Collateral, i);
+            if (_auctions[id].lot != 0) continue;
+            if (_tokenOf[i] == address(0)) _tokenOf[i] = tokens[i];
+            // Raise the debt plus the penalty; never sell more than the account holds.
+            uint256 debt = quote < 0 ? uint256(-quote) : 0;
+            if (debt == 0) debt = uint256(-snap.health.equityWad);
+            (uint256 penalty, uint256 reward) = _penaltyAndReward(debt, p);
+            uint256 tab = debt + penalty;
+            uint256 price = oracle.getPrice(tokens[i]);
+            uint256 lot = FixedPointMathLib.min(balance, tab.divWadUp(price.mulWad(p.floorWad)));
+            vault.beginLiquidation(account, penalty - reward, msg.sender, reward);
+            // solhint-disable-next-line not-rely-on-time
+            _auctions[id] = Auction(int120(int256(lot)), uint96(tab), uint32(block.timestamp), 0);
+            emit Kick(id, account, bytes32(uint256(uint160(tokens[i]))), int256(lot), tab, penalty, msg.sender, reward);
+            return id;
+        }
+        revert NothingToLiquidate(account);
+    }
+
+    function _instant(
+        address account,
+        IPerpVault.LiquidationSnapshot memory snap,
+        IPerpVault.PositionSnapshot memory pos,
+        Params memory p
+    ) internal returns (uint256) {
+        uint256 sliceNotional = _sliceNotional(snap, pos, p);
+        sliceNotional = _consumeCapacity(pos.index, pos.marketId, sliceNotional);
+        _releaseOutstanding(sliceNotional);
+        int256 slice = _sliceOf(pos, sliceNotional);
+        uint256 price = pos.priceWad;
+        vault.liquidatePosition(account, pos.marketId, -slice, price, address(0));
+        // The liquidator's bonus comes out of the account, which may leave it negative.
+        uint256 bonus = sliceNotional.mulWad(p.instantBonusWad);
+        vault.beginLiquidation(account, 0, msg.sender, bonus);
+        vault.setInLiquidation(account, false);
+        _settleIfEmptied(account);
+        emit InstantLiquidation(account, pos.marketId, slice, price, msg.sender, bonus);
+        return 0;
+    }
+
+    // ------------------------------------------------------------------ take internals
+
+    function _takePosition(
+        uint256 id,
+        Auction memory a,
+        address account,
+        uint256 index,
+        uint256 amount,
+        uint256 factorWad,
+        uint256 priceLimitWad,
+        address receiver,
+        bytes calldata data,
+        Params memory p
+    ) internal {
+        uint256 lotAbs = uint256(a.lot >= 0 ? int256(a.lot) : -int256(a.lot));
+        if (amount > lotAbs) amount = lotAbs;
+        uint256 tabTaken = amount == lotAbs ? a.tabWad : FixedPointMathLib.mulDivUp(a.tabWad, amount, lotAbs);
+        uint256 tabLeft = a.tabWad - tabTaken;
+        if (tabLeft != 0 && tabLeft < p.dustWad) revert DustRemainder(id, tabLeft, p.dustWad);
+        bool isLong = a.lot > 0;
+        int256 slice = isLong ? -int256(amount) : int256(amount);
+        MarketRef memory ref = _marketRefs[index];
+        uint256 price = oracle.getPrice(ref.oracleAsset).mulWad(isLong ? factorWad : 2e18 - factorWad);
+        if (isLong ? price > priceLimitWad : price < priceLimitWad) revert PriceLimitExceeded(id, price, priceLimitWad);
+        vault.liquidatePosition(account, ref.id, slice, price, msg.sender);
+        a.lot += int120(slice);
+        a.tabWad = uint96(tabLeft);
+        _auctions[id] = a;
+        _releaseOutstanding(tabTaken);
+        emit Take(id, msg.sender, amount, price, 0, a.lot);
+        if (data.length != 0) IAuctionTaker(receiver).onAuctionTake(msg.sender, id, amount, 0, data);
+        if (a.lot == 0) _finish(id, account);
+    }
+
+    function _takeCollateral(
+        uint256 id,
+        Auction memory a,
+        address account,
+        uint256 index,
+        uint256 amount,
+        uint256 factorWad,
+        uint256 priceLimitWad,
+        address receiver,
+        bytes calldata data,
+        Params memory p
+    ) internal {
+        address token = _tokenOf[index];
+        uint256 price = oracle.getPrice(token).mulWad(factorWad);
+        if (price > priceLimitWad) revert PriceLimitExceeded(id, price, priceLimitWad);
+        uint256 lot = uint256(int256(a.lot));
+        if (amount > lot) amount = lot;
+        uint256 owe = amount.mulWadUp(price);
+        // Never raise more than the tab: buy only what covers it.
+        if (owe >= a.tabWad) {
+            owe = a.tabWad;
+            amount = FixedPointMathLib.min(lot, owe.divWad(price));
+        } else if (a.tabWad - owe < p.dustWad) {
+            revert DustRemainder(id, a.tabWad - owe, p.dustWad);
+        }
+        uint256 sent = vault.seizeCollateral(account, token, amount, receiver);
+        if (data.length != 0) IAuctionTaker(receiver).onAuctionTake(msg.sender, id, amount, owe, data);
+        vault.transferQuote(msg.sender, account, owe);
+        a.tabWad -= uint96(owe);
+        a.lot -= int120(int256(amount));
+        // Covered: the rest of the lot stays with the account (it never left).
+        if (a.tabWad == 0) a.lot = 0;
+        _auctions[id] = a;
+        emit Take(id, msg.sender, sent, price, owe, a.lot);
+        if (a.lot == 0) _finish(id, account);
+    }
+
+    // ------------------------------------------------------------------ backstop and endings
+
+    /// @dev Resets exhausted: the pool absorbs a position lot at oracle × floor; a collateral lot
+    /// goes to the insurance fund, which then carries the account's debt through `settleShortfall`.
+    function _backstop(
+        uint256 id,
+        Auction memory a,
+        address account,
+        LotKind kind,
+        uint256 index,
+        Params memory p
+    ) internal {
+        uint256 price;
+        if (kind == LotKind.Position) {
+            MarketRef memory ref = _marketRefs[index];
+            price = oracle.getPrice(ref.oracleAsset).mulWad(a.lot > 0 ? p.floorWad : 2e18 - p.floorWad);
+            vault.liquidatePosition(account, ref.id, -int256(a.lot), price, address(0));
+            _releaseOutstanding(a.tabWad);
+        } else {
+            address token = _tokenOf[index];
+            price = oracle.getPrice(token).mulWad(p.floorWad);
+            vault.seizeCollateral(account, token, uint256(int256(a.lot)), vault.insuranceFund());
+        }
+        emit Backstop(id, account, a.lot, price);
+        _finish(id, account);
+    }
+
+    function _finish(uint256 id, address account) internal {
+        delete _auctions[id];
+        vault.setInLiquidation(account, false);
+        emit AuctionEnded(id, account);
+        _settleIfEmptied(account);
+    }
+
+    /// @dev An account left with nothing but a negative quote balance: insurance, then LPs.
+    function _settleIfEmptied(address account) internal {
+        if (vault.isInLiquidation(account)) return;
+        if (vault.quoteBalance(account) >= 0) return;
+        if (vault.accountMarkets(account).length != 0) return;
+        address[] memory tokens = vault.collateralTokens();
+        for (uint256 i = 1; i < tokens.length; ++i) {
+            if (vault.collateralBalance(account, tokens[i]) != 0) return;
+        }
+        vault.settleShortfall(account);
+    }
+
+    // ------------------------------------------------------------------ pricing and throttles
+
+    /// @dev m(t) = max(floor, buf × curve(t)); stale past `tail` or when buf × curve < cusp.
+    function _factor(Auction memory a, Params memory p) internal view returns (uint256 factorWad, bool stale) {
+        // solhint-disable-next-line not-rely-on-time
+        uint256 elapsed = block.timestamp - a.startTime;
+        uint256 raw = uint256(p.bufWad).mulWad(p.curve.factor(elapsed));
+        stale = elapsed > p.tailSec || raw < p.cuspWad;
+        factorWad = raw > p.floorWad ? raw : p.floorWad;
+    }
+
+    function _penaltyAndReward(
+        uint256 tabWad,
+        Params memory p
+    ) internal pure returns (uint256 penalty, uint256 reward) {
+        penalty = tabWad.mulWadUp(p.penaltyWad);
+        reward = FixedPointMathLib.min(_reward(tabWad, p), penalty);
+    }
+
+    function _reward(uint256 tabWad, Params memory p) internal pure returns (uint256) {
+        return FixedPointMathLib.min(uint256(p.tipWad) + tabWad.mulWad(p.chipWad), p.rewardCapWad);
+    }
+
+    /// @dev Sizes `wantWad` down to the capacity left (market window, global window, outstanding
+    /// cap), records its use, and reverts with `NoCapacity` when none is left.
+    function _consumeCapacity(uint256 marketIndex, bytes32 marketId, uint256 wantWad) internal returns (uint256) {
+        Throttle memory t = _throttle;
+        Bucket memory m = _marketBuckets[marketIndex];
+        Bucket memory g = _global;
+        uint256 available = _available(m, g, t);
+        if (available == 0) revert NoCapacity(marketId, 0);
+        uint256 used = FixedPointMathLib.min(wantWad, available);
+        // solhint-disable-next-line not-rely-on-time
+        uint32 nowTs = uint32(block.timestamp);
+        if (m.capacityWad != 0) {
+            m.usedWad = uint96(_decayed(m.usedWad, m.updatedAt, m.capacityWad, t.windowSec) + used);
+            m.updatedAt = nowTs;
+            _marketBuckets[marketIndex] = m;
+        }
+        g.usedWad = uint96(_decayed(g.usedWad, g.updatedAt, t.globalCapacityWad, t.windowSec) + used);
+        g.updatedAt = nowTs;
+        g.capacityWad += uint96(used); // outstanding
+        _global = g;
+        return used;
+    }
+
+    function _available(Bucket memory m, Bucket memory g, Throttle memory t) internal view returns (uint256 available) {
+        available = uint256(t.globalCapacityWad).zeroFloorSub(
+            _decayed(g.usedWad, g.updatedAt, t.globalCapacityWad, t.windowSec)
+        );
+        available = FixedPointMathLib.min(available, uint256(t.maxOutstandingWad).zeroFloorSub(g.capacityWad));
+        if (m.capacityWad != 0) {
+            uint256 marketLeft = uint256(m.capacityWad).zeroFloorSub(
+                _decayed(m.usedWad, m.updatedAt, m.capacityWad, t.windowSec)
+            );
+            available = FixedPointMathLib.min(available, marketLeft);
+        }
+    }
+
+    /// @dev Window usage after decaying linearly at capacity / window per second since `updatedAt`.
+    function _decayed(
+        uint256 usedWad,
+        uint256 updatedAt,
+        uint256 capacityWad,
+        uint256 windowSec
+    ) internal view returns (uint256) {
+        // solhint-disable-next-line not-rely-on-time
+        uint256 refill = (capacityWad * (block.timestamp - updatedAt)) / windowSec;
+        return usedWad.zeroFloorSub(refill);
+    }
+
+    function _releaseOutstanding(uint256 amountWad) internal {
+        _global.capacityWad = uint96(uint256(_global.capacityWad).zeroFloorSub(amountWad));
+    }
+
+    function _decode(uint256 id) internal pure returns (address account, LotKind kind, uint256 index) {
+        account = address(uint160(id >> 16));
+        kind = LotKind(uint8(id >> 8));
+        index = uint8(id);
+    }
+
+    // ------------------------------------------------------------------ parameter checks
+
+    function _setParams(Params memory p) internal {
+        if (address(p.curve) == address(0)) revert ZeroAddress();
+        _bound("buf", p.bufWad, WAD, MAX_BUF);
+        _bound("tail", p.tailSec, MIN_TAIL, MAX_TAIL);
+        _bound("floor", p.floorWad, MIN_FLOOR, WAD - 1);
+        _bound("cusp", p.cuspWad, p.floorWad, WAD);
+        _bound("penalty", p.penaltyWad, 0, MAX_PENALTY);
+        _bound("chip", p.chipWad, 0, MAX_CHIP);
+        _bound("tip", p.tipWad, 0, MAX_TIP);
+        _bound("rewardCap", p.rewardCapWad, 0, MAX_REWARD_CAP);
+        _bound("dust", p.dustWad, 0, MAX_DUST);
+        _bound("targetHealth", p.targetHealthWad, MIN_TARGET_HEALTH, MAX_TARGET_HEALTH);
+        _bound("maxResets", p.maxResets, 0, MAX_RESETS);
+        _bound("instantBonus", p.instantBonusWad, 0, MAX_INSTANT_BONUS);
+        _params = p;
+        emit ParamsSet(p);
+    }
+
+    function _setThrottle(Throttle memory t) internal {
+        _bound("window", t.windowSec, MIN_WINDOW, MAX_WINDOW);
+        _bound("globalCapacity", t.globalCapacityWad, 1, type(uint96).max);
+        _bound("maxOutstanding", t.maxOutstandingWad, 1, type(uint96).max);
+        _throttle = t;
+        emit ThrottleSet(t);
+    }
+
+    function _bound(bytes32 param, uint256 value, uint256 min, uint256 max) internal pure {
+        if (value < min || value > max) revert ParamOutOfBounds(param, value, min, max);
+    }
+}
