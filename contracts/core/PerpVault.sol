@@ -323,7 +323,19 @@ contract PerpVault is IPerpVault, AccessControl, ReentrancyGuardTransient {
         address to
     ) external onlyRole(LIQUIDATOR_ROLE) nonReentrant returns (int256 realizedPnlWad) {
         if (priceWad == 0) revert ZeroAmount();
-        realizedPnlWad = _liquidatePosition(account, marketId, sliceWad, priceWad, to);
+        (realizedPnlWad, ) = _liquidatePosition(account, marketId, sliceWad, priceWad, 0, to);
+    }
+
+    /// @inheritdoc IPerpVault
+    function liquidatePositionAtOracle(
+        address account,
+        bytes32 marketId,
+        int256 sliceWad,
+        uint256 priceFactorWad,
+        address to
+    ) external onlyRole(LIQUIDATOR_ROLE) nonReentrant returns (int256 realizedPnlWad, uint256 priceWad) {
+        if (priceFactorWad == 0) revert ZeroAmount();
+        return _liquidatePosition(account, marketId, sliceWad, 0, priceFactorWad, to);
     }
 
     /// @inheritdoc IPerpVault
@@ -578,38 +590,43 @@ contract PerpVault is IPerpVault, AccessControl, ReentrancyGuardTransient {
 
     /// @dev Moves a slice of `account`'s position to `to` (or the pool) at `priceWad`, settling
     /// both sides' funding and PnL against the pool's ledger.
+    /// @dev Checks the slice, closes it at `priceWad` (or oracle × `priceFactorWad` when
+    /// `priceWad` is 0) into `to` or the pool, and checks `to`'s initial margin.
     function _liquidatePosition(
         address account,
         bytes32 marketId,
         int256 sliceWad,
         uint256 priceWad,
+        uint256 priceFactorWad,
         address to
-    ) internal returns (int256 realizedPnlWad) {
+    ) internal returns (int256 realizedPnlWad, uint256 fillPriceWad) {
         if (to == account) revert SelfTransfer(account);
         uint256 index = _marketIndex(marketId);
         int256 size = _positions[account][index].sizeWad;
         if (sliceWad == 0 || (size > 0) == (sliceWad > 0) || sliceWad.abs() > size.abs()) {
             revert InvalidLiquidationSlice(account, marketId, size, sliceWad);
         }
-        uint256 oraclePrice;
-        (realizedPnlWad, oraclePrice) = _liquidateSlice(account, index, sliceWad, priceWad, to);
+        VaultLogic.Market storage m = _markets[index];
+        uint256 oraclePrice = oracle.getPrice(m.params.oracleAsset);
+        fillPriceWad = priceWad != 0 ? priceWad : oraclePrice.mulWad(priceFactorWad);
+        realizedPnlWad = _liquidateSlice(account, index, sliceWad, fillPriceWad, oraclePrice, to);
         if (to != address(0)) _requireInitialMarginHinted(to, _accounts[to], index, marketId, oraclePrice);
-        emit PositionLiquidated(account, marketId, sliceWad, priceWad, to, realizedPnlWad);
+        emit PositionLiquidated(account, marketId, sliceWad, fillPriceWad, to, realizedPnlWad);
     }
 
     /// @dev Closes `sliceWad` of `account`'s position at `priceWad` into `to` (or the pool),
-    /// settling both sides against the pool's ledger. Returns the PnL and the oracle price.
+    /// settling both sides against the pool's ledger.
     function _liquidateSlice(
         address account,
         uint256 index,
         int256 sliceWad,
         uint256 priceWad,
+        uint256 oraclePrice,
         address to
-    ) internal returns (int256 realizedPnl, uint256 oraclePrice) {
+    ) internal returns (int256 realizedPnl) {
         VaultLogic.Market storage m = _markets[index];
         MarketParams memory params = m.params;
         MarketState memory st = m.state;
-        oraclePrice = oracle.getPrice(params.oracleAsset);
         VaultLogic.accrueFunding(params, st, oraclePrice);
         int256 fundingPaid;
         (realizedPnl, fundingPaid, , ) = _fill(account, index, sliceWad, priceWad, st);

@@ -58,17 +58,18 @@ interface IAuctionHouse {
         uint8 resets;
     }
 
-    /// @notice Auction and keeper parameters (RISK_ADMIN, bounded).
+    /// @notice Auction and keeper parameters (RISK_ADMIN, bounded). Packed in four slots, ordered
+    /// so that a take reads only the first two.
     /// @param curve Price curve.
-    /// @param bufWad Starting price multiple of oracle, ≥ 1 (e.g. 1.01).
+    /// @param bufWad Starting price multiple of oracle, ≥ 1 (e.g. 1.0).
     /// @param tailSec Maximum age before a reset is allowed.
-    /// @param cuspWad Lowest buf × curve before a reset is allowed (in (floor, 1)).
+    /// @param cuspWad Lowest buf × curve before a reset is allowed (in [floor, 1]).
     /// @param floorWad Lowest price multiple ever asked, and the backstop price (e.g. 0.85).
+    /// @param dustWad Smallest lot notional (USD WAD) an auction may leave behind.
     /// @param penaltyWad Penalty as a fraction of the liquidated notional; the keeper reward is paid from it.
     /// @param chipWad Keeper reward as a fraction of the tab.
     /// @param tipWad Flat keeper reward (USD WAD).
     /// @param rewardCapWad Cap on a keeper reward (USD WAD).
-    /// @param dustWad Smallest lot notional (USD WAD) an auction may leave behind.
     /// @param targetHealthWad A kick restores equity ≥ targetHealth × IM (e.g. 1.0).
     /// @param maxResets Resets before the backstop absorbs the lot.
     /// @param instantMode Baseline mode: liquidate at oracle against the pool, no auction.
@@ -79,11 +80,11 @@ interface IAuctionHouse {
         uint32 tailSec;
         uint64 cuspWad;
         uint64 floorWad;
+        uint96 dustWad;
         uint64 penaltyWad;
         uint64 chipWad;
         uint96 tipWad;
         uint96 rewardCapWad;
-        uint96 dustWad;
         uint64 targetHealthWad;
         uint8 maxResets;
         bool instantMode;

@@ -282,6 +282,16 @@ interface IPerpVault {
         address to
     ) external returns (int256 realizedPnlWad);
 
+    /// @notice `liquidatePosition` at oracle × `priceFactorWad` (WAD): auctions and the backstop
+    /// price relative to the current oracle. Returns the realised PnL and the price used.
+    function liquidatePositionAtOracle(
+        address account,
+        bytes32 marketId,
+        int256 sliceWad,
+        uint256 priceFactorWad,
+        address to
+    ) external returns (int256 realizedPnlWad, uint256 priceWad);
+
     /// @notice Sends `amountWad` of `account`'s volatile collateral `token` to `to` as tokens,
     /// rounded down to token units. Returns the token amount sent.
     function seizeCollateral(

@@ -44,13 +44,8 @@ contract AuctionHouse is IAuctionHouse, AccessControl, ReentrancyGuardTransient 
     Bucket internal _global;
     mapping(uint256 marketIndex => Bucket) internal _marketBuckets;
     mapping(uint256 id => Auction) internal _auctions;
-    /// @dev A market's id and oracle asset by vault index, cached at its first kick.
-    struct MarketRef {
-        bytes32 id;
-        address oracleAsset;
-    }
-
-    mapping(uint256 marketIndex => MarketRef) internal _marketRefs;
+    /// @dev Market ids by vault index, cached at a market's first kick.
+    mapping(uint256 marketIndex => bytes32) internal _marketIdOf;
     /// @dev Collateral tokens by vault index, cached at their first kick.
     mapping(uint256 assetIndex => address) internal _tokenOf;
 
@@ -99,7 +94,7 @@ contract AuctionHouse is IAuctionHouse, AccessControl, ReentrancyGuardTransient 
         IPerpVault.LiquidationSnapshot memory snap = vault.liquidationSnapshot(account);
         if (!snap.liquidatable)
             revert NotLiquidatable(account, snap.health.equityWad, snap.health.maintenanceMarginWad);
-        Params memory p = _params;
+        Params storage p = _params;
         if (snap.positions.length == 0) return _kickCollateral(account, snap, p);
         for (uint256 i; i < snap.positions.length; ++i) {
             IPerpVault.PositionSnapshot memory pos = snap.positions[i];
@@ -123,7 +118,7 @@ contract AuctionHouse is IAuctionHouse, AccessControl, ReentrancyGuardTransient 
         Auction memory a = _auctions[id];
         if (a.lot == 0) revert AuctionNotRunning(id);
         if (amount == 0) revert ZeroTake(id);
-        Params memory p = _params;
+        Params storage p = _params;
         (uint256 factorWad, bool stale) = _factor(a, p);
         if (stale) revert AuctionNeedsRedo(id);
         (address account, LotKind kind, uint256 index) = _decode(id);
@@ -138,7 +133,7 @@ contract AuctionHouse is IAuctionHouse, AccessControl, ReentrancyGuardTransient 
     function redo(uint256 id) external nonReentrant {
         Auction memory a = _auctions[id];
         if (a.lot == 0) revert AuctionNotRunning(id);
-        Params memory p = _params;
+        Params storage p = _params;
         (, bool stale) = _factor(a, p);
         if (!stale) revert AuctionNotStale(id);
         (address account, LotKind kind, uint256 index) = _decode(id);
@@ -168,7 +163,7 @@ contract AuctionHouse is IAuctionHouse, AccessControl, ReentrancyGuardTransient 
         uint256 factorWad;
         (factorWad, needsRedo) = _factor(a, _params);
         (, LotKind kind, uint256 index) = _decode(id);
-        address asset = kind == LotKind.Position ? _marketRefs[index].oracleAsset : _tokenOf[index];
+        address asset = kind == LotKind.Position ? vault.marketParams(_marketIdOf[index]).oracleAsset : _tokenOf[index];
         uint256 oraclePrice = oracle.getPrice(asset);
         priceWad = oraclePrice.mulWad(kind == LotKind.Position && a.lot < 0 ? 2e18 - factorWad : factorWad);
     }
@@ -204,12 +199,12 @@ contract AuctionHouse is IAuctionHouse, AccessControl, ReentrancyGuardTransient 
         address account,
         IPerpVault.LiquidationSnapshot memory snap,
         IPerpVault.PositionSnapshot memory pos,
-        Params memory p
+        Params storage p
     ) internal {
         uint256 sliceNotional = _sliceNotional(snap, pos, p);
         sliceNotional = _consumeCapacity(pos.index, pos.marketId, sliceNotional);
         int256 slice = _sliceOf(pos, sliceNotional);
-        if (_marketRefs[pos.index].id == bytes32(0)) _marketRefs[pos.index] = MarketRef(pos.marketId, pos.oracleAsset);
+        if (_marketIdOf[pos.index] == bytes32(0)) _marketIdOf[pos.index] = pos.marketId;
         (uint256 penalty, uint256 reward) = _penaltyAndReward(sliceNotional, p);
         vault.beginLiquidation(account, penalty - reward, msg.sender, reward);
         // solhint-disable-next-line not-rely-on-time
@@ -224,8 +219,8 @@ contract AuctionHouse is IAuctionHouse, AccessControl, ReentrancyGuardTransient 
     function _sliceNotional(
         IPerpVault.LiquidationSnapshot memory snap,
         IPerpVault.PositionSnapshot memory pos,
-        Params memory p
-    ) internal pure returns (uint256) {
+        Params storage p
+    ) internal view returns (uint256) {
         uint256 whole = pos.notionalWad;
         int256 need = int256(snap.health.initialMarginWad.mulWadUp(p.targetHealthWad)) - snap.health.equityWad;
         uint256 perUnit = pos.imrWad.mulWad(p.targetHealthWad);
@@ -249,7 +244,7 @@ contract AuctionHouse is IAuctionHouse, AccessControl, ReentrancyGuardTransient 
     function _kickCollateral(
         address account,
         IPerpVault.LiquidationSnapshot memory snap,
-        Params memory p
+        Params storage p
     ) internal returns (uint256 id) {
         int256 quote = vault.quoteBalance(account);
         address[] memory tokens = vault.collateralTokens();
@@ -279,7 +274,7 @@ contract AuctionHouse is IAuctionHouse, AccessControl, ReentrancyGuardTransient 
         address account,
         IPerpVault.LiquidationSnapshot memory snap,
         IPerpVault.PositionSnapshot memory pos,
-        Params memory p
+        Params storage p
     ) internal returns (uint256) {
         uint256 sliceNotional = _sliceNotional(snap, pos, p);
         sliceNotional = _consumeCapacity(pos.index, pos.marketId, sliceNotional);
@@ -308,7 +303,7 @@ contract AuctionHouse is IAuctionHouse, AccessControl, ReentrancyGuardTransient 
         uint256 priceLimitWad,
         address receiver,
         bytes calldata data,
-        Params memory p
+        Params storage p
     ) internal {
         uint256 lotAbs = uint256(a.lot >= 0 ? int256(a.lot) : -int256(a.lot));
         if (amount > lotAbs) amount = lotAbs;
@@ -317,10 +312,14 @@ contract AuctionHouse is IAuctionHouse, AccessControl, ReentrancyGuardTransient 
         if (tabLeft != 0 && tabLeft < p.dustWad) revert DustRemainder(id, tabLeft, p.dustWad);
         bool isLong = a.lot > 0;
         int256 slice = isLong ? -int256(amount) : int256(amount);
-        MarketRef memory ref = _marketRefs[index];
-        uint256 price = oracle.getPrice(ref.oracleAsset).mulWad(isLong ? factorWad : 2e18 - factorWad);
+        (, uint256 price) = vault.liquidatePositionAtOracle(
+            account,
+            _marketIdOf[index],
+            slice,
+            isLong ? factorWad : 2e18 - factorWad,
+            msg.sender
+        );
         if (isLong ? price > priceLimitWad : price < priceLimitWad) revert PriceLimitExceeded(id, price, priceLimitWad);
-        vault.liquidatePosition(account, ref.id, slice, price, msg.sender);
         a.lot += int120(slice);
         a.tabWad = uint96(tabLeft);
         _auctions[id] = a;
@@ -340,7 +339,7 @@ contract AuctionHouse is IAuctionHouse, AccessControl, ReentrancyGuardTransient 
         uint256 priceLimitWad,
         address receiver,
         bytes calldata data,
-        Params memory p
+        Params storage p
     ) internal {
         address token = _tokenOf[index];
         uint256 price = oracle.getPrice(token).mulWad(factorWad);
@@ -377,13 +376,17 @@ contract AuctionHouse is IAuctionHouse, AccessControl, ReentrancyGuardTransient 
         address account,
         LotKind kind,
         uint256 index,
-        Params memory p
+        Params storage p
     ) internal {
         uint256 price;
         if (kind == LotKind.Position) {
-            MarketRef memory ref = _marketRefs[index];
-            price = oracle.getPrice(ref.oracleAsset).mulWad(a.lot > 0 ? p.floorWad : 2e18 - p.floorWad);
-            vault.liquidatePosition(account, ref.id, -int256(a.lot), price, address(0));
+            (, price) = vault.liquidatePositionAtOracle(
+                account,
+                _marketIdOf[index],
+                -int256(a.lot),
+                a.lot > 0 ? p.floorWad : 2e18 - p.floorWad,
+                address(0)
+            );
             _releaseOutstanding(a.tabWad);
         } else {
             address token = _tokenOf[index];
@@ -416,7 +419,7 @@ contract AuctionHouse is IAuctionHouse, AccessControl, ReentrancyGuardTransient 
     // ------------------------------------------------------------------ pricing and throttles
 
     /// @dev m(t) = max(floor, buf × curve(t)); stale past `tail` or when buf × curve < cusp.
-    function _factor(Auction memory a, Params memory p) internal view returns (uint256 factorWad, bool stale) {
+    function _factor(Auction memory a, Params storage p) internal view returns (uint256 factorWad, bool stale) {
         // solhint-disable-next-line not-rely-on-time
         uint256 elapsed = block.timestamp - a.startTime;
         uint256 raw = uint256(p.bufWad).mulWad(p.curve.factor(elapsed));
@@ -426,13 +429,13 @@ contract AuctionHouse is IAuctionHouse, AccessControl, ReentrancyGuardTransient 
 
     function _penaltyAndReward(
         uint256 tabWad,
-        Params memory p
-    ) internal pure returns (uint256 penalty, uint256 reward) {
+        Params storage p
+    ) internal view returns (uint256 penalty, uint256 reward) {
         penalty = tabWad.mulWadUp(p.penaltyWad);
         reward = FixedPointMathLib.min(_reward(tabWad, p), penalty);
     }
 
-    function _reward(uint256 tabWad, Params memory p) internal pure returns (uint256) {
+    function _reward(uint256 tabWad, Params storage p) internal view returns (uint256) {
         return FixedPointMathLib.min(uint256(p.tipWad) + tabWad.mulWad(p.chipWad), p.rewardCapWad);
     }
 

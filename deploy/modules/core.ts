@@ -30,7 +30,6 @@ export function buildCore(m: IgnitionModuleBuilder, quoteToken: AddressLike) {
   // Liquidation: a stairstep-exponential curve (the price steps down by `curveCutWad` every
   // `curveStepSec`) and the auction house, which needs the vault's LIQUIDATOR_ROLE.
   const curve = m.contract("StairstepExponentialDecrease", [
-    admin,
     m.getParameter("curveStepSec", 12),
     m.getParameter("curveCutWad", wad(0.998)),
   ]);
@@ -43,11 +42,11 @@ export function buildCore(m: IgnitionModuleBuilder, quoteToken: AddressLike) {
       tailSec: m.getParameter("tailSec", 1800),
       cuspWad: m.getParameter("cuspWad", wad(0.9)),
       floorWad: m.getParameter("floorWad", wad(0.85)),
+      dustWad: m.getParameter("dustWad", 100n * WAD),
       penaltyWad: m.getParameter("penaltyWad", wad(0.01)),
       chipWad: m.getParameter("chipWad", wad(0.001)),
       tipWad: m.getParameter("tipWad", 5n * WAD),
       rewardCapWad: m.getParameter("rewardCapWad", 2_000n * WAD),
-      dustWad: m.getParameter("dustWad", 100n * WAD),
       targetHealthWad: m.getParameter("targetHealthWad", wad(1)),
       maxResets: m.getParameter("maxResets", 2),
       instantMode: m.getParameter("instantMode", false),

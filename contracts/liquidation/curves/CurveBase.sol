@@ -1,30 +1,16 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.28;
 
-import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {IPriceCurve} from "../../interfaces/IPriceCurve.sol";
 
 /// @title CurveBase
-/// @notice Access control and the bounded-setter discipline shared by the price curves.
-abstract contract CurveBase is IPriceCurve, AccessControl {
-    bytes32 public constant RISK_ADMIN_ROLE = keccak256("RISK_ADMIN_ROLE");
-
-    constructor(address admin) {
-        if (admin == address(0)) revert CurveZeroAddress();
-        _grantRole(DEFAULT_ADMIN_ROLE, admin);
-        _grantRole(RISK_ADMIN_ROLE, admin);
-    }
-
-    /// @dev Reverts unless `value` is in [min, max] and differs from `current`; emits the change.
-    function _checkedSet(
-        bytes32 param,
-        uint256 current,
-        uint256 value,
-        uint256 min,
-        uint256 max
-    ) internal returns (uint256) {
+/// @notice Bound checks shared by the price curves. Curves are immutable: their parameters are
+/// fixed at deployment (so reading the price costs no storage access), and governance changes a
+/// curve by pointing the auction house at a new one through its bounded, evented `setParams`.
+abstract contract CurveBase is IPriceCurve {
+    /// @dev Reverts unless `value` is in [min, max]; emits the value.
+    function _checked(bytes32 param, uint256 value, uint256 min, uint256 max) internal returns (uint256) {
         if (value < min || value > max) revert CurveParamOutOfBounds(param, value, min, max);
-        if (value == current) revert CurveNoChange(param);
         emit CurveParamSet(param, value);
         return value;
     }

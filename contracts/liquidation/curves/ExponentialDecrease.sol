@@ -11,26 +11,19 @@ import {CurveBase} from "./CurveBase.sol";
 contract ExponentialDecrease is CurveBase {
     uint256 public constant MIN_HALF_LIFE = 10;
     uint256 public constant MAX_HALF_LIFE = 30 days;
-    int256 internal constant LN2_WAD = 693_147_180_559_945_309;
+    uint256 internal constant LN2_WAD = 693_147_180_559_945_309;
 
     /// @notice Seconds for the price to halve.
-    uint256 public halfLife;
+    uint256 public immutable halfLife;
 
-    constructor(address admin, uint256 halfLife_) CurveBase(admin) {
-        halfLife = _checkedSet("halfLife", 0, halfLife_, MIN_HALF_LIFE, MAX_HALF_LIFE);
-    }
-
-    /// @notice Sets `halfLife`. Role: RISK_ADMIN.
-    function setHalfLife(uint256 halfLife_) external onlyRole(RISK_ADMIN_ROLE) {
-        halfLife = _checkedSet("halfLife", halfLife, halfLife_, MIN_HALF_LIFE, MAX_HALF_LIFE);
+    constructor(uint256 halfLife_) {
+        halfLife = _checked("halfLife", halfLife_, MIN_HALF_LIFE, MAX_HALF_LIFE);
     }
 
     /// @inheritdoc IPriceCurve
     function factor(uint256 elapsedSec) external view returns (uint256) {
-        // Beyond ~135 half-lives the result underflows to zero; cap the exponent to stay in range.
-        uint256 hl = halfLife;
-        if (elapsedSec >= 135 * hl) return 0;
-        int256 exponent = -int256((elapsedSec * uint256(LN2_WAD)) / hl);
-        return uint256(FixedPointMathLib.expWad(exponent));
+        // Beyond 135 half-lives the result is below 1e-40: zero.
+        if (elapsedSec >= 135 * halfLife) return 0;
+        return uint256(FixedPointMathLib.expWad(-int256((elapsedSec * LN2_WAD) / halfLife)));
     }
 }

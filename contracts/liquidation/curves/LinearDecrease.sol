@@ -11,21 +11,15 @@ contract LinearDecrease is CurveBase {
     uint256 public constant MAX_TAU = 30 days;
 
     /// @notice Seconds for the price to reach zero.
-    uint256 public tau;
+    uint256 public immutable tau;
 
-    constructor(address admin, uint256 tau_) CurveBase(admin) {
-        tau = _checkedSet("tau", 0, tau_, MIN_TAU, MAX_TAU);
-    }
-
-    /// @notice Sets `tau`. Role: RISK_ADMIN.
-    function setTau(uint256 tau_) external onlyRole(RISK_ADMIN_ROLE) {
-        tau = _checkedSet("tau", tau, tau_, MIN_TAU, MAX_TAU);
+    constructor(uint256 tau_) {
+        tau = _checked("tau", tau_, MIN_TAU, MAX_TAU);
     }
 
     /// @inheritdoc IPriceCurve
     function factor(uint256 elapsedSec) external view returns (uint256) {
-        uint256 t = tau;
-        if (elapsedSec >= t) return 0;
-        return ((t - elapsedSec) * 1e18) / t;
+        if (elapsedSec >= tau) return 0;
+        return ((tau - elapsedSec) * 1e18) / tau;
     }
 }

@@ -15,23 +15,13 @@ contract StairstepExponentialDecrease is CurveBase {
     uint256 public constant MAX_CUT = 1e18 - 1;
 
     /// @notice Seconds between price drops.
-    uint256 public step;
+    uint256 public immutable step;
     /// @notice Multiplier applied per step (WAD).
-    uint256 public cut;
+    uint256 public immutable cut;
 
-    constructor(address admin, uint256 step_, uint256 cut_) CurveBase(admin) {
-        step = _checkedSet("step", 0, step_, MIN_STEP, MAX_STEP);
-        cut = _checkedSet("cut", 0, cut_, MIN_CUT, MAX_CUT);
-    }
-
-    /// @notice Sets `step`. Role: RISK_ADMIN.
-    function setStep(uint256 step_) external onlyRole(RISK_ADMIN_ROLE) {
-        step = _checkedSet("step", step, step_, MIN_STEP, MAX_STEP);
-    }
-
-    /// @notice Sets `cut`. Role: RISK_ADMIN.
-    function setCut(uint256 cut_) external onlyRole(RISK_ADMIN_ROLE) {
-        cut = _checkedSet("cut", cut, cut_, MIN_CUT, MAX_CUT);
+    constructor(uint256 step_, uint256 cut_) {
+        step = _checked("step", step_, MIN_STEP, MAX_STEP);
+        cut = _checked("cut", cut_, MIN_CUT, MAX_CUT);
     }
 
     /// @inheritdoc IPriceCurve
