@@ -170,6 +170,11 @@ contract PerpVault is IPerpVault, AccessControl, ReentrancyGuardTransient {
     function setRiskEngine(IRiskEngine riskEngine_) external onlyRole(DEFAULT_ADMIN_ROLE) {
         if (address(riskEngine_) == address(0)) revert ZeroAddress();
         if (riskEngine_ == riskEngine) revert NoChange();
+        // The new engine must answer for every listed market, or their margin checks would revert.
+        uint256 n = _marketIds.length;
+        for (uint256 i; i < n; ++i) {
+            riskEngine_.marginRatios(_marketIds[i], 0);
+        }
         riskEngine = riskEngine_;
         emit RiskEngineSet(address(riskEngine_));
     }

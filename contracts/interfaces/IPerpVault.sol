@@ -222,7 +222,8 @@ interface IPerpVault {
         uint128 liquidationBufferWad
     ) external;
 
-    /// @notice Replaces the margin policy. Role: DEFAULT_ADMIN.
+    /// @notice Replaces the margin policy. Role: DEFAULT_ADMIN. Reverts (with the engine's error)
+    /// unless the new engine answers `marginRatios` for every listed market.
     function setRiskEngine(IRiskEngine riskEngine) external;
 
     // ------------------------------------------------------------------ traders

@@ -5,7 +5,6 @@ import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {FixedPointMathLib} from "solady/src/utils/FixedPointMathLib.sol";
 import {IAuctionHouse, IAuctionTaker} from "../interfaces/IAuctionHouse.sol";
-import {IPriceCurve} from "../interfaces/IPriceCurve.sol";
 import {IPerpVault} from "../interfaces/IPerpVault.sol";
 import {IOracleRouter} from "../interfaces/IOracleRouter.sol";
 

@@ -16,6 +16,7 @@ const PRODUCTION = [
   "InsuranceFund",
   "OracleRouter",
   "StaticRiskEngine",
+  "RiskEngine",
 ];
 
 /** Errors declared by libraries we build on, exercised by their own suites. */

@@ -545,6 +545,11 @@ describe("PerpVault admin", () => {
       const w = await loadFixture(deployWorld);
       const engine = await (await ethers.getContractFactory("StaticRiskEngine")).deploy(w.admin.address);
       await engine.setRatios(ETH_USD, wad(0.2), wad(0.1));
+      // An engine that does not know every listed market (BTC-USD) is refused.
+      await expect(w.vault.setRiskEngine(engine))
+        .to.be.revertedWithCustomError(engine, "RatiosNotSet")
+        .withArgs(BTC_USD);
+      await engine.setRatios(BTC_USD, wad(0.2), wad(0.1));
       await expect(w.vault.setRiskEngine(engine))
         .to.emit(w.vault, "RiskEngineSet")
         .withArgs(await engine.getAddress());
