@@ -43,27 +43,43 @@ export interface World {
   traders: HardhatEthersSigner[];
 }
 
+/** What a local Ignition deployment returns (`BulwarkLocal` or a module built on it). */
+interface LocalDeployment {
+  vault: Addressable;
+  pool: Addressable;
+  insuranceFund: Addressable;
+  oracleRouter: Addressable;
+  riskEngine: Addressable;
+  auctionHouse: Addressable;
+  curve: Addressable;
+  usdc: Addressable;
+  weth: Addressable;
+  wbtc: Addressable;
+  ethFeed: Addressable;
+  btcFeed: Addressable;
+}
+type Addressable = { getAddress(): Promise<string> };
+
 /**
- * Deploys the local stack through the same Ignition module and parameter file a user deploys
- * with, grants LIQUIDATOR_ROLE to a test signer, seeds the pool with $10M and gives every trader
- * $1M USDC, 1,000 WETH and 50 WBTC with approvals. Use with `loadFixture`.
+ * Typed contracts for a local deployment, with LIQUIDATOR_ROLE granted to a test signer, $10M in
+ * the pool and $1M USDC, 1,000 WETH and 50 WBTC (approved to the vault) for each of 8 traders.
  */
-export async function deployWorld(): Promise<World> {
-  const deployed = await hre.ignition.deploy(BulwarkLocal, { parameters: PARAMETERS, displayUi: false });
+export async function seedWorld(deployed: LocalDeployment): Promise<World> {
+  const at = async (c: Addressable) => c.getAddress();
   const [admin, liquidator, lp, ...traders] = await ethers.getSigners();
   const w: World = {
-    vault: await ethers.getContractAt("PerpVault", await deployed.vault.getAddress()),
-    pool: await ethers.getContractAt("LiquidityPool", await deployed.pool.getAddress()),
-    insurance: await ethers.getContractAt("InsuranceFund", await deployed.insuranceFund.getAddress()),
-    oracle: await ethers.getContractAt("OracleRouter", await deployed.oracleRouter.getAddress()),
-    risk: await ethers.getContractAt("StaticRiskEngine", await deployed.riskEngine.getAddress()),
-    auction: await ethers.getContractAt("AuctionHouse", await deployed.auctionHouse.getAddress()),
-    curve: await ethers.getContractAt("StairstepExponentialDecrease", await deployed.curve.getAddress()),
-    usdc: await ethers.getContractAt("MockERC20", await deployed.usdc.getAddress()),
-    weth: await ethers.getContractAt("MockERC20", await deployed.weth.getAddress()),
-    wbtc: await ethers.getContractAt("MockERC20", await deployed.wbtc.getAddress()),
-    ethFeed: await ethers.getContractAt("MockAggregator", await deployed.ethFeed.getAddress()),
-    btcFeed: await ethers.getContractAt("MockAggregator", await deployed.btcFeed.getAddress()),
+    vault: await ethers.getContractAt("PerpVault", await at(deployed.vault)),
+    pool: await ethers.getContractAt("LiquidityPool", await at(deployed.pool)),
+    insurance: await ethers.getContractAt("InsuranceFund", await at(deployed.insuranceFund)),
+    oracle: await ethers.getContractAt("OracleRouter", await at(deployed.oracleRouter)),
+    risk: await ethers.getContractAt("StaticRiskEngine", await at(deployed.riskEngine)),
+    auction: await ethers.getContractAt("AuctionHouse", await at(deployed.auctionHouse)),
+    curve: await ethers.getContractAt("StairstepExponentialDecrease", await at(deployed.curve)),
+    usdc: await ethers.getContractAt("MockERC20", await at(deployed.usdc)),
+    weth: await ethers.getContractAt("MockERC20", await at(deployed.weth)),
+    wbtc: await ethers.getContractAt("MockERC20", await at(deployed.wbtc)),
+    ethFeed: await ethers.getContractAt("MockAggregator", await at(deployed.ethFeed)),
+    btcFeed: await ethers.getContractAt("MockAggregator", await at(deployed.btcFeed)),
     admin,
     liquidator,
     lp,
@@ -87,6 +103,14 @@ export async function deployWorld(): Promise<World> {
     await w.wbtc.connect(t).approve(vaultAddr, ethers.MaxUint256);
   }
   return w;
+}
+
+/**
+ * Deploys the local stack through the same Ignition module and parameter file a user deploys
+ * with, then seeds it (`seedWorld`). Use with `loadFixture`.
+ */
+export async function deployWorld(): Promise<World> {
+  return seedWorld(await hre.ignition.deploy(BulwarkLocal, { parameters: PARAMETERS, displayUi: false }));
 }
 
 /** Sets the ETH/USD mock feed (fresh timestamp). */
