@@ -2,13 +2,17 @@
 pragma solidity 0.8.28;
 
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {IERC20Metadata} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Metadata.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {IInsuranceFund} from "../interfaces/IInsuranceFund.sol";
 import {IPerpVault} from "../interfaces/IPerpVault.sol";
 
 /// @title InsuranceFund
 /// @notice See `IInsuranceFund`. The quote itself stays in `PerpVault`.
 contract InsuranceFund is IInsuranceFund, AccessControl {
+    using SafeERC20 for IERC20;
+
     /// @notice Upper bound on the target: $10 billion.
     uint256 public constant MAX_TARGET_BALANCE = 1e28;
 
@@ -41,6 +45,14 @@ contract InsuranceFund is IInsuranceFund, AccessControl {
         if (amountWad > surplus) revert ExceedsSurplus(amountWad, surplus);
         vault.insuranceWithdraw(amount, to);
         emit SurplusWithdrawn(to, amount);
+    }
+
+    /// @inheritdoc IInsuranceFund
+    function sweepToken(address token, uint256 amount, address to) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (to == address(0)) revert ZeroAddress();
+        if (token == vault.quoteToken()) revert CannotSweepQuote(token);
+        IERC20(token).safeTransfer(to, amount);
+        emit TokenSwept(token, to, amount);
     }
 
     /// @inheritdoc IInsuranceFund

@@ -613,7 +613,10 @@ contract PerpVault is IPerpVault, AccessControl, ReentrancyGuardTransient {
         }
         VaultLogic.Market storage m = _markets[index];
         uint256 oraclePrice = oracle.getPrice(m.params.oracleAsset);
-        fillPriceWad = priceWad != 0 ? priceWad : oraclePrice.mulWad(priceFactorWad);
+        // Oracle-relative prices round for the account: up when it sells (a long slice), down
+        // when it buys back (a short slice).
+        if (priceWad != 0) fillPriceWad = priceWad;
+        else fillPriceWad = sliceWad < 0 ? oraclePrice.mulWadUp(priceFactorWad) : oraclePrice.mulWad(priceFactorWad);
         realizedPnlWad = _liquidateSlice(account, index, sliceWad, fillPriceWad, oraclePrice, to);
         if (to != address(0)) _requireInitialMarginHinted(to, _accounts[to], index, marketId, oraclePrice);
         emit PositionLiquidated(account, marketId, sliceWad, fillPriceWad, to, realizedPnlWad);

@@ -153,7 +153,8 @@ interface IAuctionHouse {
     error NotLiquidatable(address account, int256 equityWad, uint256 maintenanceMarginWad);
     /// @notice Every market of the account already has a running auction, or nothing is left to sell.
     error NothingToLiquidate(address account);
-    /// @notice No liquidation capacity left in the window (or outstanding cap reached): wait.
+    /// @notice Less than dust of liquidation capacity left in the window (or the outstanding cap
+    /// reached): wait for the window to refill.
     error NoCapacity(bytes32 key, uint256 availableWad);
     error AuctionNotRunning(uint256 id);
     /// @notice The auction is stale (past tail or below cusp): call `redo`.
@@ -165,8 +166,6 @@ interface IAuctionHouse {
     error DustRemainder(uint256 id, uint256 remainingNotionalWad, uint256 dustWad);
     /// @notice The clearing price is worse for the bidder than its limit.
     error PriceLimitExceeded(uint256 id, uint256 priceWad, uint256 priceLimitWad);
-    error InstantModeOnly();
-    error AuctionModeOnly();
 
     /// @notice Starts liquidating `account` (permissionless). In instant mode, liquidates at once.
     /// @return id The auction id (0 in instant mode).

@@ -10,12 +10,15 @@ import {IPerpVault} from "./IPerpVault.sol";
 interface IInsuranceFund {
     event TargetBalanceSet(uint256 targetBalanceWad);
     event SurplusWithdrawn(address indexed to, uint256 amount);
+    event TokenSwept(address indexed token, address indexed to, uint256 amount);
 
     error ZeroAddress();
     error NoChange();
     error TargetOutOfBounds(uint256 targetBalanceWad, uint256 max);
     /// @notice A withdrawal of `requestedWad` exceeds the surplus above the target.
     error ExceedsSurplus(uint256 requestedWad, uint256 surplusWad);
+    /// @notice The quote token lives on the vault's ledger: use `withdrawSurplus`.
+    error CannotSweepQuote(address token);
 
     function vault() external view returns (IPerpVault);
 
@@ -30,4 +33,8 @@ interface IInsuranceFund {
 
     /// @notice Withdraws `amount` quote tokens (token units) of surplus to `to`. Role: DEFAULT_ADMIN.
     function withdrawSurplus(uint256 amount, address to) external;
+
+    /// @notice Sends collateral the fund bought at a backstop (held by this contract as tokens) to
+    /// `to`, e.g. a desk that sells it. Never the quote token. Role: DEFAULT_ADMIN.
+    function sweepToken(address token, uint256 amount, address to) external;
 }

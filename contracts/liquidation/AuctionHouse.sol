@@ -79,7 +79,7 @@ contract AuctionHouse is IAuctionHouse, AccessControl, ReentrancyGuardTransient 
 
     /// @inheritdoc IAuctionHouse
     function setMarketCapacity(bytes32 marketId, uint96 capacityWad) external onlyRole(RISK_ADMIN_ROLE) {
-        _bound("marketCapacity", capacityWad, 1, type(uint96).max);
+        // 0 lifts the market's own cap: only the global window and the outstanding cap apply.
         Bucket storage b = _marketBuckets[vault.marketIndex(marketId)];
         if (b.capacityWad == capacityWad) revert NoChange();
         b.capacityWad = capacityWad;
@@ -143,13 +143,15 @@ contract AuctionHouse is IAuctionHouse, AccessControl, ReentrancyGuardTransient 
         a.resets += 1;
         // solhint-disable-next-line not-rely-on-time
         a.startTime = uint32(block.timestamp);
-        _auctions[id] = a;
         // A reward only when the lot is worth it (its tab at least dust), paid by the account.
         uint256 reward;
         if (a.tabWad >= p.dustWad) {
             reward = _reward(a.tabWad, p);
             vault.transferQuote(account, msg.sender, reward);
+            // A collateral lot must now also raise what the account just paid the keeper.
+            if (kind == LotKind.Collateral) a.tabWad += uint96(reward);
         }
+        _auctions[id] = a;
         emit Redo(id, msg.sender, a.resets, reward);
     }
 
@@ -200,8 +202,8 @@ contract AuctionHouse is IAuctionHouse, AccessControl, ReentrancyGuardTransient 
         IPerpVault.PositionSnapshot memory pos,
         Params storage p
     ) internal {
-        uint256 sliceNotional = _sliceNotional(snap, pos, p);
-        sliceNotional = _consumeCapacity(pos.index, pos.marketId, sliceNotional);
+        uint256 sliceNotional = _sliceNotional(snap, pos, p.penaltyWad, p);
+        sliceNotional = _consumeCapacity(pos.index, pos.marketId, sliceNotional, p.dustWad);
         int256 slice = _sliceOf(pos, sliceNotional);
         if (_marketIdOf[pos.index] == bytes32(0)) _marketIdOf[pos.index] = pos.marketId;
         (uint256 penalty, uint256 reward) = _penaltyAndReward(sliceNotional, p);
@@ -211,25 +213,30 @@ contract AuctionHouse is IAuctionHouse, AccessControl, ReentrancyGuardTransient 
         emit Kick(id, account, pos.marketId, slice, sliceNotional, penalty, msg.sender, reward);
     }
 
-    /// @dev Smallest notional to sell so that, once sold at the oracle price and charged the
-    /// penalty, equity ≥ targetHealth × IM:  E − c·x ≥ h·(IM − x·imr)  ⇒  x ≥ (h·IM − E) / (h·imr − c).
-    /// The whole position when that is more than it holds, when h·imr ≤ c, or when the leftover
-    /// would be below dust; at least dust otherwise.
+    /// @dev Smallest notional to sell so that, once sold at the oracle price and charged `costWad`
+    /// (the penalty, or the instant bonus), equity ≥ targetHealth × IM:
+    /// E − c·x ≥ h·(IM − x·imr)  ⇒  x ≥ (h·IM − E) / (h·imr − c), plus one basis point so that
+    /// funding accrued before the take cannot leave it short. Raised to at least dust, then the
+    /// whole position when that is more than it holds, when h·imr ≤ c, or when the leftover would
+    /// be below dust.
     function _sliceNotional(
         IPerpVault.LiquidationSnapshot memory snap,
         IPerpVault.PositionSnapshot memory pos,
+        uint256 costWad,
         Params storage p
     ) internal view returns (uint256) {
         uint256 whole = pos.notionalWad;
-        int256 need = int256(snap.health.initialMarginWad.mulWadUp(p.targetHealthWad)) - snap.health.equityWad;
-        uint256 perUnit = pos.imrWad.mulWad(p.targetHealthWad);
+        uint256 h = p.targetHealthWad;
+        int256 need = int256(snap.health.initialMarginWad.mulWadUp(h)) - snap.health.equityWad;
+        uint256 perUnit = pos.imrWad.mulWad(h);
         if (need <= 0) need = 1; // liquidatable only under the wick rule: still make progress
-        if (perUnit <= p.penaltyWad) return whole;
-        uint256 x = uint256(need).divWadUp(perUnit - p.penaltyWad);
-        // One basis point more, so that funding accrued before the take cannot leave it short.
+        if (perUnit <= costWad) return whole;
+        uint256 x = uint256(need).divWadUp(perUnit - costWad);
         x += x / 10_000;
-        if (x >= whole || whole - x < p.dustWad) return whole;
-        return x < p.dustWad ? FixedPointMathLib.min(p.dustWad, whole) : x;
+        uint256 dust = p.dustWad;
+        if (x < dust) x = dust;
+        if (x >= whole || whole - x < dust) return whole;
+        return x;
     }
 
     /// @dev Signed size (the account's side) worth `notional` of the position, rounded up.
@@ -275,8 +282,8 @@ contract AuctionHouse is IAuctionHouse, AccessControl, ReentrancyGuardTransient 
         IPerpVault.PositionSnapshot memory pos,
         Params storage p
     ) internal returns (uint256) {
-        uint256 sliceNotional = _sliceNotional(snap, pos, p);
-        sliceNotional = _consumeCapacity(pos.index, pos.marketId, sliceNotional);
+        uint256 sliceNotional = _sliceNotional(snap, pos, p.instantBonusWad, p);
+        sliceNotional = _consumeCapacity(pos.index, pos.marketId, sliceNotional, p.dustWad);
         _releaseOutstanding(sliceNotional);
         int256 slice = _sliceOf(pos, sliceNotional);
         uint256 price = pos.priceWad;
@@ -341,7 +348,7 @@ contract AuctionHouse is IAuctionHouse, AccessControl, ReentrancyGuardTransient 
         Params storage p
     ) internal {
         address token = _tokenOf[index];
-        uint256 price = oracle.getPrice(token).mulWad(factorWad);
+        uint256 price = oracle.getPrice(token).mulWadUp(factorWad);
         if (price > priceLimitWad) revert PriceLimitExceeded(id, price, priceLimitWad);
         uint256 lot = uint256(int256(a.lot));
         if (amount > lot) amount = lot;
@@ -350,7 +357,8 @@ contract AuctionHouse is IAuctionHouse, AccessControl, ReentrancyGuardTransient 
         if (owe >= a.tabWad) {
             owe = a.tabWad;
             amount = FixedPointMathLib.min(lot, owe.divWad(price));
-        } else if (a.tabWad - owe < p.dustWad) {
+        } else if (amount < lot && a.tabWad - owe < p.dustWad) {
+            // A partial take may not leave a tab below dust; taking the whole lot always may.
             revert DustRemainder(id, a.tabWad - owe, p.dustWad);
         }
         uint256 sent = vault.seizeCollateral(account, token, amount, receiver);
@@ -388,6 +396,8 @@ contract AuctionHouse is IAuctionHouse, AccessControl, ReentrancyGuardTransient 
             );
             _releaseOutstanding(a.tabWad);
         } else {
+            // The insurance fund takes the collateral (its admin can sweep it to be sold) and, in
+            // `_settleIfEmptied`, pays the account's debt; what it cannot pay is socialised.
             address token = _tokenOf[index];
             price = oracle.getPrice(token).mulWad(p.floorWad);
             vault.seizeCollateral(account, token, uint256(int256(a.lot)), vault.insuranceFund());
@@ -439,13 +449,19 @@ contract AuctionHouse is IAuctionHouse, AccessControl, ReentrancyGuardTransient 
     }
 
     /// @dev Sizes `wantWad` down to the capacity left (market window, global window, outstanding
-    /// cap), records its use, and reverts with `NoCapacity` when none is left.
-    function _consumeCapacity(uint256 marketIndex, bytes32 marketId, uint256 wantWad) internal returns (uint256) {
+    /// cap) and records its use. Reverts with `NoCapacity` when what is left would make a lot
+    /// smaller than both the request and dust: a dust lot would only block a proper kick later.
+    function _consumeCapacity(
+        uint256 marketIndex,
+        bytes32 marketId,
+        uint256 wantWad,
+        uint256 dustWad
+    ) internal returns (uint256) {
         Throttle memory t = _throttle;
         Bucket memory m = _marketBuckets[marketIndex];
         Bucket memory g = _global;
         uint256 available = _available(m, g, t);
-        if (available == 0) revert NoCapacity(marketId, 0);
+        if (available == 0 || (available < wantWad && available < dustWad)) revert NoCapacity(marketId, available);
         uint256 used = FixedPointMathLib.min(wantWad, available);
         // solhint-disable-next-line not-rely-on-time
         uint32 nowTs = uint32(block.timestamp);

@@ -17,6 +17,10 @@ const PRODUCTION = [
   "OracleRouter",
   "StaticRiskEngine",
   "RiskEngine",
+  "AuctionHouse",
+  "LinearDecrease",
+  "StairstepExponentialDecrease",
+  "ExponentialDecrease",
 ];
 
 /** Errors declared by libraries we build on, exercised by their own suites. */

@@ -195,6 +195,36 @@ describe("InsuranceFund", () => {
     });
   });
 
+  describe("sweepToken", () => {
+    it("sends collateral the fund holds (from a collateral backstop) to the admin's recipient", async () => {
+      const w: World = await loadFixture(deployWorld);
+      const fund = await w.insurance.getAddress();
+      await w.weth.mint(fund, 3n * WAD);
+      const [desk] = w.traders;
+      const before = await w.weth.balanceOf(desk.address);
+      await expect(w.insurance.connect(w.admin).sweepToken(await w.weth.getAddress(), 2n * WAD, desk.address))
+        .to.emit(w.insurance, "TokenSwept")
+        .withArgs(await w.weth.getAddress(), desk.address, 2n * WAD);
+      expect(await w.weth.balanceOf(desk.address)).to.equal(before + 2n * WAD);
+      expect(await w.weth.balanceOf(fund)).to.equal(WAD);
+    });
+
+    it("never sweeps the quote token, a zero recipient, or for a non-admin", async () => {
+      const w: World = await loadFixture(deployWorld);
+      const [desk] = w.traders;
+      const usdcAddr = await w.usdc.getAddress();
+      await expect(w.insurance.connect(w.admin).sweepToken(usdcAddr, 1n, desk.address))
+        .to.be.revertedWithCustomError(w.insurance, "CannotSweepQuote")
+        .withArgs(usdcAddr);
+      await expect(
+        w.insurance.connect(w.admin).sweepToken(await w.weth.getAddress(), 1n, ethers.ZeroAddress),
+      ).to.be.revertedWithCustomError(w.insurance, "ZeroAddress");
+      await expect(
+        w.insurance.connect(desk).sweepToken(await w.weth.getAddress(), 1n, desk.address),
+      ).to.be.revertedWithCustomError(w.insurance, "AccessControlUnauthorizedAccount");
+    });
+  });
+
   describe("vault.insuranceWithdraw", () => {
     it("reverts NotInsuranceFund for any caller but the fund", async () => {
       const w = await loadFixture(funded);
