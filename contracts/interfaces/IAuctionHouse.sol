@@ -151,7 +151,8 @@ interface IAuctionHouse {
     error ParamOutOfBounds(bytes32 param, uint256 value, uint256 min, uint256 max);
     /// @notice The account is healthy: equity ≥ MM (under the wick rule).
     error NotLiquidatable(address account, int256 equityWad, uint256 maintenanceMarginWad);
-    /// @notice Every market of the account already has a running auction, or nothing is left to sell.
+    /// @notice The account already has a running auction (one at a time, so that the next kick is
+    /// sized on what it left), or it has nothing left to sell.
     error NothingToLiquidate(address account);
     /// @notice Less than dust of liquidation capacity left in the window (or the outstanding cap
     /// reached): wait for the window to refill.

@@ -45,8 +45,15 @@ contract AuctionHouse is IAuctionHouse, AccessControl, ReentrancyGuardTransient 
     mapping(uint256 id => Auction) internal _auctions;
     /// @dev Market ids by vault index, cached at a market's first kick.
     mapping(uint256 marketIndex => bytes32) internal _marketIdOf;
-    /// @dev Collateral tokens by vault index, cached at their first kick.
-    mapping(uint256 assetIndex => address) internal _tokenOf;
+    /// @dev A collateral token and its smallest unit in WAD (10^(18 − decimals)), by vault index,
+    /// cached at its first kick. Collateral lots and takes are whole token units, as the vault
+    /// seizes whole units only.
+    struct CollateralRef {
+        address token;
+        uint96 unitWad;
+    }
+
+    mapping(uint256 assetIndex => CollateralRef) internal _collateralRefs;
 
     constructor(address admin, IPerpVault vault_, Params memory params_, Throttle memory throttle_) {
         if (admin == address(0) || address(vault_) == address(0)) revert ZeroAddress();
@@ -93,6 +100,8 @@ contract AuctionHouse is IAuctionHouse, AccessControl, ReentrancyGuardTransient 
         IPerpVault.LiquidationSnapshot memory snap = vault.liquidationSnapshot(account);
         if (!snap.liquidatable)
             revert NotLiquidatable(account, snap.health.equityWad, snap.health.maintenanceMarginWad);
+        // One auction per account at a time: the next kick is sized on what the running one left.
+        if (vault.isInLiquidation(account)) revert NothingToLiquidate(account);
         Params storage p = _params;
         if (snap.positions.length == 0) return _kickCollateral(account, snap, p);
         for (uint256 i; i < snap.positions.length; ++i) {
@@ -164,7 +173,10 @@ contract AuctionHouse is IAuctionHouse, AccessControl, ReentrancyGuardTransient 
         uint256 factorWad;
         (factorWad, needsRedo) = _factor(a, _params);
         (, LotKind kind, uint256 index) = _decode(id);
-        address asset = kind == LotKind.Position ? vault.marketParams(_marketIdOf[index]).oracleAsset : _tokenOf[index];
+        address asset =
+            kind == LotKind.Position
+                ? vault.marketParams(_marketIdOf[index]).oracleAsset
+                : _collateralRefs[index].token;
         uint256 oraclePrice = oracle.getPrice(asset);
         priceWad = oraclePrice.mulWad(kind == LotKind.Position && a.lot < 0 ? 2e18 - factorWad : factorWad);
     }
@@ -258,15 +270,21 @@ contract AuctionHouse is IAuctionHouse, AccessControl, ReentrancyGuardTransient 
             uint256 balance = vault.collateralBalance(account, tokens[i]);
             if (balance == 0) continue;
             id = auctionId(account, LotKind.Collateral, i);
-            if (_auctions[id].lot != 0) continue;
-            if (_tokenOf[i] == address(0)) _tokenOf[i] = tokens[i];
+            CollateralRef memory ref = _collateralRefs[i];
+            if (ref.token == address(0)) {
+                ref = CollateralRef(tokens[i], uint96(10 ** (18 - vault.collateralConfig(tokens[i]).decimals)));
+                _collateralRefs[i] = ref;
+            }
             // Raise the debt plus the penalty; never sell more than the account holds.
             uint256 debt = quote < 0 ? uint256(-quote) : 0;
             if (debt == 0) debt = uint256(-snap.health.equityWad);
             (uint256 penalty, uint256 reward) = _penaltyAndReward(debt, p);
             uint256 tab = debt + penalty;
             uint256 price = oracle.getPrice(tokens[i]);
-            uint256 lot = FixedPointMathLib.min(balance, tab.divWadUp(price.mulWad(p.floorWad)));
+            uint256 lot = FixedPointMathLib.min(
+                balance,
+                _roundUpTo(tab.divWadUp(price.mulWad(p.floorWad)), ref.unitWad)
+            );
             vault.beginLiquidation(account, penalty - reward, msg.sender, reward);
             // solhint-disable-next-line not-rely-on-time
             _auctions[id] = Auction(int120(int256(lot)), uint96(tab), uint32(block.timestamp), 0);
@@ -347,16 +365,22 @@ contract AuctionHouse is IAuctionHouse, AccessControl, ReentrancyGuardTransient 
         bytes calldata data,
         Params storage p
     ) internal {
-        address token = _tokenOf[index];
+        CollateralRef memory ref = _collateralRefs[index];
+        address token = ref.token;
         uint256 price = oracle.getPrice(token).mulWadUp(factorWad);
         if (price > priceLimitWad) revert PriceLimitExceeded(id, price, priceLimitWad);
         uint256 lot = uint256(int256(a.lot));
         if (amount > lot) amount = lot;
+        amount -= amount % ref.unitWad; // whole token units
+        if (amount == 0) revert ZeroTake(id);
         uint256 owe = amount.mulWadUp(price);
-        // Never raise more than the tab: buy only what covers it.
+        // Never raise more than the tab: buy only what covers it, rounded down to whole units
+        // (the bidder pays the tab for at most what it covers), and at least one unit.
         if (owe >= a.tabWad) {
             owe = a.tabWad;
-            amount = FixedPointMathLib.min(lot, owe.divWad(price));
+            uint256 covering = owe.divWad(price);
+            covering -= covering % ref.unitWad;
+            amount = FixedPointMathLib.min(lot, covering == 0 ? ref.unitWad : covering);
         } else if (amount < lot && a.tabWad - owe < p.dustWad) {
             // A partial take may not leave a tab below dust; taking the whole lot always may.
             revert DustRemainder(id, a.tabWad - owe, p.dustWad);
@@ -398,7 +422,7 @@ contract AuctionHouse is IAuctionHouse, AccessControl, ReentrancyGuardTransient 
         } else {
             // The insurance fund takes the collateral (its admin can sweep it to be sold) and, in
             // `_settleIfEmptied`, pays the account's debt; what it cannot pay is socialised.
-            address token = _tokenOf[index];
+            address token = _collateralRefs[index].token;
             price = oracle.getPrice(token).mulWad(p.floorWad);
             vault.seizeCollateral(account, token, uint256(int256(a.lot)), vault.insuranceFund());
         }
@@ -500,6 +524,11 @@ contract AuctionHouse is IAuctionHouse, AccessControl, ReentrancyGuardTransient 
         // solhint-disable-next-line not-rely-on-time
         uint256 refill = (capacityWad * (block.timestamp - updatedAt)) / windowSec;
         return usedWad.zeroFloorSub(refill);
+    }
+
+    function _roundUpTo(uint256 x, uint256 unit) internal pure returns (uint256) {
+        uint256 r = x % unit;
+        return r == 0 ? x : x + (unit - r);
     }
 
     function _releaseOutstanding(uint256 amountWad) internal {

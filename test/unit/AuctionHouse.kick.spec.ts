@@ -486,23 +486,25 @@ describe("AuctionHouse.kick", () => {
         .withArgs(trader.address);
     });
 
-    it("kicks the next market of a two-market account, and the freeze nests until both auctions end", async () => {
+    it("runs one auction per account at a time: the next market is kicked once the first lot is sold", async () => {
       const { w, trader, keeper, bidder } = await loadFixture(actors);
       await openLeveraged(w, trader, ETH_USD, 10_000, 40n * WAD);
       await openLeveraged(w, trader, BTC_USD, 0, WAD);
       await setEthPriceWad(w, 2800n * WAD);
-      await setBtcPriceWad(w, 57_000n * WAD);
+      await setBtcPriceWad(w, 50_000n * WAD);
       const first = await kick(w, keeper, trader.address);
-      const second = await kick(w, keeper, trader.address);
       expect(first.key).to.equal(ETH_USD);
+      // While the ETH lot is running, a second kick would be sized as if it were not: refused.
+      await expect(w.auction.connect(keeper).kick(trader.address))
+        .to.be.revertedWithCustomError(w.auction, "NothingToLiquidate")
+        .withArgs(trader.address);
+      await w.auction.connect(bidder).take(first.id, first.lot, ethers.MaxUint256, bidder.address, "0x");
+      expect(await w.vault.isInLiquidation(trader.address)).to.equal(false);
+      // Still liquidatable after the whole ETH position went: the BTC position is next.
+      expect((await w.vault.isLiquidatable(trader.address))[0]).to.equal(true);
+      const second = await kick(w, keeper, trader.address);
       expect(second.key).to.equal(BTC_USD);
       expect(second.id).to.equal(await w.auction.auctionId(trader.address, 0, await w.vault.marketIndex(BTC_USD)));
-      await expect(w.auction.connect(keeper).kick(trader.address)).to.be.revertedWithCustomError(
-        w.auction,
-        "NothingToLiquidate",
-      );
-      await w.auction.connect(bidder).take(first.id, first.lot, ethers.MaxUint256, bidder.address, "0x");
-      expect(await w.vault.isInLiquidation(trader.address)).to.equal(true);
       await w.auction.connect(bidder).take(second.id, second.lot, ethers.MaxUint256, bidder.address, "0x");
       expect(await w.vault.isInLiquidation(trader.address)).to.equal(false);
     });

@@ -21,6 +21,7 @@ const PRODUCTION = [
   "LinearDecrease",
   "StairstepExponentialDecrease",
   "ExponentialDecrease",
+  "UniswapFlashTaker",
 ];
 
 /** Errors declared by libraries we build on, exercised by their own suites. */
