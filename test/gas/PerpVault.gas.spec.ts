@@ -88,6 +88,11 @@ describe("gas: PerpVault, LiquidityPool, InsuranceFund", () => {
       "InsuranceFund",
       "OracleRouter",
       "StaticRiskEngine",
+      "AuctionHouse",
+      "LinearDecrease",
+      "StairstepExponentialDecrease",
+      "ExponentialDecrease",
+      "UniswapFlashTaker",
     ];
     const sizes: Record<string, number> = {};
     for (const name of names) {
