@@ -416,7 +416,7 @@ contract PerpVault is IPerpVault, AccessControl, ReentrancyGuardTransient {
 
     /// @inheritdoc IPerpVault
     function accountHealth(address account) external view returns (AccountHealth memory) {
-        return _health(account, _accounts[account], false);
+        return _health(account, _accounts[account]);
     }
 
     /// @inheritdoc IPerpVault
@@ -757,30 +757,33 @@ contract PerpVault is IPerpVault, AccessControl, ReentrancyGuardTransient {
         bytes32 hintMarketId,
         uint256 hintPriceWad
     ) internal view {
-        AccountHealth memory h = _healthHinted(account, acct, false, hintIndex, hintMarketId, hintPriceWad);
+        AccountHealth memory h = _healthHinted(account, acct, hintIndex, hintMarketId, hintPriceWad);
         if (h.equityWad < int256(h.initialMarginWad))
             revert Undercollateralized(account, h.equityWad, h.initialMarginWad);
     }
 
-    function _health(
-        address account,
-        VaultLogic.AccountData memory acct,
-        bool smoothed
-    ) internal view returns (AccountHealth memory) {
-        return _healthHinted(account, acct, smoothed, type(uint256).max, bytes32(0), 0);
+    /// @dev Health at oracle prices (the smoothed pass of the wick filter runs in
+    /// `VaultLogic.liquidationCheck`). A hint names a market whose id and price the caller holds.
+    function _health(address account, VaultLogic.AccountData memory acct) internal view returns (AccountHealth memory) {
+        return _healthHinted(account, acct, type(uint256).max, bytes32(0), 0);
     }
 
     function _healthHinted(
         address account,
         VaultLogic.AccountData memory acct,
-        bool smoothed,
         uint256 hintIndex,
         bytes32 hintMarketId,
         uint256 hintPriceWad
     ) internal view returns (AccountHealth memory) {
-        VaultLogic.HealthInputs memory inp = _inputs(acct, hintIndex, hintMarketId, hintPriceWad);
-        inp.smoothed = smoothed;
-        return VaultLogic.health(_markets, _marketIds, _positions[account], _collaterals, _collateral[account], inp);
+        return
+            VaultLogic.health(
+                _markets,
+                _marketIds,
+                _positions[account],
+                _collaterals,
+                _collateral[account],
+                _inputs(acct, hintIndex, hintMarketId, hintPriceWad)
+            );
     }
 
     function _inputs(

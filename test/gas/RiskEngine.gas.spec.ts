@@ -55,6 +55,12 @@ describe("gas: RiskEngine", () => {
     const state = await w.engine.riskState(ETH_USD);
     expect(state.lastPriceWad, "the measured update was accepted").to.equal(wad(2_995));
     expect(gas).to.be.lte(UPDATE_PRICE_CEILING);
+    // The same round again is refused without a write; a 20% move exercises the volatility term.
+    await snap.record("RiskEngine.updatePrice (no new round)", w.engine.updatePrice(ETH_USD));
+    await setEthPrice(w, 2_396);
+    const volatile = await snap.record("RiskEngine.updatePrice (volatile)", w.engine.updatePrice(ETH_USD));
+    expect((await w.engine.riskState(ETH_USD)).lastPriceWad).to.equal(wad(2_396));
+    expect(volatile).to.be.lte(UPDATE_PRICE_CEILING);
   });
 
   it(`a trade costs at most ${TRADE_OVERHEAD_CEILING.toLocaleString("en")} more with the dynamic engine than with the static one`, async () => {

@@ -12,56 +12,25 @@
  * Tests use it to compute what the vault must produce and compare.
  */
 
-export const WAD = 10n ** 18n;
-export const DAY = 86_400n;
-/** The vault clamps the daily funding rate to ±100%. */
-export const MAX_FUNDING_RATE = WAD;
+import {
+  abs,
+  divCeil,
+  divFloor,
+  fillPrice,
+  max,
+  MAX_FUNDING_RATE,
+  min,
+  mulWadCeil,
+  mulWadFloor,
+  ONE_DAY,
+  tradeFee,
+  WAD,
+} from "./reference";
 
-// ------------------------------------------------------------------ rounding helpers
-
-/** Mathematical floor(a / d) for any signs (d ≠ 0). */
-export function divFloor(a: bigint, d: bigint): bigint {
-  const q = a / d;
-  const r = a % d;
-  return r !== 0n && r < 0n !== d < 0n ? q - 1n : q;
-}
-
-/** Mathematical ceil(a / d) for any signs (d ≠ 0). */
-export function divCeil(a: bigint, d: bigint): bigint {
-  const q = a / d;
-  const r = a % d;
-  return r !== 0n && r < 0n === d < 0n ? q + 1n : q;
-}
-
-export const mulWadFloor = (a: bigint, b: bigint): bigint => divFloor(a * b, WAD);
-export const mulWadCeil = (a: bigint, b: bigint): bigint => divCeil(a * b, WAD);
-export const abs = (x: bigint): bigint => (x < 0n ? -x : x);
-export const min = (a: bigint, b: bigint): bigint => (a < b ? a : b);
-export const max = (a: bigint, b: bigint): bigint => (a > b ? a : b);
-
-// ------------------------------------------------------------------ pricing and fees
-
-/** Skew-adjusted fill price; may be ≤ 0 for extreme trades (the vault then rejects the trade). */
-export function fillPrice(oraclePrice: bigint, skew: bigint, delta: bigint, skewScale: bigint): bigint {
-  const num = oraclePrice * (2n * skew + delta);
-  const den = 2n * skewScale;
-  const premium = delta > 0n ? divCeil(num, den) : divFloor(num, den);
-  return oraclePrice + premium;
-}
-
-/** The part of |delta| that reduces |skew| (maker) and the rest (taker). */
-export function makerTakerSplit(skew: bigint, delta: bigint): { maker: bigint; taker: bigint } {
-  const absDelta = abs(delta);
-  const opposite = (skew > 0n && delta < 0n) || (skew < 0n && delta > 0n);
-  const maker = opposite ? min(absDelta, abs(skew)) : 0n;
-  return { maker, taker: absDelta - maker };
-}
-
-/** Trading fee in quote WAD, rounded up. */
-export function tradeFee(skew: bigint, delta: bigint, fill: bigint, makerFee: bigint, takerFee: bigint): bigint {
-  const { maker, taker } = makerTakerSplit(skew, delta);
-  return divCeil((maker * makerFee + taker * takerFee) * fill, WAD * WAD);
-}
+// The rounding helpers and the pricing/fee primitives are the reference model's (reference.ts);
+// this file builds the per-test vault model on top of them.
+export { abs, divCeil, divFloor, fillPrice, max, MAX_FUNDING_RATE, min, mulWadCeil, mulWadFloor, tradeFee, WAD };
+export const DAY = ONE_DAY;
 
 // ------------------------------------------------------------------ funding
 
