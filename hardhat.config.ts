@@ -1,3 +1,4 @@
+import fs from "node:fs";
 import path from "node:path";
 import { HardhatUserConfig, subtask } from "hardhat/config";
 import { TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD } from "hardhat/builtin-tasks/task-names";
@@ -18,6 +19,16 @@ subtask(TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD).setAction(
     return { compilerPath, isSolcJs: true, version: solcVersion, longVersion: solc.version() };
   },
 );
+
+// Every file in tasks/ registers Hardhat tasks (simulate, keeper, user scripts). Tasks import
+// TypeChain types with `import type` only, so they load before the first compile.
+const TASKS_DIR = path.join(__dirname, "tasks");
+if (fs.existsSync(TASKS_DIR)) {
+  for (const file of fs.readdirSync(TASKS_DIR).sort()) {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    if (file.endsWith(".ts")) require(path.join(TASKS_DIR, file));
+  }
+}
 
 const config: HardhatUserConfig = {
   solidity: {
