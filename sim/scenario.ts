@@ -1,0 +1,160 @@
+/**
+ * Scenario files, version 1 (docs/simulation.md). Validated with zod in strict mode: an unknown
+ * field, a missing field or a bad value is rejected with the path of the field.
+ */
+import fs from "node:fs";
+import { z } from "zod";
+
+const pct = z.number().finite();
+const positive = z.number().finite().positive();
+const nonNegative = z.number().finite().nonnegative();
+const block = z.number().int().nonnegative();
+
+export const DepthBandSchema = z
+  .strictObject({
+    fromPct: nonNegative,
+    toPct: positive,
+    depthUsd: nonNegative,
+  })
+  .refine((b) => b.toPct > b.fromPct, { message: "toPct must be greater than fromPct", path: ["toPct"] });
+
+export const OracleSchema = z.strictObject({
+  deviationBps: z.number().int().min(0).max(10_000),
+  heartbeatSec: z.number().int().positive(),
+  latencyBlocks: block,
+  source: z.enum(["venue", "fundamental"]),
+  /** Optional outage: the relayer writes nothing in [fromBlock, toBlock) (a stale feed). */
+  stale: z.strictObject({ fromBlock: block, toBlock: block }).optional(),
+});
+
+export const ShockSchema = z.strictObject({
+  type: z.literal("shock"),
+  /** Positive = fall, negative = rise (short squeeze). */
+  dropPct: pct.gt(-1000).lt(100),
+  startBlock: block,
+  overBlocks: z.number().int().positive(),
+  recoverPct: pct.gt(-1000).lt(100),
+  recoverBlocks: block,
+});
+
+export const GbmSchema = z.strictObject({
+  type: z.literal("gbm"),
+  volPctPerDay: nonNegative,
+  driftPctPerDay: pct,
+  jumps: z.array(z.strictObject({ block, pct: pct.gt(-100) })).default([]),
+});
+
+export const PointsSchema = z.strictObject({
+  type: z.literal("points"),
+  points: z
+    .array(z.tuple([block, positive]))
+    .min(1)
+    .refine((ps) => ps.every((p, i) => i === 0 || p[0] > ps[i - 1][0]), {
+      message: "points must have strictly increasing blocks",
+    }),
+});
+
+export const FundamentalSchema = z.discriminatedUnion("type", [ShockSchema, GbmSchema, PointsSchema]);
+
+export const AssetSchema = z.strictObject({
+  symbol: z.string().regex(/^[A-Z][A-Z0-9]{1,9}$/),
+  initialPriceUsd: positive,
+  venue: z.strictObject({ bands: z.array(DepthBandSchema).min(1) }),
+  oracle: OracleSchema,
+  fundamental: FundamentalSchema,
+});
+
+export const ScenarioSchema = z
+  .strictObject({
+    version: z.literal(1),
+    name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/),
+    description: z.string().optional(),
+    seed: z.number().int().nonnegative(),
+    blocks: z.number().int().positive().max(100_000),
+    blockTimeSec: z.number().int().positive().max(3600),
+    modes: z.array(z.string().min(1)).min(1),
+    assets: z.array(AssetSchema).min(1),
+    population: z.strictObject({
+      traders: z.number().int().positive().max(10_000),
+      longShare: z.number().min(0).max(1),
+      leverage: z.strictObject({ median: z.number().min(1), max: z.number().min(1) }),
+      notionalUsd: z.strictObject({ median: positive, sigma: nonNegative }),
+      entrySpreadPct: nonNegative,
+      volatileCollateralShare: z.number().min(0).max(1),
+      /** Optional momentum sellers that front-run the cascade. */
+      momentum: z.strictObject({ capitalUsd: nonNegative, triggerDropPct: positive, usdPerBlock: positive }).optional(),
+    }),
+    keepers: z.strictObject({
+      count: z.number().int().nonnegative(),
+      capitalUsd: nonNegative,
+      minDiscountBps: z.number().int().min(0).max(10_000),
+      latencyBlocks: block,
+      hedgeUsdPerBlock: nonNegative,
+      outage: z.strictObject({ fromBlock: block, toBlock: block }).optional(),
+    }),
+    arbitrage: z.strictObject({ capitalUsd: nonNegative, maxUsdPerBlock: nonNegative }),
+    hedger: z.strictObject({
+      mode: z.enum(["immediate", "rate-limited", "off"]),
+      usdPerBlock: positive.optional(),
+    }),
+    seeds: z.number().int().positive().max(1000).default(1),
+  })
+  .superRefine((s, ctx) => {
+    if (s.population.leverage.max < s.population.leverage.median)
+      ctx.addIssue({ code: "custom", path: ["population", "leverage", "max"], message: "max must be ≥ median" });
+    if (s.hedger.mode === "rate-limited" && s.hedger.usdPerBlock === undefined)
+      ctx.addIssue({ code: "custom", path: ["hedger", "usdPerBlock"], message: "required when mode is rate-limited" });
+    const symbols = new Set<string>();
+    s.assets.forEach((a, i) => {
+      if (symbols.has(a.symbol))
+        ctx.addIssue({ code: "custom", path: ["assets", i, "symbol"], message: `duplicate symbol ${a.symbol}` });
+      symbols.add(a.symbol);
+    });
+  });
+
+export type Scenario = z.infer<typeof ScenarioSchema>;
+export type AssetSpec = Scenario["assets"][number];
+
+/** A scenario file that failed validation; `issues` carry the dotted path of each bad field. */
+export class ScenarioError extends Error {
+  constructor(
+    readonly file: string,
+    readonly issues: { path: string; message: string }[],
+  ) {
+    super(`invalid scenario ${file}:\n` + issues.map((i) => `  ${i.path}: ${i.message}`).join("\n"));
+    this.name = "ScenarioError";
+  }
+}
+
+function dotted(path: readonly PropertyKey[]): string {
+  if (path.length === 0) return "(root)";
+  return path.map((p, i) => (typeof p === "number" ? `[${p}]` : (i === 0 ? "" : ".") + String(p))).join("");
+}
+
+/** Validates a parsed scenario object. Throws `ScenarioError` listing every bad field's path. */
+export function parseScenario(input: unknown, file = "<inline>"): Scenario {
+  const res = ScenarioSchema.safeParse(input);
+  if (!res.success) {
+    throw new ScenarioError(
+      file,
+      res.error.issues.map((i) => {
+        // Unknown keys are reported on the parent object; name them in the path.
+        const keys = i.code === "unrecognized_keys" ? (i as { keys: string[] }).keys : [];
+        const path = keys.length > 0 ? keys.map((k) => dotted([...i.path, k])).join(", ") : dotted(i.path);
+        return { path, message: i.message };
+      }),
+    );
+  }
+  return res.data;
+}
+
+/** Reads and validates a scenario JSON file. */
+export function loadScenario(file: string): Scenario {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(fs.readFileSync(file, "utf8"));
+  } catch (e) {
+    throw new ScenarioError(file, [{ path: "(file)", message: (e as Error).message }]);
+  }
+  return parseScenario(raw, file);
+}
