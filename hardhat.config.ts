@@ -40,7 +40,8 @@ const config: HardhatUserConfig = {
     },
   },
   networks: {
-    hardhat: {},
+    // A `hardhat node` started by test/shared/node.ts may run under another chain id (testnet-path checks).
+    hardhat: { chainId: Number(process.env.BULWARK_NODE_CHAIN_ID ?? 31337) },
     localhost: { url: process.env.LOCALHOST_RPC_URL ?? "http://127.0.0.1:8545" },
   },
   paths: { ignition: "deploy" },
