@@ -14,6 +14,7 @@ import {IOracleRouter} from "../interfaces/IOracleRouter.sol";
 import {IRiskEngine} from "../interfaces/IRiskEngine.sol";
 import {PerpMath} from "../libraries/PerpMath.sol";
 import {SignedWad} from "../libraries/SignedWad.sol";
+import {BreakerState} from "../libraries/BreakerState.sol";
 import {VaultLogic} from "../libraries/VaultLogic.sol";
 import {VaultAdmin} from "../libraries/VaultAdmin.sol";
 
@@ -31,6 +32,8 @@ contract PerpVault is IPerpVault, AccessControl, ReentrancyGuardTransient {
 
     bytes32 public constant RISK_ADMIN_ROLE = keccak256("RISK_ADMIN_ROLE");
     bytes32 public constant LIQUIDATOR_ROLE = keccak256("LIQUIDATOR_ROLE");
+    /// @notice Held by the `CircuitBreaker`, which mirrors its level states here (`setBreakerState`).
+    bytes32 public constant BREAKER_ROLE = keccak256("BREAKER_ROLE");
 
     uint256 internal constant WAD = 1e18;
 
@@ -57,6 +60,8 @@ contract PerpVault is IPerpVault, AccessControl, ReentrancyGuardTransient {
     }
 
     IRiskEngine public riskEngine;
+    /// @dev Global breaker state (`BreakerState` layout), in the slot a trade already reads.
+    uint96 internal _globalBreaker;
     address public pool;
     address public insuranceFund;
 
@@ -77,6 +82,9 @@ contract PerpVault is IPerpVault, AccessControl, ReentrancyGuardTransient {
 
     CollateralConfig[] internal _collaterals;
     mapping(address token => uint256 indexPlusOne) internal _collateralIndexPlusOne;
+
+    /// @dev Per-market breaker state and margin multipliers (`BreakerState` layout).
+    mapping(uint256 marketIndex => uint256 word) internal _marketBreaker;
 
     // ------------------------------------------------------------------ constructor
 
@@ -179,6 +187,13 @@ contract PerpVault is IPerpVault, AccessControl, ReentrancyGuardTransient {
         emit RiskEngineSet(address(riskEngine_));
     }
 
+    /// @inheritdoc IPerpVault
+    function setBreakerState(bytes32 marketId, uint256 word) external onlyRole(BREAKER_ROLE) {
+        if (marketId == bytes32(0)) _globalBreaker = uint96(word);
+        else _marketBreaker[_marketIndex(marketId)] = word;
+        emit BreakerStateSet(marketId, word);
+    }
+
     // ------------------------------------------------------------------ traders: collateral
 
     /// @inheritdoc IPerpVault
@@ -213,7 +228,9 @@ contract PerpVault is IPerpVault, AccessControl, ReentrancyGuardTransient {
             _collaterals[index].totalDepositedWad -= uint128(amountWad);
         }
         _accounts[msg.sender] = acct;
-        if (acct.positionMask != 0 || acct.quoteBalanceWad < 0) _requireInitialMargin(msg.sender, acct);
+        if (acct.positionMask != 0 || acct.quoteBalanceWad < 0) {
+            _requireInitialMarginHinted(msg.sender, acct, type(uint256).max, bytes32(0), 0, _haltIm(acct.positionMask));
+        }
         IERC20(token).safeTransfer(msg.sender, amount);
         emit Withdrawn(msg.sender, token, msg.sender, amount);
     }
@@ -236,7 +253,18 @@ contract PerpVault is IPerpVault, AccessControl, ReentrancyGuardTransient {
         if (insuranceFee != 0) _insuranceBalanceWad += uint128(insuranceFee);
 
         if (r.increasesRisk) {
-            _requireInitialMarginHinted(msg.sender, _accounts[msg.sender], index, marketId, r.oraclePriceWad);
+            // Reduce-only trades never consult the breaker; risk-increasing ones stop at level 2.
+            uint256 word = _marketBreaker[index];
+            uint256 level = _effectiveLevel(word);
+            if (level >= 2) revert BreakerActive(marketId, level);
+            _requireInitialMarginHinted(
+                msg.sender,
+                _accounts[msg.sender],
+                index,
+                marketId,
+                r.oraclePriceWad,
+                level == 1 ? BreakerState.cautionIm(word) : WAD
+            );
         }
         emit Traded(
             msg.sender,
@@ -263,6 +291,8 @@ contract PerpVault is IPerpVault, AccessControl, ReentrancyGuardTransient {
     /// @inheritdoc IPerpVault
     function poolWithdraw(uint256 amount, address to) external onlyPool nonReentrant {
         if (amount == 0) revert ZeroAmount();
+        (uint256 level, bytes32 pausedMarket) = _maxLevel();
+        if (level >= 2) revert BreakerActive(pausedMarket, level);
         uint256 amountWad = amount * QUOTE_SCALE;
         uint256 free = poolFreeLiquidity();
         if (amountWad > free) revert InsufficientPoolLiquidity(amountWad, free);
@@ -444,6 +474,18 @@ contract PerpVault is IPerpVault, AccessControl, ReentrancyGuardTransient {
     }
 
     /// @inheritdoc IPerpVault
+    function breakerLevel(bytes32 marketId) external view returns (uint256) {
+        // solhint-disable-next-line not-rely-on-time
+        if (marketId == bytes32(0)) return BreakerState.levelAt(_globalBreaker, block.timestamp);
+        return _effectiveLevel(_marketBreaker[_marketIndex(marketId)]);
+    }
+
+    /// @inheritdoc IPerpVault
+    function breakerLevelAt(uint256 marketIndex_) external view returns (uint256) {
+        return _effectiveLevel(_marketBreaker[marketIndex_]);
+    }
+
+    /// @inheritdoc IPerpVault
     function isInLiquidation(address account) external view returns (bool) {
         return _accounts[account].liquidations != 0;
     }
@@ -543,6 +585,8 @@ contract PerpVault is IPerpVault, AccessControl, ReentrancyGuardTransient {
 
     /// @inheritdoc IPerpVault
     function poolFreeLiquidity() public view returns (uint256) {
+        (uint256 level, ) = _maxLevel();
+        if (level >= 2) return 0;
         (int256 value, uint256 reserved) = _poolValueAndReserve();
         int256 balance = _poolBalanceWad;
         int256 liquid = value < balance ? value : balance;
@@ -618,7 +662,7 @@ contract PerpVault is IPerpVault, AccessControl, ReentrancyGuardTransient {
         if (priceWad != 0) fillPriceWad = priceWad;
         else fillPriceWad = sliceWad < 0 ? oraclePrice.mulWadUp(priceFactorWad) : oraclePrice.mulWad(priceFactorWad);
         realizedPnlWad = _liquidateSlice(account, index, sliceWad, fillPriceWad, oraclePrice, to);
-        if (to != address(0)) _requireInitialMarginHinted(to, _accounts[to], index, marketId, oraclePrice);
+        if (to != address(0)) _requireInitialMarginHinted(to, _accounts[to], index, marketId, oraclePrice, WAD);
         emit PositionLiquidated(account, marketId, sliceWad, fillPriceWad, to, realizedPnlWad);
     }
 
@@ -746,20 +790,52 @@ contract PerpVault is IPerpVault, AccessControl, ReentrancyGuardTransient {
             );
     }
 
-    function _requireInitialMargin(address account, VaultLogic.AccountData memory acct) internal view {
-        _requireInitialMarginHinted(account, acct, type(uint256).max, bytes32(0), 0);
-    }
-
     function _requireInitialMarginHinted(
         address account,
         VaultLogic.AccountData memory acct,
         uint256 hintIndex,
         bytes32 hintMarketId,
-        uint256 hintPriceWad
+        uint256 hintPriceWad,
+        uint256 multipleWad
     ) internal view {
         AccountHealth memory h = _healthHinted(account, acct, hintIndex, hintMarketId, hintPriceWad);
-        if (h.equityWad < int256(h.initialMarginWad))
-            revert Undercollateralized(account, h.equityWad, h.initialMarginWad);
+        uint256 required = h.initialMarginWad.mulWadUp(multipleWad);
+        if (h.equityWad < int256(required)) revert Undercollateralized(account, h.equityWad, required);
+    }
+
+    /// @dev max(global, market) level after recovery; `word` is the market's breaker word.
+    function _effectiveLevel(uint256 word) internal view returns (uint256) {
+        // solhint-disable-next-line not-rely-on-time
+        uint256 nowSec = block.timestamp;
+        uint256 g = BreakerState.levelAt(_globalBreaker, nowSec);
+        uint256 m = BreakerState.levelAt(word, nowSec);
+        return g > m ? g : m;
+    }
+
+    /// @dev IM multiple a withdrawal must keep: the halt multiple when any market the account
+    /// trades is halted (level 3, its own or global), else 1.
+    function _haltIm(uint64 positionMask) internal view returns (uint256 multiple) {
+        multiple = WAD;
+        for (uint256 i; positionMask != 0; ++i) {
+            if (positionMask & 1 != 0) {
+                uint256 word = _marketBreaker[i];
+                if (_effectiveLevel(word) == 3) {
+                    uint256 m = BreakerState.haltIm(word);
+                    if (m > multiple) multiple = m;
+                }
+            }
+            positionMask >>= 1;
+        }
+    }
+
+    /// @dev Highest effective level over global and every market (LP withdrawals stop at 2).
+    function _maxLevel() internal view returns (uint256 maxLevel, bytes32 marketId) {
+        uint256 n = _marketIds.length;
+        for (uint256 i; i < n; ++i) {
+            uint256 level = _effectiveLevel(_marketBreaker[i]);
+            if (level > maxLevel) (maxLevel, marketId) = (level, _marketIds[i]);
+        }
+        if (n == 0) maxLevel = BreakerState.levelAt(_globalBreaker, block.timestamp); // solhint-disable-line not-rely-on-time
     }
 
     /// @dev Health at oracle prices (the smoothed pass of the wick filter runs in

@@ -2,6 +2,7 @@
 pragma solidity 0.8.28;
 
 import {IPriceCurve} from "./IPriceCurve.sol";
+import {ICircuitBreaker} from "./ICircuitBreaker.sol";
 
 /// @title IAuctionTaker
 /// @notice Flash-take callback: called on `receiver` after the lot is delivered and before the
@@ -101,6 +102,18 @@ interface IAuctionHouse {
         uint96 maxOutstandingWad;
     }
 
+    /// @notice Circuit-breaker wiring (DEFAULT_ADMIN, bounded). Levels themselves are read from the
+    /// vault's mirror of the breaker's state.
+    /// @param breaker Receives auction-health reports (zero: none are sent).
+    /// @param cautionCapacityBps Share of the throttle capacity left at level 1 (caution).
+    /// @param reportDiscountBps A take clearing further than this below oracle is reported to the
+    /// breaker, which trips the market to level 2 (0: never reported).
+    struct BreakerConfig {
+        ICircuitBreaker breaker;
+        uint16 cautionCapacityBps;
+        uint16 reportDiscountBps;
+    }
+
     /// @notice A rolling-window bucket: `usedWad` decays linearly at capacity / window per second.
     struct Bucket {
         uint96 usedWad;
@@ -111,6 +124,7 @@ interface IAuctionHouse {
     event ParamsSet(Params params);
     event ThrottleSet(Throttle throttle);
     event MarketCapacitySet(bytes32 indexed marketId, uint96 capacityWad);
+    event BreakerConfigSet(BreakerConfig config);
     /// @notice An auction started.
     event Kick(
         uint256 indexed id,
@@ -163,6 +177,9 @@ interface IAuctionHouse {
     /// @notice `redo` on an auction that is neither past tail nor below cusp.
     error AuctionNotStale(uint256 id);
     error ZeroTake(uint256 id);
+    /// @notice The breaker's effective level on `marketId` (`bytes32(0)`: global, for collateral
+    /// lots) blocks this operation: kicks from level 2, takes and redo at level 3.
+    error BreakerActive(bytes32 marketId, uint256 level);
     /// @notice A take would leave a lot worth less than dust.
     error DustRemainder(uint256 id, uint256 remainingNotionalWad, uint256 dustWad);
     /// @notice The clearing price is worse for the bidder than its limit.
@@ -192,4 +209,6 @@ interface IAuctionHouse {
     function setParams(Params calldata params) external;
     function setThrottle(Throttle calldata throttle) external;
     function setMarketCapacity(bytes32 marketId, uint96 capacityWad) external;
+    function setBreakerConfig(BreakerConfig calldata config) external;
+    function breakerConfig() external view returns (BreakerConfig memory);
 }

@@ -14,6 +14,41 @@ pragma solidity 0.8.28;
 /// without any transaction. A trip can never keep a market above level 0 for longer than
 /// `maxPauseSec` after the trip that set it; only a new trigger can extend it.
 interface ICircuitBreaker {
+    /// @notice Parameters (RISK_ADMIN, bounded; see docs/circuit-breakers.md for defaults and why).
+    /// @param windowSec Rolling window of the price-move trigger.
+    /// @param band1Wad Move within the window (fraction, WAD) beyond which a market goes to level 1.
+    /// @param band2Wad ... level 2 (liquidation pause).
+    /// @param band3Wad ... level 3 (halt).
+    /// @param hysteresisWad A tripped market whose move is still beyond band × (1 − hysteresis)
+    /// does not start stepping down (its cooldown restarts, within its hard end).
+    /// @param cooldownSec Time at a level before it steps down by one.
+    /// @param maxPauseSec Hard maximum of a trip: the level is 0 this long after the trip that set
+    /// it, unless a new trigger fires.
+    /// @param oracleMaxAgeSec Oracle guard: an answer older than this trips level 2.
+    /// @param oracleDeviationWad Oracle guard: |primary − secondary| / primary beyond this trips level 2.
+    /// @param insuranceWindowSec Window of the insurance drawdown trigger.
+    /// @param insuranceDrawdownWad Insurance balance lost within the window (fraction) that trips global level 2.
+    /// @param cautionImWad IM multiple for risk-increasing trades at level 1 (≥ 1).
+    /// @param haltImWad IM multiple a withdrawal must keep at level 3 (≥ 1): the conservative margin.
+    /// @param guardianRearmSec After a guardian trip, the guardian cannot trip the same key again
+    /// for this long (≥ 2 × maxPauseSec, so a guardian pauses at most half of the time).
+    struct Params {
+        uint32 windowSec;
+        uint64 band1Wad;
+        uint64 band2Wad;
+        uint64 band3Wad;
+        uint64 hysteresisWad;
+        uint32 cooldownSec;
+        uint32 maxPauseSec;
+        uint32 oracleMaxAgeSec;
+        uint64 oracleDeviationWad;
+        uint32 insuranceWindowSec;
+        uint64 insuranceDrawdownWad;
+        uint64 cautionImWad;
+        uint64 haltImWad;
+        uint32 guardianRearmSec;
+    }
+
     /// @notice Why a level changed.
     enum Trigger {
         None,
@@ -37,6 +72,19 @@ interface ICircuitBreaker {
         uint256 threshold
     );
 
+    event ParamsSet(Params params);
+    event MarketAdded(bytes32 indexed market, address asset);
+
+    error ZeroAddress();
+    error ParamOutOfBounds(bytes32 param, uint256 value, uint256 min, uint256 max);
+    error UnknownMarket(bytes32 market);
+    error MarketAlreadyAdded(bytes32 market);
+    error InvalidLevel(uint256 level);
+    /// @notice A guardian trip must raise the level.
+    error LevelNotRaised(bytes32 market, uint256 current, uint256 requested);
+    /// @notice The guardian tripped this key recently; it may trip it again from `readyAt`.
+    error GuardianRearming(bytes32 market, uint256 readyAt);
+
     /// @notice Effective level of `market`: max(market level, global level), after time-based recovery.
     /// @param market Market id, or `bytes32(0)` for the global level alone.
     function level(bytes32 market) external view returns (uint8);
@@ -49,4 +97,17 @@ interface ICircuitBreaker {
     /// @notice Guardian trip: raises `market` (or global, `bytes32(0)`) to `toLevel` for at most
     /// `maxPauseSec`. Cannot lower a level, and cannot extend a running trip beyond its cap.
     function trip(bytes32 market, uint8 toLevel) external;
+
+    /// @notice Auction-health trigger, called by the auction house (REPORTER_ROLE): a take cleared
+    /// at `discountWad` below oracle, beyond `thresholdWad`, or a lot reached the floor unbid
+    /// (`floorReached`). Trips `market` (global for collateral lots) to level 2.
+    function reportAuctionHealth(bytes32 market, uint256 discountWad, uint256 thresholdWad, bool floorReached) external;
+
+    /// @notice Lists a vault market so that `poke` can evaluate it (RISK_ADMIN).
+    function addMarket(bytes32 market) external;
+
+    function params() external view returns (Params memory);
+
+    /// @notice Stored state of a key, in the `BreakerState` layout (before time-based recovery).
+    function stateOf(bytes32 market) external view returns (uint256 word);
 }

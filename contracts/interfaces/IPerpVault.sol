@@ -155,6 +155,8 @@ interface IPerpVault {
     );
     /// @notice A loss that no account nor the insurance fund covered: LPs bear it.
     event BadDebt(address indexed account, uint256 amountWad);
+    /// @notice The circuit breaker mirrored a level state (`BreakerState` layout; `bytes32(0)` = global).
+    event BreakerStateSet(bytes32 indexed marketId, uint256 word);
 
     // ------------------------------------------------------------------ errors
 
@@ -192,6 +194,8 @@ interface IPerpVault {
     /// collateral and a negative quote balance.
     error ShortfallNotSettleable(address account);
     error SelfTransfer(address account);
+    /// @notice The circuit breaker's effective level on `marketId` (`bytes32(0)`: global) blocks this operation.
+    error BreakerActive(bytes32 marketId, uint256 level);
 
     // ------------------------------------------------------------------ admin
 
@@ -328,6 +332,16 @@ interface IPerpVault {
     function isLiquidatable(address account) external view returns (bool, LiquidationReason);
 
     function isInLiquidation(address account) external view returns (bool);
+
+    /// @notice Mirrors a circuit-breaker state word (BREAKER_ROLE only); `bytes32(0)` is global.
+    function setBreakerState(bytes32 marketId, uint256 word) external;
+
+    /// @notice Effective breaker level of `marketId`: max(market, global) after time-based recovery;
+    /// `bytes32(0)` gives the global level alone.
+    function breakerLevel(bytes32 marketId) external view returns (uint256);
+
+    /// @notice `breakerLevel` by market index (for the auction house, which holds indices).
+    function breakerLevelAt(uint256 marketIndex) external view returns (uint256);
 
     /// @notice `isLiquidatable`, the account's health and its positions, for sizing a kick.
     function liquidationSnapshot(address account) external view returns (LiquidationSnapshot memory);

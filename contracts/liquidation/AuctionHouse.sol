@@ -7,6 +7,7 @@ import {FixedPointMathLib} from "solady/src/utils/FixedPointMathLib.sol";
 import {IAuctionHouse, IAuctionTaker} from "../interfaces/IAuctionHouse.sol";
 import {IPerpVault} from "../interfaces/IPerpVault.sol";
 import {IOracleRouter} from "../interfaces/IOracleRouter.sol";
+import {ICircuitBreaker} from "../interfaces/ICircuitBreaker.sol";
 
 /// @title AuctionHouse
 /// @notice Dutch-auction liquidator for `PerpVault`. See `IAuctionHouse`.
@@ -55,6 +56,8 @@ contract AuctionHouse is IAuctionHouse, AccessControl, ReentrancyGuardTransient 
 
     mapping(uint256 assetIndex => CollateralRef) internal _collateralRefs;
 
+    BreakerConfig internal _breakerConfig;
+
     constructor(address admin, IPerpVault vault_, Params memory params_, Throttle memory throttle_) {
         if (admin == address(0) || address(vault_) == address(0)) revert ZeroAddress();
         vault = vault_;
@@ -93,6 +96,14 @@ contract AuctionHouse is IAuctionHouse, AccessControl, ReentrancyGuardTransient 
         emit MarketCapacitySet(marketId, capacityWad);
     }
 
+    /// @inheritdoc IAuctionHouse
+    function setBreakerConfig(BreakerConfig calldata config) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        _bound("cautionCapacityBps", config.cautionCapacityBps, 1, 10_000);
+        _bound("reportDiscountBps", config.reportDiscountBps, 0, 10_000);
+        _breakerConfig = config;
+        emit BreakerConfigSet(config);
+    }
+
     // ------------------------------------------------------------------ keepers
 
     /// @inheritdoc IAuctionHouse
@@ -103,13 +114,19 @@ contract AuctionHouse is IAuctionHouse, AccessControl, ReentrancyGuardTransient 
         // One auction per account at a time: the next kick is sized on what the running one left.
         if (vault.isInLiquidation(account)) revert NothingToLiquidate(account);
         Params storage p = _params;
-        if (snap.positions.length == 0) return _kickCollateral(account, snap, p);
+        if (snap.positions.length == 0) {
+            uint256 globalLevel = vault.breakerLevel(bytes32(0));
+            if (globalLevel >= 2) revert BreakerActive(bytes32(0), globalLevel);
+            return _kickCollateral(account, snap, p);
+        }
         for (uint256 i; i < snap.positions.length; ++i) {
             IPerpVault.PositionSnapshot memory pos = snap.positions[i];
             uint256 candidate = auctionId(account, LotKind.Position, pos.index);
             if (_auctions[candidate].lot != 0) continue;
-            if (p.instantMode) return _instant(account, snap, pos, p);
-            _kickPosition(candidate, account, snap, pos, p);
+            uint256 level = vault.breakerLevelAt(pos.index);
+            if (level >= 2) revert BreakerActive(pos.marketId, level);
+            if (p.instantMode) return _instant(account, snap, pos, p, level);
+            _kickPosition(candidate, account, snap, pos, p, level);
             return candidate;
         }
         revert NothingToLiquidate(account);
@@ -130,10 +147,18 @@ contract AuctionHouse is IAuctionHouse, AccessControl, ReentrancyGuardTransient 
         (uint256 factorWad, bool stale) = _factor(a, p);
         if (stale) revert AuctionNeedsRedo(id);
         (address account, LotKind kind, uint256 index) = _decode(id);
+        bytes32 marketKey = _checkBreaker(kind, index, 3);
         if (kind == LotKind.Position) {
             _takePosition(id, a, account, index, amount, factorWad, priceLimitWad, receiver, data, p);
         } else {
             _takeCollateral(id, a, account, index, amount, factorWad, priceLimitWad, receiver, data, p);
+        }
+        // Auction health: bidders asking this deep a discount means liquidity is gone.
+        BreakerConfig memory cfg = _breakerConfig;
+        uint256 discount = WAD - factorWad;
+        uint256 threshold = uint256(cfg.reportDiscountBps) * 1e14;
+        if (threshold != 0 && discount > threshold && address(cfg.breaker) != address(0)) {
+            cfg.breaker.reportAuctionHealth(marketKey, discount, threshold, false);
         }
     }
 
@@ -145,8 +170,12 @@ contract AuctionHouse is IAuctionHouse, AccessControl, ReentrancyGuardTransient 
         (, bool stale) = _factor(a, p);
         if (!stale) revert AuctionNotStale(id);
         (address account, LotKind kind, uint256 index) = _decode(id);
+        bytes32 marketKey = _checkBreaker(kind, index, 3);
         if (a.resets >= p.maxResets) {
             _backstop(id, a, account, kind, index, p);
+            // A lot that reached the floor unbid: bidders are gone.
+            ICircuitBreaker breaker = _breakerConfig.breaker;
+            if (address(breaker) != address(0)) breaker.reportAuctionHealth(marketKey, WAD - p.floorWad, 0, true);
             return;
         }
         a.resets += 1;
@@ -191,6 +220,11 @@ contract AuctionHouse is IAuctionHouse, AccessControl, ReentrancyGuardTransient 
         return _available(_marketBuckets[vault.marketIndex(marketId)], _global, _throttle);
     }
 
+    /// @inheritdoc IAuctionHouse
+    function breakerConfig() external view returns (BreakerConfig memory) {
+        return _breakerConfig;
+    }
+
     function params() external view returns (Params memory) {
         return _params;
     }
@@ -212,10 +246,11 @@ contract AuctionHouse is IAuctionHouse, AccessControl, ReentrancyGuardTransient 
         address account,
         IPerpVault.LiquidationSnapshot memory snap,
         IPerpVault.PositionSnapshot memory pos,
-        Params storage p
+        Params storage p,
+        uint256 level
     ) internal {
         uint256 sliceNotional = _sliceNotional(snap, pos, p.penaltyWad, p);
-        sliceNotional = _consumeCapacity(pos.index, pos.marketId, sliceNotional, p.dustWad);
+        sliceNotional = _consumeCapacity(pos.index, pos.marketId, sliceNotional, p.dustWad, level);
         int256 slice = _sliceOf(pos, sliceNotional);
         if (_marketIdOf[pos.index] == bytes32(0)) _marketIdOf[pos.index] = pos.marketId;
         (uint256 penalty, uint256 reward) = _penaltyAndReward(sliceNotional, p);
@@ -298,10 +333,11 @@ contract AuctionHouse is IAuctionHouse, AccessControl, ReentrancyGuardTransient 
         address account,
         IPerpVault.LiquidationSnapshot memory snap,
         IPerpVault.PositionSnapshot memory pos,
-        Params storage p
+        Params storage p,
+        uint256 level
     ) internal returns (uint256) {
         uint256 sliceNotional = _sliceNotional(snap, pos, p.instantBonusWad, p);
-        sliceNotional = _consumeCapacity(pos.index, pos.marketId, sliceNotional, p.dustWad);
+        sliceNotional = _consumeCapacity(pos.index, pos.marketId, sliceNotional, p.dustWad, level);
         _releaseOutstanding(sliceNotional);
         int256 slice = _sliceOf(pos, sliceNotional);
         uint256 price = pos.priceWad;
@@ -479,12 +515,15 @@ contract AuctionHouse is IAuctionHouse, AccessControl, ReentrancyGuardTransient 
         uint256 marketIndex,
         bytes32 marketId,
         uint256 wantWad,
-        uint256 dustWad
+        uint256 dustWad,
+        uint256 level
     ) internal returns (uint256) {
         Throttle memory t = _throttle;
         Bucket memory m = _marketBuckets[marketIndex];
         Bucket memory g = _global;
         uint256 available = _available(m, g, t);
+        // Caution (level 1): only a share of what the window has left.
+        if (level == 1) available = (available * _breakerConfig.cautionCapacityBps) / 10_000;
         if (available == 0 || (available < wantWad && available < dustWad)) revert NoCapacity(marketId, available);
         uint256 used = FixedPointMathLib.min(wantWad, available);
         // solhint-disable-next-line not-rely-on-time
@@ -533,6 +572,19 @@ contract AuctionHouse is IAuctionHouse, AccessControl, ReentrancyGuardTransient 
 
     function _releaseOutstanding(uint256 amountWad) internal {
         _global.capacityWad = uint96(uint256(_global.capacityWad).zeroFloorSub(amountWad));
+    }
+
+    /// @dev Reverts when the lot's market (global for a collateral lot) is at `blockedFrom` or
+    /// above; returns the breaker key of the lot.
+    function _checkBreaker(LotKind kind, uint256 index, uint256 blockedFrom) internal view returns (bytes32 key) {
+        uint256 level;
+        if (kind == LotKind.Position) {
+            key = _marketIdOf[index];
+            level = vault.breakerLevelAt(index);
+        } else {
+            level = vault.breakerLevel(bytes32(0));
+        }
+        if (level >= blockedFrom) revert BreakerActive(key, level);
     }
 
     function _decode(uint256 id) internal pure returns (address account, LotKind kind, uint256 index) {

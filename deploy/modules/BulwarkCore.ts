@@ -14,9 +14,11 @@ export default buildModule("BulwarkCore", (m) => {
   const {
     initialized: _initialized,
     auctionWired: _auctionWired,
+    breakerWired: _breakerWired,
     ...contracts
   } = buildCore(m, m.getParameter<string>("quoteToken"));
   void _initialized;
   void _auctionWired;
+  void _breakerWired;
   return contracts;
 });

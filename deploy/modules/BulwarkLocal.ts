@@ -27,7 +27,7 @@ export default buildModule("BulwarkLocal", (m) => {
     id: "BtcUsdFeed",
   });
 
-  const { initialized, auctionWired, ...core } = buildCore(m, usdc);
+  const { initialized, auctionWired, breakerWired, ...core } = buildCore(m, usdc);
   const { oracleRouter, riskEngine, vault } = core;
   const heartbeat = m.getParameter("feedHeartbeatSec", 3600);
 
@@ -95,6 +95,10 @@ export default buildModule("BulwarkLocal", (m) => {
     id: "capacityBTC",
     after: [listBtc, auctionWired],
   });
+
+  const { circuitBreaker } = core;
+  m.call(circuitBreaker, "addMarket", [ETH_USD], { id: "breakerETH", after: [listEth, breakerWired] });
+  m.call(circuitBreaker, "addMarket", [BTC_USD], { id: "breakerBTC", after: [listBtc, breakerWired] });
 
   return { ...core, usdc, weth, wbtc, ethFeed, btcFeed };
 });

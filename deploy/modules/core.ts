@@ -61,6 +61,44 @@ export function buildCore(m: IgnitionModuleBuilder, quoteToken: AddressLike) {
   const liquidatorRole = m.staticCall(vault, "LIQUIDATOR_ROLE", [], 0, { id: "liquidatorRole" });
   const auctionWired = m.call(vault, "grantRole", [liquidatorRole, auctionHouse], { id: "grantLiquidatorToAuction" });
 
+  // Circuit breakers (docs/circuit-breakers.md): the breaker mirrors its levels into the vault
+  // (BREAKER_ROLE) and hears auction-health reports from the auction house (REPORTER_ROLE).
+  const circuitBreaker = m.contract("CircuitBreaker", [
+    admin,
+    vault,
+    {
+      windowSec: m.getParameter("breakerWindowSec", 3600),
+      band1Wad: m.getParameter("breakerBand1Wad", wad(0.07)),
+      band2Wad: m.getParameter("breakerBand2Wad", wad(0.13)),
+      band3Wad: m.getParameter("breakerBand3Wad", wad(0.2)),
+      hysteresisWad: m.getParameter("breakerHysteresisWad", wad(0.3)),
+      cooldownSec: m.getParameter("breakerCooldownSec", 900),
+      maxPauseSec: m.getParameter("breakerMaxPauseSec", 3600),
+      oracleMaxAgeSec: m.getParameter("breakerOracleMaxAgeSec", 3900),
+      oracleDeviationWad: m.getParameter("breakerOracleDeviationWad", wad(0.03)),
+      insuranceWindowSec: m.getParameter("breakerInsuranceWindowSec", 86_400),
+      insuranceDrawdownWad: m.getParameter("breakerInsuranceDrawdownWad", wad(0.25)),
+      cautionImWad: m.getParameter("breakerCautionImWad", wad(1.5)),
+      haltImWad: m.getParameter("breakerHaltImWad", wad(1.25)),
+      guardianRearmSec: m.getParameter("breakerGuardianRearmSec", 86_400),
+    },
+  ]);
+  const breakerRole = m.staticCall(vault, "BREAKER_ROLE", [], 0, { id: "breakerRole" });
+  const breakerWired = m.call(vault, "grantRole", [breakerRole, circuitBreaker], { id: "grantBreakerToBreaker" });
+  const reporterRole = m.staticCall(circuitBreaker, "REPORTER_ROLE", [], 0, { id: "reporterRole" });
+  m.call(circuitBreaker, "grantRole", [reporterRole, auctionHouse], { id: "grantReporterToAuction" });
+  const guardianRole = m.staticCall(circuitBreaker, "GUARDIAN_ROLE", [], 0, { id: "guardianRole" });
+  m.call(circuitBreaker, "grantRole", [guardianRole, m.getParameter("guardian", m.getAccount(0))], {
+    id: "grantGuardian",
+  });
+  m.call(auctionHouse, "setBreakerConfig", [
+    {
+      breaker: circuitBreaker,
+      cautionCapacityBps: m.getParameter("breakerCautionCapacityBps", 5_000),
+      reportDiscountBps: m.getParameter("breakerReportDiscountBps", 800),
+    },
+  ]);
+
   return {
     oracleRouter,
     riskEngine,
@@ -71,7 +109,9 @@ export function buildCore(m: IgnitionModuleBuilder, quoteToken: AddressLike) {
     vaultAdmin,
     curve,
     auctionHouse,
+    circuitBreaker,
     initialized,
     auctionWired,
+    breakerWired,
   };
 }

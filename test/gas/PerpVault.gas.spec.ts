@@ -39,6 +39,10 @@ describe("gas: PerpVault, LiquidityPool, InsuranceFund", () => {
     const [t] = w.traders;
     const gas = await snap.record("PerpVault.trade (open)", w.vault.connect(t).trade(ETH_USD, 20n * WAD, anyPrice(1n)));
     expect(gas).to.be.lte(180_000);
+    // Issue #5: the breaker check may add at most 5,000 gas to a trade. Measured against the same
+    // trade before the breaker existed (commit ffcc62d: 155,227).
+    const overhead = snap.recordValue("CircuitBreaker.overhead (trade)", gas - 155_227);
+    expect(overhead).to.be.within(0, 5_000);
   });
 
   it("PerpVault.trade (modify) is within 130,000", async () => {

@@ -3,6 +3,7 @@ import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signer
 import BulwarkLocal, { ETH_USD, BTC_USD } from "../../deploy/modules/BulwarkLocal";
 import type {
   AuctionHouse,
+  CircuitBreaker,
   InsuranceFund,
   LiquidityPool,
   MockAggregator,
@@ -31,6 +32,7 @@ export interface World {
   oracle: OracleRouter;
   risk: StaticRiskEngine;
   auction: AuctionHouse;
+  breaker: CircuitBreaker;
   curve: StairstepExponentialDecrease;
   usdc: MockERC20;
   weth: MockERC20;
@@ -51,6 +53,7 @@ interface LocalDeployment {
   oracleRouter: Addressable;
   riskEngine: Addressable;
   auctionHouse: Addressable;
+  circuitBreaker: Addressable;
   curve: Addressable;
   usdc: Addressable;
   weth: Addressable;
@@ -74,6 +77,7 @@ export async function seedWorld(deployed: LocalDeployment): Promise<World> {
     oracle: await ethers.getContractAt("OracleRouter", await at(deployed.oracleRouter)),
     risk: await ethers.getContractAt("StaticRiskEngine", await at(deployed.riskEngine)),
     auction: await ethers.getContractAt("AuctionHouse", await at(deployed.auctionHouse)),
+    breaker: await ethers.getContractAt("CircuitBreaker", await at(deployed.circuitBreaker)),
     curve: await ethers.getContractAt("StairstepExponentialDecrease", await at(deployed.curve)),
     usdc: await ethers.getContractAt("MockERC20", await at(deployed.usdc)),
     weth: await ethers.getContractAt("MockERC20", await at(deployed.weth)),

@@ -18,6 +18,7 @@ const PRODUCTION = [
   "StaticRiskEngine",
   "RiskEngine",
   "AuctionHouse",
+  "CircuitBreaker",
   "LinearDecrease",
   "StairstepExponentialDecrease",
   "ExponentialDecrease",
