@@ -59,6 +59,13 @@ interface Action {
   info?: Record<string, unknown>;
 }
 
+interface Prepared {
+  a: Action;
+  data: string;
+  gas: bigint;
+  gasUsd: bigint;
+}
+
 interface BlockSummary {
   block: number;
   accounts: number;
@@ -133,6 +140,11 @@ export class Keeper {
   /** Asks the loop to stop after the current action; `run` then waits for pending transactions. */
   stop(): void {
     this.stopping = true;
+  }
+
+  /** The last block `step` handled (−1 before the first). */
+  get lastHandledBlock(): number {
+    return this.lastBlock;
   }
 
   get stopped(): boolean {
@@ -212,16 +224,21 @@ export class Keeper {
     }
     const baseFee = BigInt(head.baseFeePerGas ?? 0);
 
-    this.handleMined(await this.sender.poll(number), number);
-    await this.discovery.scan(number);
-    await this.readLevels();
+    // Independent reads run concurrently: the provider packs them into few JSON-RPC batches.
+    const [mined] = await Promise.all([this.sender.poll(number), this.discovery.scan(number), this.readLevels()]);
+    this.handleMined(mined, number);
 
     const inAuction = this.discovery.accountsInAuction();
     const candidates = [...this.discovery.accounts].filter((a) => !inAuction.has(a) && a !== this.address);
-    const liquidatable = await this.findLiquidatable(candidates);
+    const [liquidatable, pokes, auctionActions, closes] = await Promise.all([
+      this.findLiquidatable(candidates),
+      this.pokeActions(),
+      this.auctionActions(),
+      this.cfg.closeTakenPositions ? this.closeActions() : Promise.resolve([]),
+    ]);
+    const kicks = await this.kickActions(liquidatable);
 
     const fees = this.fees(baseFee);
-    const actions: Action[] = [];
     const summary: BlockSummary = {
       block: number,
       accounts: this.discovery.accounts.size,
@@ -229,14 +246,10 @@ export class Keeper {
       auctions: this.discovery.auctions.size,
       sent: 0,
       pending: 0,
-      paused: 0,
+      paused: liquidatable.length - kicks.length,
     };
-    actions.push(...(await this.pokeActions()));
-    const kicks = await this.kickActions(liquidatable);
-    summary.paused = liquidatable.length - kicks.length;
-    actions.push(...kicks);
-    actions.push(...(await this.auctionActions()));
-    if (this.cfg.closeTakenPositions) actions.push(...(await this.closeActions()));
+    // Priority: breaker pokes, kicks, takes and redos, then closing what takes handed over.
+    const actions = [...pokes, ...kicks, ...auctionActions, ...closes].filter((a) => this.eligible(a, number));
 
     if (!fees) {
       if (actions.length > 0) {
@@ -249,9 +262,12 @@ export class Keeper {
         });
       }
     } else {
-      for (const a of actions) {
-        if (this.stopping || summary.sent >= this.cfg.maxTxPerBlock) break;
-        if (await this.execute(a, fees, number)) summary.sent++;
+      // Simulate a little more than the budget concurrently, then send in priority order.
+      const budget = this.cfg.maxTxPerBlock;
+      const prepared = await Promise.all(actions.slice(0, budget * 2).map((a) => this.simulate(a, fees)));
+      for (const p of prepared) {
+        if (this.stopping || summary.sent >= budget) break;
+        if (p && (await this.sendPrepared(p, fees, number))) summary.sent++;
       }
     }
     summary.pending = this.sender.pending.size;
@@ -348,7 +364,9 @@ export class Keeper {
       : [];
     const out: Action[] = [];
     liquidatable.forEach((account, i) => {
-      const market = this.breaker ? (snaps[i].positions[0]?.marketId ?? GLOBAL) : GLOBAL;
+      // (ethers' Result throws on an index out of range: check the length first.)
+      const positions = this.breaker ? snaps[i].positions : [];
+      const market = positions.length > 0 ? positions[0].marketId : GLOBAL;
       const level = this.level(market);
       if (level >= 2) {
         this.stats.pausedKicks++;
@@ -526,44 +544,57 @@ export class Keeper {
     this.log.info(`${action}_skipped`, { target, reason });
   }
 
-  /** Simulates, checks it pays, sends. Returns whether a transaction went out. */
-  private async execute(a: Action, fees: Fees, block: number): Promise<boolean> {
+  private eligible(a: Action, block: number): boolean {
     if (this.inFlight.has(a.target)) return false;
     if (this.reverts.blocked(a.action, a.target, block)) {
       this.skip(a.action, a.target, "reverted before: cooling down");
       return false;
     }
+    return true;
+  }
+
+  /**
+   * Simulates an action right before sending: eth_call (the staticCall: a transaction that would
+   * revert is never sent) and eth_estimateGas, then checks it still pays after gas.
+   */
+  private async simulate(a: Action, fees: Fees): Promise<Prepared | undefined> {
     let data = a.iface.encodeFunctionData(a.fn, a.args);
     const tx = { to: a.to, data, from: this.address };
     let gas: bigint;
     try {
-      // The eth_call is the staticCall the issue asks for; eth_estimateGas simulates it too.
       const [, estimate] = await Promise.all([
         this.call(() => this.provider.call(tx)),
         this.call(() => this.provider.estimateGas(tx)),
       ]);
       gas = (estimate * 125n) / 100n;
     } catch (e) {
-      if (!isRevert(e)) throw e;
+      if (!isRevert(e)) {
+        this.log.warn(`${a.action}_not_simulated`, { target: a.target, error: message(e) });
+        return undefined;
+      }
       this.skip(a.action, a.target, `would revert: ${revertReason(e)}`);
-      return false;
+      return undefined;
     }
     const gasUsd = (gas * fees.maxFeePerGas * this.cfg.nativeUsd) / WAD;
     const notWorth = a.worth?.(gasUsd);
     if (notWorth) {
       this.skip(a.action, a.target, notWorth);
-      return false;
+      return undefined;
     }
     if (a.argsWithGas) {
       data = a.iface.encodeFunctionData(a.fn, a.argsWithGas(gasUsd));
       try {
         await this.call(() => this.provider.call({ ...tx, data }));
       } catch (e) {
-        if (!isRevert(e)) throw e;
-        this.skip(a.action, a.target, `would revert once gas is counted: ${revertReason(e)}`);
-        return false;
+        if (isRevert(e)) this.skip(a.action, a.target, `would revert once gas is counted: ${revertReason(e)}`);
+        return undefined;
       }
     }
+    return { a, data, gas, gasUsd };
+  }
+
+  private async sendPrepared(p: Prepared, fees: Fees, block: number): Promise<boolean> {
+    const { a, data, gas, gasUsd } = p;
     const sent = await this.sender.send(
       { action: a.action, target: a.target, to: a.to, data, gasLimit: gas },
       fees,
