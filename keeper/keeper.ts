@@ -476,7 +476,14 @@ export class Keeper {
     const hasCapital = ownQuote >= owed;
     if (this.flash && (this.cfg.preferFlash || !hasCapital)) {
       const flash = this.flash;
-      const info = { id: t.id, account: t.account, kind: "collateral", lot, priceUsd: usd(priceWad), owedUsd: usd(owed) };
+      const info = {
+        id: t.id,
+        account: t.account,
+        kind: "collateral",
+        lot,
+        priceUsd: usd(priceWad),
+        owedUsd: usd(owed),
+      };
       return {
         action: "flashTake",
         target: t.id.toString(),
@@ -609,6 +616,7 @@ export class Keeper {
 
   private handleMined(mined: MinedTx[], block: number): void {
     for (const m of mined) {
+      if (!this.sender.settle(m)) continue;
       if (this.inFlight.get(m.target) === m.hash) this.inFlight.delete(m.target);
       if (m.receipt.status === 1) {
         const key = m.action === "flashTake" ? "flashTakes" : m.action === "take" ? "takes" : `${m.action}s`;
@@ -621,6 +629,8 @@ export class Keeper {
           gasUsed: m.receipt.gasUsed,
         });
       } else {
+        // The cooldown starts now; the reason (a replay) follows.
+        this.reverts.touch(m.action, m.target, block);
         void this.recordRevert(m, block);
       }
     }
@@ -628,7 +638,7 @@ export class Keeper {
 
   /** Replays a reverted transaction at its block to learn the reason, and remembers it. */
   private async recordRevert(m: MinedTx, block: number): Promise<void> {
-    let reason = "unknown";
+    let reason: string;
     try {
       await this.call(() =>
         this.provider.call({ to: m.to, data: m.data, from: this.address, blockTag: m.receipt.blockNumber }),

@@ -22,6 +22,11 @@ export class RevertMemory {
     return n;
   }
 
+  /** Starts the cooldown of (action, target) before its reason is known. */
+  touch(action: string, target: string, block: number): void {
+    this.lastRevert.set(`${action}|${target}`, block);
+  }
+
   blocked(action: string, target: string, block: number): boolean {
     const key = `${action}|${target}`;
     if (this.banned.has(key)) return true;

@@ -136,6 +136,14 @@ export class TxSender {
     }
   }
 
+  /** Marks a mined transaction handled; false if it already was (a concurrent poll saw it too). */
+  settle(m: MinedTx): boolean {
+    if (!this.pending.delete(m.hash)) return false;
+    this.stats.mined++;
+    if (m.receipt.status !== 1) this.stats.reverted++;
+    return true;
+  }
+
   /**
    * Collects the receipts of pending transactions. Transactions unmined after `stuckAfterBlocks`
    * that the node no longer knows are dropped and the nonce is resynchronised.
@@ -151,9 +159,8 @@ export class TxSender {
       const p = list[i];
       const receipt = receipts[i];
       if (receipt) {
-        this.pending.delete(p.hash);
-        this.stats.mined++;
-        if (receipt.status !== 1) this.stats.reverted++;
+        // Not removed here: `settle` does it when the caller handles the receipt, so a step that
+        // fails after this poll leaves the transaction pending for the next one.
         mined.push({ ...p, receipt });
       } else if (block - p.sentAtBlock >= this.stuckAfterBlocks && !(await this.known(p.hash))) {
         this.pending.delete(p.hash);

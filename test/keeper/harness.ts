@@ -1,7 +1,14 @@
 /** Runs a keeper in-process against the test node while the test mines blocks. */
 import fs from "node:fs";
 import { Interface, type JsonRpcProvider } from "ethers";
-import { Keeper, createLogger, parseConfig, resolveAddresses, type KeeperConfigInput, type LogRecord } from "../../keeper";
+import {
+  Keeper,
+  createLogger,
+  parseConfig,
+  resolveAddresses,
+  type KeeperConfigInput,
+  type LogRecord,
+} from "../../keeper";
 import { keeperProvider } from "../../keeper";
 import { AuctionHouse__factory } from "../../typechain-types";
 import { mine, rpc, type KeeperWorld } from "./world";
@@ -105,7 +112,14 @@ export async function txsFrom(provider: JsonRpcProvider, from: string, fromBlock
     for (const tx of block.transactions) {
       if (tx.from.toLowerCase() !== from.toLowerCase()) continue;
       const receipt = await provider.getTransactionReceipt(tx.hash);
-      out.push({ hash: tx.hash, block: n, to: tx.to, selector: tx.input.slice(0, 10), data: tx.input, status: receipt?.status ?? -1 });
+      out.push({
+        hash: tx.hash,
+        block: n,
+        to: tx.to,
+        selector: tx.input.slice(0, 10),
+        data: tx.input,
+        status: receipt?.status ?? -1,
+      });
     }
   }
   return out;

@@ -25,7 +25,6 @@ export interface ProxyStats {
   droppedBefore: number;
   droppedAfter: number;
   rpcErrors: number;
-  refusedWhileDown: number;
 }
 
 export interface FaultyProxy {
@@ -56,7 +55,6 @@ export async function startFaultyProxy(port: number, o: ProxyOptions): Promise<F
     droppedBefore: 0,
     droppedAfter: 0,
     rpcErrors: 0,
-    refusedWhileDown: 0,
   };
   const sockets = new Set<Socket>();
   const forward = async (body: string): Promise<string> => {

@@ -155,7 +155,13 @@ export async function buildWorld(node: LocalNode): Promise<KeeperWorld> {
   const { uni } = await deployPairWithLiquidity(
     admin as unknown as Signer,
     admin as unknown as Signer,
-    { base: await weth.getAddress(), baseDecimals: 18, quote: await usdc.getAddress(), quoteDecimals: 6, fee: FeeAmount.LOW },
+    {
+      base: await weth.getAddress(),
+      baseDecimals: 18,
+      quote: await usdc.getAddress(),
+      quoteDecimals: 6,
+      fee: FeeAmount.LOW,
+    },
     BigInt(CRASH_PRICE) * WAD,
     2_000,
     2_000n * WAD,
