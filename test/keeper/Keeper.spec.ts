@@ -5,7 +5,7 @@ import { portInUse, startNode, type LocalNode } from "../shared/node";
 import { AuctionHouse__factory, UniswapFlashTaker__factory } from "../../typechain-types";
 import { KICK_SELECTOR, runKeeper, saveLog, txsFrom, type Run } from "./harness";
 import { startFaultyProxy } from "./proxy";
-import { buildWorld, CRASH_PRICE, ETH_USD, rpc, sendAndMine, type KeeperWorld } from "./world";
+import { buildWorld, CRASH_PRICE, DEPLOYMENT_DIR, ETH_USD, rpc, sendAndMine, type KeeperWorld } from "./world";
 import { freePort } from "../shared/node";
 
 /**
@@ -125,10 +125,8 @@ describe("keeper: liquidations on a local node", function () {
 
   after(async () => {
     if (Object.keys(figures).length > 0) console.log("      keeper figures:", JSON.stringify(figures));
-    if (w) {
-      w.provider.destroy();
-      fs.rmSync(w.deploymentDir, { recursive: true, force: true });
-    }
+    w?.provider.destroy();
+    fs.rmSync(DEPLOYMENT_DIR, { recursive: true, force: true });
     if (!node) return;
     await node.stop();
     expect(await portInUse(node.port), "node port still open").to.equal(false);

@@ -120,9 +120,13 @@ function population(provider: JsonRpcProvider): TraderSpec[] {
   return out;
 }
 
+/** This test process's throw-away Ignition deployment (removed by the spec's after hook). */
+export const DEPLOYMENT_ID = `keeper-test-${process.pid}`;
+export const DEPLOYMENT_DIR = path.join(ROOT, "deploy", "deployments", DEPLOYMENT_ID);
+
 export async function buildWorld(node: LocalNode): Promise<KeeperWorld> {
-  const deploymentId = `keeper-test-${process.pid}`;
-  const deploymentDir = path.join(ROOT, "deploy", "deployments", deploymentId);
+  const deploymentId = DEPLOYMENT_ID;
+  const deploymentDir = DEPLOYMENT_DIR;
   fs.rmSync(deploymentDir, { recursive: true, force: true });
   const addresses = await ignitionDeploy(node, deploymentId);
   const at = (name: string): string => {
