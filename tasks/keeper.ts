@@ -1,0 +1,51 @@
+/**
+ * `npx hardhat keeper --network <json-rpc network>` (or `npm run keeper -- --network localhost`):
+ * runs the liquidation keeper until SIGINT/SIGTERM. Options override the config file and the
+ * KEEPER_* environment variables (see docs/keeper.md). The keeper's modules are loaded inside the
+ * action, so this file registers the task before the first compile.
+ */
+import { task, types, vars } from "hardhat/config";
+import type { HttpNetworkConfig } from "hardhat/types";
+
+task("keeper", "Runs the Bulwark liquidation keeper against a JSON-RPC node")
+  .addOptionalParam("keeperConfig", "JSON config file (also KEEPER_CONFIG)")
+  .addOptionalParam("deploymentId", "Ignition deployment id under deploy/deployments (default chain-<id>)")
+  .addOptionalParam("vault", "PerpVault address")
+  .addOptionalParam("auctionHouse", "AuctionHouse address")
+  .addOptionalParam("circuitBreaker", "ICircuitBreaker address")
+  .addOptionalParam("flashTaker", "UniswapFlashTaker owned by the keeper's signer")
+  .addOptionalParam("startBlock", "First block scanned for vault events", undefined, types.int)
+  .addOptionalParam("minProfitUsd", "Minimum profit of a take after gas, USD")
+  .addOptionalParam("maxGasPriceGwei", "Highest max fee per gas, gwei")
+  .addOptionalParam("maxTxPerBlock", "Most transactions sent per block", undefined, types.int)
+  .addOptionalParam("pollMs", "Milliseconds between polls for a new block", undefined, types.int)
+  .addOptionalParam("maxBlocks", "Stop after this many blocks (0: run until a signal)", undefined, types.int)
+  .addOptionalParam("logLevel", "debug | info | warn | error")
+  .setAction(async (args: Record<string, unknown>, hre) => {
+    const { createKeeper, loadConfig } = await import("../keeper");
+    const net = hre.network.config as Partial<HttpNetworkConfig>;
+    if (!net.url) {
+      throw new Error(`the keeper needs a JSON-RPC network (e.g. --network localhost), not "${hre.network.name}"`);
+    }
+    const { keeperConfig: file, ...flags } = args;
+    const config = loadConfig({ file: file as string | undefined, env: process.env, flags });
+    const privateKey =
+      process.env.KEEPER_PRIVATE_KEY ?? (vars.has("KEEPER_PRIVATE_KEY") ? vars.get("KEEPER_PRIVATE_KEY") : undefined);
+    const keeper = await createKeeper({ url: net.url, config, privateKey, root: hre.config.paths.root });
+    let signals = 0;
+    const onSignal = (sig: string): void => {
+      signals++;
+      if (signals > 1) process.exit(130);
+      keeper.log.info("shutdown", { signal: sig, note: "finishing in-flight transactions; signal again to force" });
+      keeper.stop();
+    };
+    process.on("SIGINT", onSignal);
+    process.on("SIGTERM", onSignal);
+    try {
+      await keeper.run();
+    } finally {
+      process.off("SIGINT", onSignal);
+      process.off("SIGTERM", onSignal);
+      keeper.provider.destroy();
+    }
+  });
