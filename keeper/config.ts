@@ -143,7 +143,7 @@ export function loadConfig(opts: {
 const DEPLOYED_NAMES: Record<"vault" | "auctionHouse" | "circuitBreaker" | "flashTaker", string[]> = {
   vault: ["PerpVault"],
   auctionHouse: ["AuctionHouse"],
-  circuitBreaker: ["CircuitBreaker", "MockCircuitBreaker"],
+  circuitBreaker: ["CircuitBreaker"],
   flashTaker: ["UniswapFlashTaker"],
 };
 

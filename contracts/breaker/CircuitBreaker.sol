@@ -39,6 +39,7 @@ contract CircuitBreaker is ICircuitBreaker, AccessControl {
     uint64 public constant MAX_ORACLE_DEVIATION = 0.5e18;
     uint64 public constant MIN_DRAWDOWN = 0.01e18;
     uint64 public constant MAX_IM_MULTIPLE = 5e18;
+    uint128 public constant MAX_INSURANCE_MIN_PEAK = 1e9 * 1e18; // $1B
     uint32 public constant MAX_REARM = 30 days;
 
     IPerpVault public immutable vault;
@@ -274,6 +275,7 @@ contract CircuitBreaker is ICircuitBreaker, AccessControl {
             (_insurancePeakWad, _insurancePeakAt) = (uint128(balance), uint32(nowSec));
             return;
         }
+        if (peak < _params.insuranceMinPeakWad) return;
         uint256 lost = peak - balance;
         uint256 limit = _params.insuranceDrawdownWad;
         if (lost * WAD > limit * peak) _raise(GLOBAL, 2, Trigger.InsuranceDrawdown, (lost * WAD) / peak, limit);
@@ -355,6 +357,7 @@ contract CircuitBreaker is ICircuitBreaker, AccessControl {
         _bound("oracleDeviationWad", p.oracleDeviationWad, MIN_ORACLE_DEVIATION, MAX_ORACLE_DEVIATION);
         _bound("insuranceWindowSec", p.insuranceWindowSec, MIN_WINDOW, MAX_WINDOW);
         _bound("insuranceDrawdownWad", p.insuranceDrawdownWad, MIN_DRAWDOWN, WAD);
+        _bound("insuranceMinPeakWad", p.insuranceMinPeakWad, 0, MAX_INSURANCE_MIN_PEAK);
         _bound("cautionImWad", p.cautionImWad, WAD, MAX_IM_MULTIPLE);
         _bound("haltImWad", p.haltImWad, WAD, MAX_IM_MULTIPLE);
         _bound("guardianRearmSec", p.guardianRearmSec, 2 * uint256(p.maxPauseSec), MAX_REARM);

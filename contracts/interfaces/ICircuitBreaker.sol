@@ -28,6 +28,8 @@ interface ICircuitBreaker {
     /// @param oracleDeviationWad Oracle guard: |primary − secondary| / primary beyond this trips level 2.
     /// @param insuranceWindowSec Window of the insurance drawdown trigger.
     /// @param insuranceDrawdownWad Insurance balance lost within the window (fraction) that trips global level 2.
+    /// @param insuranceMinPeakWad The drawdown trigger ignores a fund whose window peak is below
+    /// this (USD WAD): a few dollars paid out of a nearly empty fund is not a crisis.
     /// @param cautionImWad IM multiple for risk-increasing trades at level 1 (≥ 1).
     /// @param haltImWad IM multiple a withdrawal must keep at level 3 (≥ 1): the conservative margin.
     /// @param guardianRearmSec After a guardian trip, the guardian cannot trip the same key again
@@ -44,6 +46,7 @@ interface ICircuitBreaker {
         uint64 oracleDeviationWad;
         uint32 insuranceWindowSec;
         uint64 insuranceDrawdownWad;
+        uint128 insuranceMinPeakWad;
         uint64 cautionImWad;
         uint64 haltImWad;
         uint32 guardianRearmSec;

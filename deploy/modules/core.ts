@@ -78,6 +78,7 @@ export function buildCore(m: IgnitionModuleBuilder, quoteToken: AddressLike) {
       oracleDeviationWad: m.getParameter("breakerOracleDeviationWad", wad(0.03)),
       insuranceWindowSec: m.getParameter("breakerInsuranceWindowSec", 86_400),
       insuranceDrawdownWad: m.getParameter("breakerInsuranceDrawdownWad", wad(0.25)),
+      insuranceMinPeakWad: m.getParameter("breakerInsuranceMinPeakWad", 100_000n * WAD),
       cautionImWad: m.getParameter("breakerCautionImWad", wad(1.5)),
       haltImWad: m.getParameter("breakerHaltImWad", wad(1.25)),
       guardianRearmSec: m.getParameter("breakerGuardianRearmSec", 86_400),

@@ -1,7 +1,7 @@
 /**
  * The keeper tests' world on a real node: `hardhat node` (test/shared/node.ts), the local stack
  * deployed by `hardhat ignition deploy` as a user would (a throw-away deployment id), a
- * MockCircuitBreaker, a Uniswap v3 WETH/USDC pool with a flash taker owned by the keeper, and a
+ * the deployment's CircuitBreaker, a Uniswap v3 WETH/USDC pool with a flash taker owned by the keeper, and a
  * population of leveraged traders. Blocks are mined by the test (automine off), 12 s apart.
  */
 import { execFile } from "node:child_process";
@@ -12,13 +12,13 @@ import { HDNodeWallet, JsonRpcProvider, Mnemonic, Wallet, id as keccakId, type S
 import {
   AuctionHouse__factory,
   MockAggregator__factory,
-  MockCircuitBreaker__factory,
+  CircuitBreaker__factory,
   MockERC20__factory,
   PerpVault__factory,
   UniswapFlashTaker__factory,
   type AuctionHouse,
   type MockAggregator,
-  type MockCircuitBreaker,
+  type CircuitBreaker,
   type MockERC20,
   type PerpVault,
 } from "../../typechain-types";
@@ -52,7 +52,7 @@ export interface KeeperWorld {
   keeper: HDNodeWallet;
   vault: PerpVault;
   auction: AuctionHouse;
-  breaker: MockCircuitBreaker;
+  breaker: CircuitBreaker;
   ethFeed: MockAggregator;
   usdc: MockERC20;
   weth: MockERC20;
@@ -144,8 +144,8 @@ export async function buildWorld(node: LocalNode): Promise<KeeperWorld> {
   const ethFeed = MockAggregator__factory.connect(at("EthUsdFeed"), admin);
   const vaultAddr = await vault.getAddress();
 
-  const breaker = await new MockCircuitBreaker__factory(admin).deploy();
-  await breaker.waitForDeployment();
+  // The deployment's own breaker; the admin (account 0) holds its GUARDIAN_ROLE.
+  const breaker = CircuitBreaker__factory.connect(at("CircuitBreaker"), admin);
 
   // Liquidity: $10M in the pool.
   await (await usdc.mint(admin.address, 20_000_000n * 10n ** 6n)).wait();

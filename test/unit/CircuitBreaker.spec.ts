@@ -80,6 +80,7 @@ const PARAM_KEYS = [
   "oracleDeviationWad",
   "insuranceWindowSec",
   "insuranceDrawdownWad",
+  "insuranceMinPeakWad",
   "cautionImWad",
   "haltImWad",
   "guardianRearmSec",
@@ -345,9 +346,9 @@ describe("CircuitBreaker", () => {
 
     it("insurance drawdown: exactly the limit within the window passes, one unit more trips global level 2", async () => {
       const w = await loadFixture(pokeWorld);
-      await w.usdc.mint(w.admin.address, usdc(1_000));
+      await w.usdc.mint(w.admin.address, usdc(1_000_000));
       await w.usdc.connect(w.admin).approve(await w.vault.getAddress(), ethers.MaxUint256);
-      await w.vault.connect(w.admin).fundInsurance(usdc(1_000));
+      await w.vault.connect(w.admin).fundInsurance(usdc(1_000_000));
       const peak = await w.vault.insuranceBalance();
       await w.breaker.poke(ETH_USD); // records the peak
       const quarter = peak / 4n / 10n ** 12n; // 25% in USDC units
@@ -404,6 +405,17 @@ describe("CircuitBreaker", () => {
       expect(await w.breaker.level(ETH_USD)).to.equal(0);
       await expect(w.auction.connect(s.bidder).redo(s.staleId)).to.emit(w.auction, "Backstop");
       expect(await w.breaker.level(ETH_USD)).to.equal(2);
+    });
+
+    it("insurance drawdown: a fund whose peak is below insuranceMinPeakWad never trips", async () => {
+      const w = await loadFixture(pokeWorld);
+      await w.usdc.mint(w.admin.address, usdc(99_999));
+      await w.usdc.connect(w.admin).approve(await w.vault.getAddress(), ethers.MaxUint256);
+      await w.vault.connect(w.admin).fundInsurance(usdc(99_999));
+      await w.breaker.poke(ETH_USD);
+      await w.insurance.connect(w.admin).withdrawSurplus(usdc(90_000), w.admin.address); // −90%
+      await w.breaker.poke(ETH_USD);
+      expect(await w.breaker.level(GLOBAL)).to.equal(0);
     });
 
     it("only the auction house may report auction health", async () => {
