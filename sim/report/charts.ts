@@ -9,7 +9,6 @@ type Spec = Record<string, unknown>;
 type Datum = Record<string, string | number | null>;
 
 /** vega and vega-lite are ESM with top-level await: load them with a real dynamic import. */
-// eslint-disable-next-line @typescript-eslint/no-implied-eval
 const dynImport = new Function("s", "return import(s)") as (s: string) => Promise<unknown>;
 
 interface VegaModule {
