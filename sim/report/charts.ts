@@ -68,6 +68,45 @@ function modeColor(modes: readonly ModeName[], title = "mode") {
   return { field: "mode", type: "nominal", title, scale: { domain: [...modes], scheme: "tableau10" } };
 }
 
+/** Line charts keep at most about this many points per line; longer runs are decimated. */
+export const MAX_POINTS_PER_LINE = 1500;
+
+/**
+ * Min/max decimation: splits a line (sorted by block) into buckets and keeps, per bucket, its
+ * first, lowest, highest and last points, so one-block spikes and wicks survive. Lines of at most
+ * `max` points are returned as they are.
+ */
+export function decimate<T extends Datum>(line: T[], field: string, max = MAX_POINTS_PER_LINE): T[] {
+  if (line.length <= max) return line;
+  const size = Math.ceil(line.length / Math.floor(max / 4));
+  const out: T[] = [];
+  for (let i = 0; i < line.length; i += size) {
+    const bucket = line.slice(i, i + size);
+    const v = (d: T) => Number(d[field]);
+    let lo = bucket[0];
+    let hi = bucket[0];
+    for (const d of bucket) {
+      if (v(d) < v(lo)) lo = d;
+      if (v(d) > v(hi)) hi = d;
+    }
+    const keep = new Set([bucket[0], lo, hi, bucket[bucket.length - 1]]);
+    out.push(...bucket.filter((d) => keep.has(d)));
+  }
+  return out;
+}
+
+/** Decimates each line of `data`, a line being the points sharing `lineKey`. Keeps line order. */
+function decimateLines(data: Datum[], lineKey: (d: Datum) => string, field: string): Datum[] {
+  const lines = new Map<string, Datum[]>();
+  for (const d of data) {
+    const k = lineKey(d);
+    const l = lines.get(k);
+    if (l === undefined) lines.set(k, [d]);
+    else l.push(d);
+  }
+  return [...lines.values()].flatMap((l) => decimate(l, field));
+}
+
 /** Rows of the charted seed, in mode order. */
 function chartRows(run: ScenarioRun): { mode: ModeName; rows: SeriesRow[] }[] {
   const seed = chartSeed(run);
@@ -91,13 +130,14 @@ function pricesChart(run: ScenarioRun): Chart {
     }
   }
   const assets = run.scenario.assets;
+  const lines = decimateLines(data, (d) => `${d.mode}|${d.asset}|${d.price}`, "usd");
   return {
     id: "prices",
     title: "Prices",
     caption:
       "Fundamental (the scenario's external path), venue (the Uniswap v3 pool) and oracle prices, per asset (columns) and mode (rows).",
     spec: {
-      ...base(`Prices (seed ${chartSeed(run)})`, data),
+      ...base(`Prices (seed ${chartSeed(run)})`, lines),
       facet: {
         row: { field: "mode", type: "nominal", title: null, sort: [...run.modes] },
         column: { field: "asset", type: "nominal", title: null, sort: [...assets] },
@@ -187,7 +227,11 @@ function liquidationsChart(run: ScenarioRun): Chart {
 }
 
 function auctionsChart(run: ScenarioRun): Chart {
-  const active = perBlock(run, (r) => r.auctionsActive);
+  const active = decimateLines(
+    perBlock(run, (r) => r.auctionsActive),
+    (d) => String(d.mode),
+    "v",
+  );
   const discounts: Datum[] = [];
   for (const { mode, rows } of chartRows(run)) {
     for (const r of rows) {
@@ -245,7 +289,10 @@ function insuranceChart(run: ScenarioRun): Chart {
     title: "Insurance fund",
     caption: "Insurance fund balance at the end of each block.",
     spec: {
-      ...base(`Insurance fund balance (seed ${chartSeed(run)})`, data),
+      ...base(
+        `Insurance fund balance (seed ${chartSeed(run)})`,
+        decimateLines(data, (d) => String(d.mode), "usd"),
+      ),
       width: WIDTH,
       height: 200,
       mark: { type: "line", interpolate: "step-after" },
@@ -269,7 +316,10 @@ function breakerChart(run: ScenarioRun): Chart {
     title: "Circuit breaker level",
     caption: "Effective breaker level of each asset's market at the end of each block (0 = normal, or breakers off).",
     spec: {
-      ...base(`Breaker level (seed ${chartSeed(run)})`, data),
+      ...base(
+        `Breaker level (seed ${chartSeed(run)})`,
+        decimateLines(data, (d) => `${d.mode}|${d.asset}`, "level"),
+      ),
       facet: { row: { field: "asset", type: "nominal", title: null, sort: [...run.scenario.assets] } },
       spec: {
         width: WIDTH,

@@ -11,6 +11,7 @@ import hre from "hardhat";
 import { aggregate, canonicalNumber, isStats, mean, quantile, serializeMetrics, stats } from "../../sim/aggregate";
 import { resolveRun, RunScenarioFn, simulate, UsageError } from "../../sim/cli";
 import { CSV_HEADER, seriesCsv, textTable, writeReport } from "../../sim/report";
+import { decimate, MAX_POINTS_PER_LINE } from "../../sim/report/charts";
 import { lineProgress } from "../../sim/report/progress";
 import { ScenarioError } from "../../sim/scenario";
 import { METRIC_NAMES } from "../../sim/types";
@@ -194,6 +195,19 @@ describe("lab front end", () => {
       expect(heat).to.contain("long");
       expect(heat).to.contain("short");
       expect(heat).to.contain("initial 3000");
+    });
+  });
+
+  describe("chart decimation", () => {
+    it("keeps short lines whole and long lines' spikes, ends and order", () => {
+      const short = Array.from({ length: 100 }, (_, b) => ({ block: b, usd: b }));
+      expect(decimate(short, "usd")).to.equal(short);
+      const long = Array.from({ length: 10_000 }, (_, b) => ({ block: b, usd: b === 4321 ? 10 : b === 777 ? -5 : 1 }));
+      const d = decimate(long, "usd");
+      expect(d.length).to.be.at.most(MAX_POINTS_PER_LINE);
+      expect(d.length).to.be.greaterThan(MAX_POINTS_PER_LINE / 4); // ≥ first and last of each bucket
+      expect(d.map((x) => x.block)).to.include.members([0, 777, 4321, 9999]);
+      expect(d.map((x) => x.block)).to.deep.equal([...d.map((x) => x.block)].sort((a, b) => a - b));
     });
   });
 
