@@ -117,6 +117,11 @@ export async function simulate(hre: HardhatRuntimeEnvironment, opts: SimulateOpt
   const log = opts.log ?? ((l: string) => console.log(l));
   const { file, scenario, modes, seeds, progress: style } = resolveRun(opts);
   const runScenario = opts.runScenario ?? loadEngine();
+  log(
+    `${scenario.name}: ${scenario.blocks} blocks of ${scenario.blockTimeSec} s, modes ${modes.join(", ")}, ` +
+      `seed${seeds.length > 1 ? "s" : ""} ${seeds.length > 1 ? `${seeds[0]}..${seeds[seeds.length - 1]}` : seeds[0]}, ` +
+      `network ${hre.network.name}`,
+  );
 
   const progress = makeProgress(style);
   let run: ScenarioRun;
