@@ -159,7 +159,9 @@ export async function simulate(hre: HardhatRuntimeEnvironment, opts: SimulateOpt
   log("");
   log(table);
   log("");
-  log(`report: ${path.relative(process.cwd(), dir) || dir}/report.html (${written.files.length} files)`);
+  const rel = path.relative(process.cwd(), dir);
+  const shown = rel === "" ? "." : rel.startsWith("..") ? dir : rel;
+  log(`report: ${shown}/report.html (${written.files.length} files: ${written.files.join(", ")})`);
   log(
     `time: setup ${(run.setupMs / 1000).toFixed(1)} s, ${run.runs.length} run(s) ` +
       `${(run.runs.reduce((a, r) => a + r.wallMs, 0) / 1000).toFixed(1)} s, ` +
