@@ -8,7 +8,8 @@
  */
 import hre from "hardhat";
 import type { MockERC20 } from "../typechain-types";
-import { DEFAULT_SCENARIO, resolveRun, RunScenarioFn } from "../sim/cli";
+import { DEFAULT_SCENARIO, resolveRun } from "../sim/cli";
+import { runScenario } from "../sim/engine";
 
 async function rawTransfers(count: number, perBlock: number): Promise<number> {
   const { ethers, network } = hre;
@@ -45,8 +46,6 @@ async function rawTransfers(count: number, perBlock: number): Promise<number> {
 }
 
 async function main() {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { runScenario } = require("../sim/engine") as { runScenario: RunScenarioFn };
   const { scenario, modes, seeds } = resolveRun({ scenario: process.env.SIM_SCENARIO ?? DEFAULT_SCENARIO });
   console.log(`bench: ${scenario.name}, modes ${modes.join(",")}, seed ${seeds[0]}, network ${hre.network.name}`);
   const run = await runScenario(hre, scenario, { modes, seeds: [seeds[0]] });

@@ -6,6 +6,7 @@
 import path from "node:path";
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
 import { MetricsFile } from "./aggregate";
+import { runScenario } from "./engine";
 import { writeReport, WrittenReport } from "./report";
 import { defaultProgressStyle, makeProgress, ProgressStyle } from "./report/progress";
 import { textTable } from "./report/table";
@@ -52,14 +53,6 @@ export interface SimulateResult extends WrittenReport {
   scenario: Scenario;
   run: ScenarioRun;
   table: string;
-}
-
-function loadEngine(): RunScenarioFn {
-  // Resolved at run time so the front end builds before the engine lands.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const engine = require("./engine") as { runScenario?: RunScenarioFn };
-  if (typeof engine.runScenario !== "function") throw new Error("sim/engine does not export runScenario");
-  return engine.runScenario;
 }
 
 function positiveInt(name: string, v: number | string | undefined, min: number): number | undefined {
@@ -116,7 +109,7 @@ export async function simulate(hre: HardhatRuntimeEnvironment, opts: SimulateOpt
   const startedAt = new Date();
   const log = opts.log ?? ((l: string) => console.log(l));
   const { file, scenario, modes, seeds, progress: style } = resolveRun(opts);
-  const runScenario = opts.runScenario ?? loadEngine();
+  const engine = opts.runScenario ?? runScenario;
   log(
     `${scenario.name}: ${scenario.blocks} blocks of ${scenario.blockTimeSec} s, modes ${modes.join(", ")}, ` +
       `seed${seeds.length > 1 ? "s" : ""} ${seeds.length > 1 ? `${seeds[0]}..${seeds[seeds.length - 1]}` : seeds[0]}, ` +
@@ -126,7 +119,7 @@ export async function simulate(hre: HardhatRuntimeEnvironment, opts: SimulateOpt
   const progress = makeProgress(style);
   let run: ScenarioRun;
   try {
-    run = await runScenario(hre, scenario, { modes, seeds, onProgress: progress });
+    run = await engine(hre, scenario, { modes, seeds, onProgress: progress });
   } finally {
     progress.stop();
   }
