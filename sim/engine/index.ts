@@ -69,7 +69,7 @@ export async function runScenario(
         const runIndex = si * modes.length + mi;
         const out = await runOnce(w, scenario, pop, mode, { fn: progress, runIndex, runs: total });
         runs.push({ mode, seed, metrics: out.metrics, series: out.series, wallMs: Date.now() - tr });
-        if (process.env.LAB_DEBUG) console.log(`lab: ${mode}/${seed} failed txs ${out.failures.txs}, failed actions ${out.failures.actions}`);
+        if (process.env.LAB_DEBUG) console.log(`lab: ${mode}/${seed} failed txs ${out.failures.txs}, failed actions ${out.failures.actions} ${JSON.stringify(out.failures.reasons)}`);
       }
     }
   } finally {

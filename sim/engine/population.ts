@@ -5,7 +5,7 @@
  *
  * Rules: market uniform over the scenario's assets; long with probability `longShare`; leverage
  * lognormal around `leverage.median` (log-sigma 0.35), clipped to [1.5, min(max, 0.9 / IMR)];
- * notional lognormal (`notionalUsd.median`, `sigma`), clipped to [$500, 100 × median]; entry
+ * (0 when max = median: every trader at the median); notional lognormal (`notionalUsd.median`, `sigma`), clipped to [$500, 100 × median]; entry
  * price p0 × (1 + x), x triangular on ±`entrySpreadPct`, on a 0.25% grid; collateral volatile
  * with probability `volatileCollateralShare` (an asset drawn uniformly among the scenario's),
  * else quote. Leverage is measured at the initial price: equity at p0 = notional / leverage. The
@@ -20,6 +20,8 @@ import { STATIC_RATIOS } from "./modes";
 import { COLLATERAL_WEIGHT, LIQUIDATION_BUFFER_USD, MARKET, QUOTE_DECIMALS, e8, units, wad, type World } from "./world";
 
 export const ENTRY_GRID_PCT = 0.25;
+/** Log-sigma of the leverage distribution (0 when `leverage.max` equals the median). */
+export const LEVERAGE_LOG_SIGMA = 0.35;
 
 export interface Trader {
   address: string;
@@ -49,7 +51,8 @@ export function drawTraders(scenario: Scenario, seed: number): Trader[] {
   for (let i = 0; i < pop.traders; i++) {
     const asset = nAssets === 1 ? 0 : Math.min(nAssets - 1, Math.floor(rng.next() * nAssets));
     const long = rng.next() < pop.longShare;
-    const leverage = Math.min(maxLev, Math.max(1.5, rng.lognormal(pop.leverage.median, 0.35)));
+    const levSigma = pop.leverage.max === pop.leverage.median ? 0 : LEVERAGE_LOG_SIGMA;
+    const leverage = Math.min(maxLev, Math.max(1.5, rng.lognormal(pop.leverage.median, levSigma)));
     const notionalUsd = Math.min(100 * pop.notionalUsd.median, Math.max(500, rng.lognormal(pop.notionalUsd.median, pop.notionalUsd.sigma)));
     const entryLevel = Math.round((pop.entrySpreadPct * rng.triangular()) / ENTRY_GRID_PCT);
     const volatile = rng.next() < pop.volatileCollateralShare;

@@ -14,7 +14,7 @@ import { drawdownPct, drawupPct } from "./paths";
 import type { Trader } from "./population";
 import { modeParams, type ModeParams } from "./modes";
 import { AUCTION, QUOTE_DECIMALS, e8, fromWad, units, wad, type World } from "./world";
-import { readMargins, scanLiquidatable, blockState, tokenBalance } from "./views";
+import { readMargins, scanLiquidatable, blockState, tokenBalance, marketsWithCapacity } from "./views";
 import { sqrtAtUsd } from "./venue";
 import { timed } from "./profile";
 import { HealthModel } from "./health";
@@ -41,7 +41,7 @@ export interface Populated {
 export interface RunOutput {
   metrics: Metrics;
   series: SeriesRow[];
-  failures: { txs: number; actions: number };
+  failures: { txs: number; actions: number; reasons: Record<string, number> };
 }
 
 
@@ -51,6 +51,14 @@ interface AuctionInfo {
   kind: number;
   /** A short position lot (its price rises over time). */
   short: boolean;
+  /** Start (or last reset) of the price curve: the timestamp of its Kick or Redo block. */
+  startTime: number;
+}
+
+/** The auction's price multiple m(t) (AuctionHouse._factor, stairstep curve) and staleness. */
+export function auctionFactor(elapsedSec: number): { factor: number; stale: boolean } {
+  const raw = AUCTION.buf * AUCTION.curveCut ** Math.floor(elapsedSec / AUCTION.curveStepSec);
+  return { factor: Math.max(AUCTION.floor, raw), stale: elapsedSec > AUCTION.tailSec || raw < AUCTION.cusp };
 }
 
 /**
@@ -134,6 +142,7 @@ export async function runOnce(
   let t = pop.startTime;
   let failedTxs = 0;
   let failedActions = 0;
+  const failureReasons = new Map<string, number>();
   const sendAll = async (txs: TxRequest[]): Promise<{ ok: boolean[]; gas: bigint; count: number }> => {
     const hashes: string[] = [];
     await timed("send", async () => {
@@ -255,7 +264,12 @@ export async function runOnce(
     const outage = ksp.outage !== undefined && b >= ksp.outage.fromBlock && b < ksp.outage.toBlock;
     const healthyAtFundamental = new Map<string, boolean>();
     if (ksp.count > 0 && !outage) {
-      const candidates = scans.get(b - latency) ?? scans.get(-1) ?? [];
+      // Keepers read the throttle first: no kick on a market without capacity (it would revert).
+      const capacityOk = await timed("capacity", () => marketsWithCapacity(w));
+      const marketOf = new Map(pop.traders.map((tr) => [tr.address.toLowerCase(), tr.asset]));
+      const candidates = (scans.get(b - latency) ?? scans.get(-1) ?? []).filter(
+        (acc) => capacityOk[marketOf.get(acc.toLowerCase()) ?? 0],
+      );
       if (candidates.length > 0) {
         const margins = await timed("margins", () => readMargins(
           w,
@@ -268,7 +282,13 @@ export async function runOnce(
           healthyAtFundamental.set(acc.toLowerCase(), mg.ok && mg.equityWad >= mg.maintenanceWad);
         });
       }
-      const ids = [...auctions.keys()];
+      // Only auctions a bidder would act on in this block: past its discount, or stale (redo).
+      const now = t + step;
+      const ids = [...auctions.keys()].filter((id) => {
+        const info = auctions.get(id) as AuctionInfo;
+        const f = auctionFactor(now - info.startTime);
+        return f.stale || f.factor <= 1 - ksp.minDiscountBps / 10_000;
+      });
       const infos = ids.map((id) => auctions.get(id) as AuctionInfo);
       const hedgeCaps = w.assets.map((a) =>
         instant ? MAX_UINT : units(ksp.hedgeUsdPerBlock / prevVenue[a.index], a.decimals),
@@ -362,7 +382,7 @@ export async function runOnce(
           const account = String(args[1]).toLowerCase();
           const asset = assetByKey.get(String(args[2]).toLowerCase()) ?? 0;
           const kind = Number((id >> 8n) & 0xffn);
-          auctions.set(id, { account, asset, kind, short: BigInt(args[3]) < 0n });
+          auctions.set(id, { account, asset, kind, short: BigInt(args[3]) < 0n, startTime: t });
           m.liquidations++;
           perAsset[asset].liq++;
           m.traderCost += fromWad(BigInt(args[5]));
@@ -405,9 +425,12 @@ export async function runOnce(
           }
           break;
         }
-        case "Redo":
+        case "Redo": {
           m.traderCost += fromWad(BigInt(args[3]));
+          const info = auctions.get(BigInt(args[0]));
+          if (info) info.startTime = t;
           break;
+        }
         case "Backstop": {
           const info = auctions.get(BigInt(args[0]));
           if (!info) break;
@@ -421,9 +444,13 @@ export async function runOnce(
         case "ShortfallSettled":
           m.shortfall += fromWad(BigInt(args[1]));
           break;
-        case "ActionFailed":
+        case "ActionFailed": {
           failedActions++;
+          const reason = decodeReason(w, String(args[2]));
+          const key = `${["kick", "take", "redo", "swap"][Number(args[0])]}: ${reason}`;
+          failureReasons.set(key, (failureReasons.get(key) ?? 0) + 1);
           break;
+        }
       }
     }
     for (const a of w.assets) {
@@ -508,13 +535,25 @@ export async function runOnce(
     gasUsedTotal: Number(m.gas),
     txCount: m.txs,
   };
-  return { metrics, series, failures: { txs: failedTxs, actions: failedActions } };
+  return { metrics, series, failures: { txs: failedTxs, actions: failedActions, reasons: Object.fromEntries(failureReasons) } };
 }
 
 function round(x: number, digits: number): number {
   if (!Number.isFinite(x)) return x;
   const f = 10 ** digits;
   return Math.round(x * f) / f;
+}
+
+function decodeReason(w: World, data: string): string {
+  for (const iface of [w.ifaces.auction, w.ifaces.vault, w.ifaces.risk]) {
+    try {
+      const e = iface.parseError(data);
+      if (e) return e.name;
+    } catch {
+      // not this contract's error
+    }
+  }
+  return data.slice(0, 10);
 }
 
 function parse(w: World, log: RpcLog): LogDescription | null {

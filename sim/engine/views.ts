@@ -70,3 +70,14 @@ export async function tokenBalance(w: World, token: string, holder: string): Pro
   const raw = await w.chain.call(token, w.usdc.interface.encodeFunctionData("balanceOf", [holder]));
   return BigInt(raw);
 }
+
+/** Per asset: whether the auction throttle leaves at least dust of capacity for a kick now. */
+export async function marketsWithCapacity(w: World): Promise<boolean[]> {
+  const dust = 100n * 10n ** 18n;
+  return Promise.all(
+    w.assets.map(async (a) => {
+      const raw = await w.chain.call(w.auctionAddr, w.ifaces.auction.encodeFunctionData("availableCapacity", [a.marketId]));
+      return BigInt(raw) >= dust;
+    }),
+  );
+}
