@@ -5,6 +5,7 @@
  * 2. On the same chain, sends the same number of plain ERC20 transfers with the same batching
  *    (the runner's mean transactions per block, automine off, one evm_mine per batch).
  * 3. Prints both throughputs and their ratio (runner / raw; the target is ≥ 0.5).
+ * SIM_SCENARIO and SIM_MODES select another scenario or mode list.
  */
 import hre from "hardhat";
 import type { MockERC20 } from "../typechain-types";
@@ -46,7 +47,10 @@ async function rawTransfers(count: number, perBlock: number): Promise<number> {
 }
 
 async function main() {
-  const { scenario, modes, seeds } = resolveRun({ scenario: process.env.SIM_SCENARIO ?? DEFAULT_SCENARIO });
+  const { scenario, modes, seeds } = resolveRun({
+    scenario: process.env.SIM_SCENARIO ?? DEFAULT_SCENARIO,
+    modes: process.env.SIM_MODES,
+  });
   console.log(`bench: ${scenario.name}, modes ${modes.join(",")}, seed ${seeds[0]}, network ${hre.network.name}`);
   const run = await runScenario(hre, scenario, { modes, seeds: [seeds[0]] });
   const txs = run.runs.reduce((a, r) => a + r.metrics.txCount, 0);
