@@ -216,9 +216,10 @@ contract SimAgent is IUniswapV3SwapCallback, IUniswapV3MintCallback {
     function _takeIfCheap(uint256 id, int256 lot, uint256 price, uint256 oraclePrice, uint256 minDiscountBps) internal {
         // A short position lot is the only lot whose price rises over time (kind byte 0, lot < 0).
         bool shortLot = ((id >> 8) & 0xff) == uint256(IAuctionHouse.LotKind.Position) && lot < 0;
-        bool cheapEnough = shortLot
-            ? price * 10_000 >= oraclePrice * (10_000 + minDiscountBps)
-            : price * 10_000 <= oraclePrice * (10_000 - minDiscountBps);
+        bool cheapEnough =
+            shortLot
+                ? price * 10_000 >= oraclePrice * (10_000 + minDiscountBps)
+                : price * 10_000 <= oraclePrice * (10_000 - minDiscountBps);
         if (!cheapEnough) return;
         uint256 amount = uint256(lot >= 0 ? lot : -lot);
         // The view and the take round the price apart by a few wei: allow 0.01%.

@@ -152,7 +152,8 @@ contract SimLens {
                 continue;
             }
             for (uint256 j; j < markets.length; ++j) e.sizesWad[j] = vault.getPosition(accounts[i], markets[j]).sizeWad;
-            for (uint256 j; j < tokens.length; ++j) e.collateralWad[j] = vault.collateralBalance(accounts[i], tokens[j]);
+            for (uint256 j; j < tokens.length; ++j)
+                e.collateralWad[j] = vault.collateralBalance(accounts[i], tokens[j]);
         }
     }
 

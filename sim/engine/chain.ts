@@ -98,8 +98,10 @@ export class Chain {
     ]);
   }
 
-  call(to: string, data: string, gas = TX_GAS_CAP): Promise<string> {
-    return this.request<string>("eth_call", [{ to, data, gas: "0x" + gas.toString(16) }, "latest"]);
+  /** `eth_call` at the latest block, or at block `blockTag` (the state after that block). */
+  call(to: string, data: string, gas = TX_GAS_CAP, blockTag?: number): Promise<string> {
+    const tag = blockTag === undefined ? "latest" : "0x" + blockTag.toString(16);
+    return this.request<string>("eth_call", [{ to, data, gas: "0x" + gas.toString(16) }, tag]);
   }
 
   async blockNumber(): Promise<number> {

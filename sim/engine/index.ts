@@ -12,7 +12,15 @@ import { fundamentalPath } from "./paths";
 import { drawTraders, mineBatch, openPopulation, type Trader } from "./population";
 import { runOnce, type Populated } from "./run";
 import { readMargins } from "./views";
-import { COLLATERAL_WEIGHT, LIQUIDATION_BUFFER_USD, QUOTE_DECIMALS, deployWorld, fromWad, units, type World } from "./world";
+import {
+  COLLATERAL_WEIGHT,
+  LIQUIDATION_BUFFER_USD,
+  QUOTE_DECIMALS,
+  deployWorld,
+  fromWad,
+  units,
+  type World,
+} from "./world";
 
 export { MODES, modeParams, type ModeParams } from "./modes";
 export { applyBreaker } from "./run";
@@ -69,7 +77,10 @@ export async function runScenario(
         const runIndex = si * modes.length + mi;
         const out = await runOnce(w, scenario, pop, mode, { fn: progress, runIndex, runs: total });
         runs.push({ mode, seed, metrics: out.metrics, series: out.series, wallMs: Date.now() - tr });
-        if (process.env.LAB_DEBUG) console.log(`lab: ${mode}/${seed} failed txs ${out.failures.txs}, failed actions ${out.failures.actions} ${JSON.stringify(out.failures.reasons)}`);
+        if (process.env.LAB_DEBUG)
+          console.log(
+            `lab: ${mode}/${seed} failed txs ${out.failures.txs}, failed actions ${out.failures.actions} ${JSON.stringify(out.failures.reasons)}`,
+          );
       }
     }
   } finally {
@@ -109,11 +120,19 @@ async function populate(w: World, scenario: Scenario, seed: number): Promise<Pop
     const net = (BigInt(s.oiLongWad) - BigInt(s.oiShortWad)) / scale;
     hedgerAnchors.push(gross);
     const grossUsd = fromWad(BigInt(s.oiLongWad) + BigInt(s.oiShortWad)) * a.spec.initialPriceUsd;
-    txs.push({ from: w.admin, to: a.tokenAddr, data: w.usdc.interface.encodeFunctionData("mint", [w.agentAddrs.hedger, gross + net]), gas: 200_000 });
+    txs.push({
+      from: w.admin,
+      to: a.tokenAddr,
+      data: w.usdc.interface.encodeFunctionData("mint", [w.agentAddrs.hedger, gross + net]),
+      gas: 200_000,
+    });
     txs.push({
       from: w.admin,
       to: w.usdcAddr,
-      data: w.usdc.interface.encodeFunctionData("mint", [w.agentAddrs.hedger, units(2 * grossUsd + 1_000_000, QUOTE_DECIMALS)]),
+      data: w.usdc.interface.encodeFunctionData("mint", [
+        w.agentAddrs.hedger,
+        units(2 * grossUsd + 1_000_000, QUOTE_DECIMALS),
+      ]),
       gas: 200_000,
     });
   }
@@ -131,7 +150,12 @@ async function populate(w: World, scenario: Scenario, seed: number): Promise<Pop
 /** Open notional by liquidation price, 1%-of-price buckets, at the initial prices (static MMR). */
 async function buildHeatmap(w: World, scenario: Scenario, traders: Trader[]): Promise<HeatmapBucket[]> {
   const open = traders.filter((t) => t.opened);
-  const margins = await readMargins(w, open.map((t) => t.address), [], []);
+  const margins = await readMargins(
+    w,
+    open.map((t) => t.address),
+    [],
+    [],
+  );
   const out: HeatmapBucket[] = [];
   for (const a of w.assets) {
     const p0 = a.spec.initialPriceUsd;
@@ -172,8 +196,18 @@ function depthBands(scenario: Scenario): DepthBand[] {
   for (const a of scenario.assets) {
     const p0 = a.initialPriceUsd;
     for (const b of a.venue.bands) {
-      out.push({ asset: a.symbol, priceFromUsd: p0 * (1 - b.toPct / 100), priceToUsd: p0 * (1 - b.fromPct / 100), depthUsd: b.depthUsd });
-      out.push({ asset: a.symbol, priceFromUsd: p0 * (1 + b.fromPct / 100), priceToUsd: p0 * (1 + b.toPct / 100), depthUsd: b.depthUsd });
+      out.push({
+        asset: a.symbol,
+        priceFromUsd: p0 * (1 - b.toPct / 100),
+        priceToUsd: p0 * (1 - b.fromPct / 100),
+        depthUsd: b.depthUsd,
+      });
+      out.push({
+        asset: a.symbol,
+        priceFromUsd: p0 * (1 + b.fromPct / 100),
+        priceToUsd: p0 * (1 + b.toPct / 100),
+        depthUsd: b.depthUsd,
+      });
     }
   }
   return out;

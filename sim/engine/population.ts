@@ -53,7 +53,10 @@ export function drawTraders(scenario: Scenario, seed: number): Trader[] {
     const long = rng.next() < pop.longShare;
     const levSigma = pop.leverage.max === pop.leverage.median ? 0 : LEVERAGE_LOG_SIGMA;
     const leverage = Math.min(maxLev, Math.max(1.5, rng.lognormal(pop.leverage.median, levSigma)));
-    const notionalUsd = Math.min(100 * pop.notionalUsd.median, Math.max(500, rng.lognormal(pop.notionalUsd.median, pop.notionalUsd.sigma)));
+    const notionalUsd = Math.min(
+      100 * pop.notionalUsd.median,
+      Math.max(500, rng.lognormal(pop.notionalUsd.median, pop.notionalUsd.sigma)),
+    );
     const entryLevel = Math.round((pop.entrySpreadPct * rng.triangular()) / ENTRY_GRID_PCT);
     const volatile = rng.next() < pop.volatileCollateralShare;
     const collateral = volatile ? (nAssets === 1 ? 0 : Math.min(nAssets - 1, Math.floor(rng.next() * nAssets))) : -1;
@@ -126,13 +129,22 @@ export async function openPopulation(
   }
   for (const [token, group] of byToken) {
     const total = group.reduce((s, t) => s + t.depositUnits, 0n);
-    txs.push({ from: w.admin, to: token, data: tokenIface.encodeFunctionData("mint", [w.agentAddrs.funder, total]), gas: 200_000 });
+    txs.push({
+      from: w.admin,
+      to: token,
+      data: tokenIface.encodeFunctionData("mint", [w.agentAddrs.funder, total]),
+      gas: 200_000,
+    });
     for (let i = 0; i < group.length; i += 120) {
       const chunk = group.slice(i, i + 120);
       txs.push({
         from: w.admin,
         to: w.agentAddrs.funder,
-        data: agentIface.encodeFunctionData("depositFor", [token, chunk.map((t) => t.address), chunk.map((t) => t.depositUnits)]),
+        data: agentIface.encodeFunctionData("depositFor", [
+          token,
+          chunk.map((t) => t.address),
+          chunk.map((t) => t.depositUnits),
+        ]),
         gas: 120_000 * chunk.length + 100_000,
       });
     }
@@ -163,7 +175,11 @@ export async function openPopulation(
       batch.push({
         from: t.address,
         to: w.vaultAddr,
-        data: w.ifaces.vault.encodeFunctionData("trade", [w.assets[t.asset].marketId, t.sizeWad, t.sizeWad > 0n ? MAX_UINT : 0n]),
+        data: w.ifaces.vault.encodeFunctionData("trade", [
+          w.assets[t.asset].marketId,
+          t.sizeWad,
+          t.sizeWad > 0n ? MAX_UINT : 0n,
+        ]),
         gas: 800_000,
       });
     clock.t += step;

@@ -22,9 +22,17 @@ import { HealthModel } from "./health";
 const MAX_UINT = (1n << 256n) - 1n;
 const KICK_CHUNK = 12;
 const TAKE_CHUNK = 25;
-const RECALIBRATE_EVERY = 20;
+const RECALIBRATE_EVERY = 60;
 /** Events after which an account's exposure must be read again. */
-const TOUCHING = new Set(["Kick", "Take", "Redo", "Backstop", "AuctionEnded", "InstantLiquidation", "ShortfallSettled"]);
+const TOUCHING = new Set([
+  "Kick",
+  "Take",
+  "Redo",
+  "Backstop",
+  "AuctionEnded",
+  "InstantLiquidation",
+  "ShortfallSettled",
+]);
 
 /** What the engine needs of a populated seed. */
 export interface Populated {
@@ -43,7 +51,6 @@ export interface RunOutput {
   series: SeriesRow[];
   failures: { txs: number; actions: number; reasons: Record<string, number> };
 }
-
 
 interface AuctionInfo {
   account: string;
@@ -94,7 +101,12 @@ async function modeTxs(w: World, mode: ModeParams): Promise<TxRequest[]> {
       instantMode: instant,
       instantBonusWad: current.instantBonusWad,
     };
-    txs.push({ from: w.admin, to: w.auctionAddr, data: w.ifaces.auction.encodeFunctionData("setParams", [p]), gas: 500_000 });
+    txs.push({
+      from: w.admin,
+      to: w.auctionAddr,
+      data: w.ifaces.auction.encodeFunctionData("setParams", [p]),
+      gas: 500_000,
+    });
   }
   if (mode.throttle !== "off") {
     const t = mode.throttle;
@@ -102,7 +114,10 @@ async function modeTxs(w: World, mode: ModeParams): Promise<TxRequest[]> {
       txs.push({
         from: w.admin,
         to: w.auctionAddr,
-        data: w.ifaces.auction.encodeFunctionData("setMarketCapacity", [a.marketId, wad(Math.max(1_000, t.depthMultiple * a.depth1PctUsd))]),
+        data: w.ifaces.auction.encodeFunctionData("setMarketCapacity", [
+          a.marketId,
+          wad(Math.max(1_000, t.depthMultiple * a.depth1PctUsd)),
+        ]),
         gas: 300_000,
       });
     if (t.windowSec !== 3600) throw new Error("lab: throttle windows other than 3600 s are not wired");
@@ -207,6 +222,7 @@ export async function runOnce(
     timed("scan", () => scanLiquidatable(w, health.candidates(traderAccounts, oracle)));
   const scans = new Map<number, string[]>();
   scans.set(-1, await scan());
+  const realScans = new Set<number>([-1]);
   const auctions = new Map<bigint, AuctionInfo>();
   const m = {
     liquidations: 0,
@@ -229,12 +245,18 @@ export async function runOnce(
       const o = a.spec.oracle;
       const stale = o.stale !== undefined && b >= o.stale.fromBlock && b < o.stale.toBlock;
       if (stale) continue;
-      const src = o.source === "venue" ? venueAt(a.index, b - o.latencyBlocks) : fund[a.index][Math.max(0, b - o.latencyBlocks)];
+      const src =
+        o.source === "venue" ? venueAt(a.index, b - o.latencyBlocks) : fund[a.index][Math.max(0, b - o.latencyBlocks)];
       const lw = lastWrite[a.index];
       const dev = Math.abs(src / lw.price - 1) * 10_000;
       if (dev < o.deviationBps && t + step - lw.time < o.heartbeatSec) continue;
       const answer = e8(src);
-      txs.push({ from: w.admin, to: a.feedAddr, data: w.ifaces.feed.encodeFunctionData("setAnswer", [answer]), gas: 100_000 });
+      txs.push({
+        from: w.admin,
+        to: a.feedAddr,
+        data: w.ifaces.feed.encodeFunctionData("setAnswer", [answer]),
+        gas: 100_000,
+      });
       oracle[a.index] = Number(answer) / 1e8;
       lastWrite[a.index] = { price: oracle[a.index], time: t + step };
       if (mode.thresholds === "dynamic")
@@ -262,7 +284,6 @@ export async function runOnce(
         });
     // 3. Keepers and bidders.
     const outage = ksp.outage !== undefined && b >= ksp.outage.fromBlock && b < ksp.outage.toBlock;
-    const healthyAtFundamental = new Map<string, boolean>();
     if (ksp.count > 0 && !outage) {
       // Keepers read the throttle first: no kick on a market without capacity (it would revert).
       const capacityOk = await timed("capacity", () => marketsWithCapacity(w));
@@ -270,18 +291,6 @@ export async function runOnce(
       const candidates = (scans.get(b - latency) ?? scans.get(-1) ?? []).filter(
         (acc) => capacityOk[marketOf.get(acc.toLowerCase()) ?? 0],
       );
-      if (candidates.length > 0) {
-        const margins = await timed("margins", () => readMargins(
-          w,
-          candidates,
-          w.assets.map((a) => a.tokenAddr),
-          w.assets.map((a) => wad(fund[a.index][b])),
-        ));
-        candidates.forEach((acc, i) => {
-          const mg = margins[i];
-          healthyAtFundamental.set(acc.toLowerCase(), mg.ok && mg.equityWad >= mg.maintenanceWad);
-        });
-      }
       // Only auctions a bidder would act on in this block: past its discount, or stale (redo).
       const now = t + step;
       const ids = [...auctions.keys()].filter((id) => {
@@ -364,6 +373,32 @@ export async function runOnce(
     const st = await timed("state", () => blockState(w));
     for (const a of w.assets) venue[a.index][b] = st.venueUsd[a.index];
 
+    // Excess: liquidated accounts that were healthy at the fundamental price, on the state just
+    // before this block (a historical call), with the vault's own equity re-marked.
+    const liquidated = new Set<string>();
+    for (const log of logs) {
+      const ev = parse(w, log);
+      if (ev?.name === "Kick" && (BigInt(ev.args[0]) >> 8n) % 256n === 0n)
+        liquidated.add(String(ev.args[1]).toLowerCase());
+      if (ev?.name === "InstantLiquidation") liquidated.add(String(ev.args[0]).toLowerCase());
+    }
+    const healthyAtFundamental = new Map<string, boolean>();
+    if (liquidated.size > 0) {
+      const accs = [...liquidated];
+      const margins = await timed("margins", () =>
+        readMargins(
+          w,
+          accs,
+          w.assets.map((a) => a.tokenAddr),
+          w.assets.map((a) => wad(fund[a.index][b])),
+          bn - 1,
+        ),
+      );
+      accs.forEach((acc, i) =>
+        healthyAtFundamental.set(acc, margins[i].ok && margins[i].equityWad >= margins[i].maintenanceWad),
+      );
+    }
+
     // Events of the block.
     const perAsset = w.assets.map(() => ({ liq: 0, notional: 0, discounts: [] as number[] }));
     const touched = new Set<string>();
@@ -373,7 +408,10 @@ export async function runOnce(
       const args = ev.args;
       if (TOUCHING.has(ev.name)) {
         const id = ev.name === "Take" || ev.name === "Redo" ? BigInt(args[0]) : null;
-        const account = id === null ? String(args[ev.name === "Kick" || ev.name === "Backstop" || ev.name === "AuctionEnded" ? 1 : 0]) : auctions.get(id)?.account;
+        const account =
+          id === null
+            ? String(args[ev.name === "Kick" || ev.name === "Backstop" || ev.name === "AuctionEnded" ? 1 : 0])
+            : auctions.get(id)?.account;
         if (account) touched.add(account);
       }
       switch (ev.name) {
@@ -473,17 +511,38 @@ export async function runOnce(
     if (recalibrate.length > 0) await timed("calibrate", () => health.calibrate(recalibrate, oracle));
     // Keepers act at b + latency on this scan: skip it when they will be out or absent.
     const user = b + latency;
-    const keepersOut = ksp.count === 0 || (ksp.outage !== undefined && user >= ksp.outage.fromBlock && user < ksp.outage.toBlock);
-    scans.set(b, keepersOut ? [] : await scan());
+    const keepersOut =
+      ksp.count === 0 || (ksp.outage !== undefined && user >= ksp.outage.fromBlock && user < ksp.outage.toBlock);
+    // Under static thresholds health moves only with the oracle (and slow funding): without a new
+    // round and without touched accounts, the previous scan still holds.
+    const wrote = txs.some((x) => w.assets.some((a) => a.feedAddr === x.to));
+    const reuse = mode.thresholds === "static" && !wrote && touched.size === 0 && b % RECALIBRATE_EVERY !== 0;
+    const previous = realScans.has(b - 1) ? scans.get(b - 1) : undefined;
+    if (keepersOut) scans.set(b, []);
+    else {
+      scans.set(b, reuse && previous !== undefined ? previous : await scan());
+      realScans.add(b);
+    }
     scans.delete(b - latency - 1);
     if (progress && (b % 10 === 9 || b === scenario.blocks - 1))
-      progress.fn({ phase: "run", mode: modeName, seed: pop.seed, block: b + 1, blocks: scenario.blocks, runIndex: progress.runIndex, runs: progress.runs });
+      progress.fn({
+        phase: "run",
+        mode: modeName,
+        seed: pop.seed,
+        block: b + 1,
+        blocks: scenario.blocks,
+        runIndex: progress.runIndex,
+        runs: progress.runs,
+      });
   }
 
   // Closing books.
   const sEnd = await blockState(w);
   const endMargins = await readMargins(w, traderAccounts, [], []);
-  const latent = endMargins.reduce((s, mg) => s + (mg.ok && mg.equityOracleWad < 0n ? -fromWad(mg.equityOracleWad) : 0), 0);
+  const latent = endMargins.reduce(
+    (s, mg) => s + (mg.ok && mg.equityOracleWad < 0n ? -fromWad(mg.equityOracleWad) : 0),
+    0,
+  );
   const keeper1 = await keeperBook(oracle);
   const hedger1 = await hedgerBook(oracle);
 
@@ -506,7 +565,8 @@ export async function runOnce(
     for (let i = 1; i < v.length; i++) maxImpact = Math.max(maxImpact, Math.abs(v[i] / v[i - 1] - 1) * 100);
   }
   const vw = venue[worstAsset];
-  const rising = drawupPct(fund[worstAsset].slice(0, scenario.blocks)) > drawdownPct(fund[worstAsset].slice(0, scenario.blocks));
+  const rising =
+    drawupPct(fund[worstAsset].slice(0, scenario.blocks)) > drawdownPct(fund[worstAsset].slice(0, scenario.blocks));
   let trough = 0;
   for (let i = 1; i < vw.length; i++) if (rising ? vw[i] > vw[trough] : vw[i] < vw[trough]) trough = i;
   let recovery = vw.length - trough;
@@ -535,7 +595,11 @@ export async function runOnce(
     gasUsedTotal: Number(m.gas),
     txCount: m.txs,
   };
-  return { metrics, series, failures: { txs: failedTxs, actions: failedActions, reasons: Object.fromEntries(failureReasons) } };
+  return {
+    metrics,
+    series,
+    failures: { txs: failedTxs, actions: failedActions, reasons: Object.fromEntries(failureReasons) },
+  };
 }
 
 function round(x: number, digits: number): number {

@@ -18,7 +18,10 @@ async function main(): Promise<void> {
   const run = await runScenario(hre, scenario, {
     modes,
     onProgress: (e) => {
-      if (e.phase !== "run" || process.env.VERBOSE) console.log(`[${((Date.now() - t0) / 1000).toFixed(1)}s] ${e.phase} ${e.mode ?? ""} ${e.seed ?? ""} ${e.block ?? ""}`);
+      if (e.phase !== "run" || process.env.VERBOSE)
+        console.log(
+          `[${((Date.now() - t0) / 1000).toFixed(1)}s] ${e.phase} ${e.mode ?? ""} ${e.seed ?? ""} ${e.block ?? ""}`,
+        );
     },
   });
   console.log(`setup ${(run.setupMs / 1000).toFixed(1)} s; total ${((Date.now() - t0) / 1000).toFixed(1)} s`);
@@ -31,7 +34,19 @@ async function main(): Promise<void> {
     for (const r of run.runs)
       for (const s of r.series)
         if (s.block % Number(process.env.SERIES) === 0 || s.liquidations > 0)
-          console.log(r.mode, s.block, s.asset, s.fundamentalUsd.toFixed(1), s.venueUsd.toFixed(1), s.oracleUsd.toFixed(1), s.liquidations, Math.round(s.liquidatedNotionalUsd), s.auctionsActive, s.clearingDiscountPct?.toFixed(2) ?? "-", Math.round(s.insuranceUsd));
+          console.log(
+            r.mode,
+            s.block,
+            s.asset,
+            s.fundamentalUsd.toFixed(1),
+            s.venueUsd.toFixed(1),
+            s.oracleUsd.toFixed(1),
+            s.liquidations,
+            Math.round(s.liquidatedNotionalUsd),
+            s.auctionsActive,
+            s.clearingDiscountPct?.toFixed(2) ?? "-",
+            Math.round(s.insuranceUsd),
+          );
   }
 }
 

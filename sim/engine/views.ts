@@ -30,13 +30,21 @@ export async function scanLiquidatable(w: World, accounts: string[]): Promise<st
 }
 
 /** Margins of `accounts` re-marked at `pricesWad` for `assets` (others at the oracle). */
-export async function readMargins(w: World, accounts: string[], assets: string[], pricesWad: bigint[]): Promise<Margin[]> {
+export async function readMargins(
+  w: World,
+  accounts: string[],
+  assets: string[],
+  pricesWad: bigint[],
+  blockTag?: number,
+): Promise<Margin[]> {
   const out: Margin[] = [];
   for (let i = 0; i < accounts.length; i += CHUNK) {
     const chunk = accounts.slice(i, i + CHUNK);
     const raw = await w.chain.call(
       w.lensAddr,
       w.ifaces.lens.encodeFunctionData("marginsAt", [w.vaultAddr, chunk, assets, pricesWad]),
+      undefined,
+      blockTag,
     );
     const [rows] = w.ifaces.lens.decodeFunctionResult("marginsAt", raw) as unknown as [
       [boolean, bigint, bigint, bigint, bigint][],
@@ -76,7 +84,10 @@ export async function marketsWithCapacity(w: World): Promise<boolean[]> {
   const dust = 100n * 10n ** 18n;
   return Promise.all(
     w.assets.map(async (a) => {
-      const raw = await w.chain.call(w.auctionAddr, w.ifaces.auction.encodeFunctionData("availableCapacity", [a.marketId]));
+      const raw = await w.chain.call(
+        w.auctionAddr,
+        w.ifaces.auction.encodeFunctionData("availableCapacity", [a.marketId]),
+      );
       return BigInt(raw) >= dust;
     }),
   );

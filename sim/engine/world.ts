@@ -206,10 +206,12 @@ export async function deployWorld(hre: HardhatRuntimeEnvironment, scenario: Scen
     const pool = String(await factory.getFunction("getPool")(t0, t1, VENUE_FEE));
     const shape: VenueShape = { baseIsToken0: t0 === tokenAddr, baseDecimals: decimals, quoteDecimals: QUOTE_DECIMALS };
     const { initTick } = bandRanges(shape, spec);
-    await signer.sendTransaction({
-      to: pool,
-      data: poolIface.encodeFunctionData("initialize", [sqrtAtTick(initTick)]),
-    }).then((tx) => tx.wait());
+    await signer
+      .sendTransaction({
+        to: pool,
+        data: poolIface.encodeFunctionData("initialize", [sqrtAtTick(initTick)]),
+      })
+      .then((tx) => tx.wait());
     assets.push({
       spec,
       index,
@@ -307,7 +309,8 @@ export async function deployWorld(hre: HardhatRuntimeEnvironment, scenario: Scen
     const addr = await k.getAddress();
     await wait(usdc.mint(addr, units(scenario.keepers.capitalUsd * 2, QUOTE_DECIMALS)));
     await wait(k.approveVault(usdcAddr));
-    if (scenario.keepers.capitalUsd > 0) await wait(k.deposit(usdcAddr, units(scenario.keepers.capitalUsd, QUOTE_DECIMALS)));
+    if (scenario.keepers.capitalUsd > 0)
+      await wait(k.deposit(usdcAddr, units(scenario.keepers.capitalUsd, QUOTE_DECIMALS)));
     for (const a of assets) await wait(a.token.mint(addr, keeperAnchors[a.index]));
   }
   const funderAddr = await funder.getAddress();
