@@ -78,7 +78,7 @@ function scenarioTable(file: MetricsFile): string {
 
 function gitCommit(): string {
   try {
-    return execSync("git rev-parse --short HEAD", { encoding: "utf8" }).trim();
+    return execSync("git describe --always --dirty", { encoding: "utf8" }).trim();
   } catch {
     return "unknown";
   }
