@@ -43,6 +43,10 @@ export async function runScenario(
   const t0 = Date.now();
 
   progress({ phase: "deploy" });
+  // Everything this run does is undone at the end, so the next run starts from the same chain.
+  const { Chain } = await import("./chain");
+  const pristineChain = await Chain.connect(hre.network.provider);
+  const pristine = await pristineChain.snapshot();
   const w = await deployWorld(hre, scenario);
   try {
     await w.chain.setBlockGasLimit(1_000_000_000);
@@ -84,6 +88,7 @@ export async function runScenario(
       }
     }
   } finally {
+    await w.chain.revert(pristine);
     await w.chain.setAutomine(true);
   }
   progress({ phase: "done", runs: total });

@@ -100,10 +100,6 @@ export interface World {
 
 const SYMBOL_DECIMALS: Record<string, number> = { BTC: 8 };
 
-async function wait(tx: Promise<{ wait(): Promise<unknown> }>): Promise<void> {
-  await (await tx).wait();
-}
-
 /** Expected total notional of the population (lognormal mean), used to size the LP pool. */
 export function expectedOpenNotionalUsd(s: Scenario): number {
   const n = s.population.notionalUsd;
@@ -116,10 +112,24 @@ export async function deployWorld(hre: HardhatRuntimeEnvironment, scenario: Scen
   const [signer] = await hre.ethers.getSigners();
   const admin = await signer.getAddress();
   const eth = hre.ethers;
+  // Every deployment block gets a deterministic timestamp (the next hour boundary after the
+  // chain's clock, then one second per block), so that runs are reproducible.
+  const latest = await chain.block(await chain.blockNumber());
+  let clock = Math.ceil((latest.timestamp + 1) / 3600) * 3600;
+  await chain.request("evm_setNextBlockTimestamp", [clock]);
+  const tick = async (): Promise<void> => {
+    clock += 1;
+    await chain.request("evm_setNextBlockTimestamp", [clock]);
+  };
+  const wait = async (tx: Promise<{ wait(): Promise<unknown> }>): Promise<void> => {
+    await (await tx).wait();
+    await tick();
+  };
   const deploy = async <T>(name: string, args: unknown[], libraries?: Record<string, string>): Promise<T> => {
     const f = await eth.getContractFactory(name, { signer, libraries });
     const c = await f.deploy(...args);
     await c.waitForDeployment();
+    await tick();
     return c as unknown as T;
   };
 
@@ -174,6 +184,7 @@ export async function deployWorld(hre: HardhatRuntimeEnvironment, scenario: Scen
   // Uniswap v3 factory from the npm artifact.
   const factory = await new ContractFactory(FactoryArtifact.abi, FactoryArtifact.bytecode, signer).deploy();
   await factory.waitForDeployment();
+  await tick();
   const poolIface = new Interface(PoolArtifact.abi);
 
   const assets: AssetWorld[] = [];
@@ -212,6 +223,7 @@ export async function deployWorld(hre: HardhatRuntimeEnvironment, scenario: Scen
         data: poolIface.encodeFunctionData("initialize", [sqrtAtTick(initTick)]),
       })
       .then((tx) => tx.wait());
+    await tick();
     assets.push({
       spec,
       index,
