@@ -156,6 +156,7 @@ contract SimAgent is IUniswapV3SwapCallback, IUniswapV3MintCallback {
         if (takeIds.length != takeAssets.length) revert LengthMismatch(takeIds.length, takeAssets.length);
         if (anchors.length != maxHedgeBase.length) revert LengthMismatch(anchors.length, maxHedgeBase.length);
         for (uint256 i; i < kicks.length; ++i) {
+            // solhint-disable-next-line no-empty-blocks
             try auctionHouse.kick(kicks[i]) returns (uint256) {} catch (bytes memory reason) {
                 emit ActionFailed(ActionKind.Kick, uint160(kicks[i]), reason);
             }
@@ -198,6 +199,7 @@ contract SimAgent is IUniswapV3SwapCallback, IUniswapV3MintCallback {
         try auctionHouse.auctionStatus(id) returns (uint256 price, bool needsRedo, IAuctionHouse.Auction memory a) {
             if (a.lot == 0) return;
             if (needsRedo) {
+                // solhint-disable-next-line no-empty-blocks
                 try auctionHouse.redo(id) {} catch (bytes memory reason) {
                     emit ActionFailed(ActionKind.Redo, id, reason);
                 }
@@ -224,6 +226,7 @@ contract SimAgent is IUniswapV3SwapCallback, IUniswapV3MintCallback {
         uint256 amount = uint256(lot >= 0 ? lot : -lot);
         // The view and the take round the price apart by a few wei: allow 0.01%.
         uint256 limit = shortLot ? (price * 9_999) / 10_000 : (price * 10_001) / 10_000;
+        // solhint-disable-next-line no-empty-blocks
         try auctionHouse.take(id, amount, limit, address(this), "") {} catch (bytes memory reason) {
             emit ActionFailed(ActionKind.Take, id, reason);
         }

@@ -4,6 +4,31 @@ import type { ContractFuture, ModuleParameterRuntimeValue } from "@nomicfoundati
 const WAD = 10n ** 18n;
 const wad = (x: number): bigint => BigInt(Math.round(x * 1e6)) * 10n ** 12n;
 
+/**
+ * Circuit-breaker parameters (docs/circuit-breakers.md explains each default). Module parameter
+ * `breaker<Name>` overrides `<name>`, e.g. `breakerCooldownSec`. The lab deploys the same values.
+ */
+export const BREAKER_DEFAULTS = {
+  windowSec: 3600,
+  band1Wad: wad(0.07),
+  band2Wad: wad(0.13),
+  band3Wad: wad(0.2),
+  hysteresisWad: wad(0.3),
+  cooldownSec: 900,
+  maxPauseSec: 3600,
+  oracleMaxAgeSec: 3900,
+  oracleDeviationWad: wad(0.03),
+  insuranceWindowSec: 86_400,
+  insuranceDrawdownWad: wad(0.25),
+  insuranceMinPeakWad: 100_000n * WAD,
+  cautionImWad: wad(1.5),
+  haltImWad: wad(1.25),
+  guardianRearmSec: 86_400,
+};
+
+/** The auction house's breaker wiring (`setBreakerConfig`), besides the breaker's address. */
+export const AUCTION_BREAKER_DEFAULTS = { cautionCapacityBps: 5_000, reportDiscountBps: 800 };
+
 type AddressLike = string | ContractFuture<string> | ModuleParameterRuntimeValue<string>;
 
 /**
@@ -66,23 +91,12 @@ export function buildCore(m: IgnitionModuleBuilder, quoteToken: AddressLike) {
   const circuitBreaker = m.contract("CircuitBreaker", [
     admin,
     vault,
-    {
-      windowSec: m.getParameter("breakerWindowSec", 3600),
-      band1Wad: m.getParameter("breakerBand1Wad", wad(0.07)),
-      band2Wad: m.getParameter("breakerBand2Wad", wad(0.13)),
-      band3Wad: m.getParameter("breakerBand3Wad", wad(0.2)),
-      hysteresisWad: m.getParameter("breakerHysteresisWad", wad(0.3)),
-      cooldownSec: m.getParameter("breakerCooldownSec", 900),
-      maxPauseSec: m.getParameter("breakerMaxPauseSec", 3600),
-      oracleMaxAgeSec: m.getParameter("breakerOracleMaxAgeSec", 3900),
-      oracleDeviationWad: m.getParameter("breakerOracleDeviationWad", wad(0.03)),
-      insuranceWindowSec: m.getParameter("breakerInsuranceWindowSec", 86_400),
-      insuranceDrawdownWad: m.getParameter("breakerInsuranceDrawdownWad", wad(0.25)),
-      insuranceMinPeakWad: m.getParameter("breakerInsuranceMinPeakWad", 100_000n * WAD),
-      cautionImWad: m.getParameter("breakerCautionImWad", wad(1.5)),
-      haltImWad: m.getParameter("breakerHaltImWad", wad(1.25)),
-      guardianRearmSec: m.getParameter("breakerGuardianRearmSec", 86_400),
-    },
+    Object.fromEntries(
+      Object.entries(BREAKER_DEFAULTS).map(([k, v]) => [
+        k,
+        m.getParameter(`breaker${k[0].toUpperCase()}${k.slice(1)}`, v),
+      ]),
+    ),
   ]);
   const breakerRole = m.staticCall(vault, "BREAKER_ROLE", [], 0, { id: "breakerRole" });
   const breakerWired = m.call(vault, "grantRole", [breakerRole, circuitBreaker], { id: "grantBreakerToBreaker" });
@@ -95,8 +109,8 @@ export function buildCore(m: IgnitionModuleBuilder, quoteToken: AddressLike) {
   m.call(auctionHouse, "setBreakerConfig", [
     {
       breaker: circuitBreaker,
-      cautionCapacityBps: m.getParameter("breakerCautionCapacityBps", 5_000),
-      reportDiscountBps: m.getParameter("breakerReportDiscountBps", 800),
+      cautionCapacityBps: m.getParameter("breakerCautionCapacityBps", AUCTION_BREAKER_DEFAULTS.cautionCapacityBps),
+      reportDiscountBps: m.getParameter("breakerReportDiscountBps", AUCTION_BREAKER_DEFAULTS.reportDiscountBps),
     },
   ]);
 

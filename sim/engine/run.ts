@@ -13,7 +13,7 @@ import { TX_GAS_CAP, type RpcLog, type TxRequest } from "./chain";
 import { drawdownPct, drawupPct } from "./paths";
 import type { Trader } from "./population";
 import { modeParams, type ModeParams } from "./modes";
-import { AUCTION, QUOTE_DECIMALS, e8, fromWad, units, wad, type World } from "./world";
+import { AUCTION, AUCTION_BREAKER_DEFAULTS, QUOTE_DECIMALS, e8, fromWad, units, wad, type World } from "./world";
 import { readMargins, scanLiquidatable, blockState, tokenBalance, marketsWithCapacity } from "./views";
 import { sqrtAtUsd } from "./venue";
 import { timed } from "./profile";
@@ -69,14 +69,35 @@ export function auctionFactor(elapsedSec: number): { factor: number; stale: bool
 }
 
 /**
- * Applies the circuit breaker setting of a mode. The breaker contract (ICircuitBreaker) is not in
- * this tree yet: for now this only records the flag, and `series.breakerLevel` stays 0. Wire the
- * deployed breaker here (deploy in world.ts, enable or disable it with admin transactions, and read
- * its `level(market)` each block); breakerTrips/blocksPaused are counted from its LevelChanged events.
+ * Applies the circuit breaker setting of a mode. On: the auction house reports auction health to
+ * the deployed `CircuitBreaker`, and the oracle relayer pokes each market in the block of every
+ * round it writes (and once at the start, to open the price window). Off: nobody pokes it and the
+ * auction house reports nothing, so every level stays 0. The run starts from a snapshot taken
+ * before any mode was applied, so a previous mode's setting never leaks into the next.
  */
-export function applyBreaker(world: World & { breakerEnabled?: boolean }, enabled: boolean): TxRequest[] {
+export function applyBreaker(world: World, enabled: boolean): TxRequest[] {
   world.breakerEnabled = enabled;
-  return [];
+  if (!enabled) return [];
+  return [
+    {
+      from: world.admin,
+      to: world.auctionAddr,
+      data: world.ifaces.auction.encodeFunctionData("setBreakerConfig", [
+        { breaker: world.breakerAddr, ...AUCTION_BREAKER_DEFAULTS },
+      ]),
+      gas: 200_000,
+    },
+  ];
+}
+
+/** A permissionless `poke(market)` sent by the relayer. */
+function pokeTx(w: World, marketId: string): TxRequest {
+  return {
+    from: w.admin,
+    to: w.breakerAddr,
+    data: w.ifaces.breaker.encodeFunctionData("poke", [marketId]),
+    gas: 500_000,
+  };
 }
 
 /** Admin transactions that turn the populated world into `mode`. */
@@ -234,6 +255,8 @@ export async function runOnce(
     txs: 0,
   };
   const series: SeriesRow[] = [];
+  let breakerTrips = 0;
+  let blocksPaused = 0;
   const momentum = scenario.population.momentum;
   let momentumSpent = 0;
 
@@ -266,7 +289,12 @@ export async function runOnce(
           data: w.ifaces.risk.encodeFunctionData("updatePrice", [a.marketId]),
           gas: 400_000,
         });
+      if (w.breakerEnabled) txs.push(pokeTx(w, a.marketId));
     }
+    if (w.breakerEnabled && b === 0)
+      for (const a of w.assets)
+        if (!txs.some((x) => x.to === w.breakerAddr && x.data.includes(a.marketId.slice(2))))
+          txs.push(pokeTx(w, a.marketId));
     // 2. Arbitrage toward the fundamental.
     const arbUsd = scenario.arbitrage.maxUsdPerBlock;
     if (arbUsd > 0)
@@ -287,14 +315,20 @@ export async function runOnce(
     if (ksp.count > 0 && !outage) {
       // Keepers read the throttle first: no kick on a market without capacity (it would revert).
       const capacityOk = await timed("capacity", () => marketsWithCapacity(w));
+      // ... and the breaker: no kicks on a market at level ≥ 2, no takes or redos at level 3.
+      const breakerLevels = w.breakerEnabled
+        ? await Promise.all(w.assets.map(async (a) => Number(await w.breaker.level(a.marketId))))
+        : w.assets.map(() => 0);
       const marketOf = new Map(pop.traders.map((tr) => [tr.address.toLowerCase(), tr.asset]));
-      const candidates = (scans.get(b - latency) ?? scans.get(-1) ?? []).filter(
-        (acc) => capacityOk[marketOf.get(acc.toLowerCase()) ?? 0],
-      );
+      const candidates = (scans.get(b - latency) ?? scans.get(-1) ?? []).filter((acc) => {
+        const asset = marketOf.get(acc.toLowerCase()) ?? 0;
+        return capacityOk[asset] && breakerLevels[asset] < 2;
+      });
       // Only auctions a bidder would act on in this block: past its discount, or stale (redo).
       const now = t + step;
       const ids = [...auctions.keys()].filter((id) => {
         const info = auctions.get(id) as AuctionInfo;
+        if (breakerLevels[info.asset] >= 3) return false;
         const f = auctionFactor(now - info.startTime);
         return f.stale || f.factor <= 1 - ksp.minDiscountBps / 10_000;
       });
@@ -369,7 +403,9 @@ export async function runOnce(
     m.gas += res.gas;
     m.txs += res.count;
     const bn = await w.chain.blockNumber();
-    const logs = await timed("logs", () => w.chain.logs(bn, bn, [w.auctionAddr, w.vaultAddr, ...w.agentAddrs.keepers]));
+    const logs = await timed("logs", () =>
+      w.chain.logs(bn, bn, [w.auctionAddr, w.vaultAddr, w.breakerAddr, ...w.agentAddrs.keepers]),
+    );
     const st = await timed("state", () => blockState(w));
     for (const a of w.assets) venue[a.index][b] = st.venueUsd[a.index];
 
@@ -482,6 +518,9 @@ export async function runOnce(
         case "ShortfallSettled":
           m.shortfall += fromWad(BigInt(args[1]));
           break;
+        case "LevelChanged":
+          if (Number(args[2]) > Number(args[1])) breakerTrips++;
+          break;
         case "ActionFailed": {
           failedActions++;
           const reason = decodeReason(w, String(args[2]));
@@ -491,6 +530,10 @@ export async function runOnce(
         }
       }
     }
+    const levels = w.breakerEnabled
+      ? await Promise.all(w.assets.map(async (a) => Number(await w.breaker.level(a.marketId))))
+      : w.assets.map(() => 0);
+    if (levels.some((l) => l >= 2)) blocksPaused++;
     for (const a of w.assets) {
       const d = perAsset[a.index].discounts;
       series.push({
@@ -504,7 +547,7 @@ export async function runOnce(
         auctionsActive: [...auctions.values()].filter((x) => x.asset === a.index).length,
         clearingDiscountPct: d.length === 0 ? null : d.reduce((s, x) => s + x, 0) / d.length,
         insuranceUsd: st.insuranceUsd,
-        breakerLevel: 0,
+        breakerLevel: levels[a.index],
       });
     }
     const recalibrate = b % RECALIBRATE_EVERY === RECALIBRATE_EVERY - 1 ? traderAccounts : [...touched];
@@ -590,8 +633,8 @@ export async function runOnce(
     keeperProfitUsd: round(keeper1 - keeper0, 2),
     maxBlockImpactPct: round(maxImpact, 4),
     recoveryBlocks: recovery,
-    breakerTrips: 0,
-    blocksPaused: 0,
+    breakerTrips,
+    blocksPaused,
     gasUsedTotal: Number(m.gas),
     txCount: m.txs,
   };
@@ -625,6 +668,7 @@ function parse(w: World, log: RpcLog): LogDescription | null {
   let iface: Interface;
   if (addr === w.auctionAddr.toLowerCase()) iface = w.ifaces.auction;
   else if (addr === w.vaultAddr.toLowerCase()) iface = w.ifaces.vault;
+  else if (addr === w.breakerAddr.toLowerCase()) iface = w.ifaces.breaker;
   else iface = w.ifaces.agent;
   try {
     return iface.parseLog({ topics: log.topics, data: log.data });

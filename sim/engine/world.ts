@@ -8,8 +8,10 @@ import type { HardhatRuntimeEnvironment } from "hardhat/types";
 import { ContractFactory, Interface, encodeBytes32String, type Signer } from "ethers";
 import FactoryArtifact from "@uniswap/v3-core/artifacts/contracts/UniswapV3Factory.sol/UniswapV3Factory.json";
 import PoolArtifact from "@uniswap/v3-core/artifacts/contracts/UniswapV3Pool.sol/UniswapV3Pool.json";
+import { AUCTION_BREAKER_DEFAULTS, BREAKER_DEFAULTS } from "../../deploy/modules/core";
 import type {
   AuctionHouse,
+  CircuitBreaker,
   MockAggregator,
   MockERC20,
   OracleRouter,
@@ -50,6 +52,7 @@ export const AUCTION = {
   maxResets: 2,
   instantBonus: 0.01,
 } as const;
+export { AUCTION_BREAKER_DEFAULTS };
 export const MARKET = { makerFee: 0.0002, takerFee: 0.0006, maxFundingVelocity: 3, maxOiPoolRatio: 1 } as const;
 export const COLLATERAL_WEIGHT = 0.85;
 export const LIQUIDATION_BUFFER_USD = 5;
@@ -85,13 +88,25 @@ export interface World {
   dynamicRisk: RiskEngine;
   auction: AuctionHouse;
   auctionAddr: string;
+  breaker: CircuitBreaker;
+  breakerAddr: string;
+  /** Set per run by the mode (`applyBreaker`): the relayer pokes the breaker only when on. */
+  breakerEnabled: boolean;
   lens: SimLens;
   lensAddr: string;
   assets: AssetWorld[];
   /** Agents by role; keepers are also bidders. */
   agents: { lp: SimAgent; funder: SimAgent; arb: SimAgent; hedger: SimAgent; momentum: SimAgent; keepers: SimAgent[] };
   agentAddrs: { arb: string; hedger: string; momentum: string; keepers: string[]; funder: string };
-  ifaces: { agent: Interface; lens: Interface; vault: Interface; auction: Interface; feed: Interface; risk: Interface };
+  ifaces: {
+    agent: Interface;
+    lens: Interface;
+    vault: Interface;
+    auction: Interface;
+    feed: Interface;
+    risk: Interface;
+    breaker: Interface;
+  };
   /** Keeper spot inventory held when flat (base units, per asset): what they hedge from. */
   keeperAnchors: bigint[];
   poolDepositUsd: number;
@@ -179,6 +194,12 @@ export async function deployWorld(hre: HardhatRuntimeEnvironment, scenario: Scen
   ]);
   const auctionAddr = await auction.getAddress();
   await wait(vault.grantRole(await vault.LIQUIDATOR_ROLE(), auctionAddr));
+  // The circuit breaker, as deploy/modules/core.ts wires it. Modes without breakers leave it
+  // unconsulted: nobody pokes it and the auction house does not report to it.
+  const breaker = await deploy<CircuitBreaker>("CircuitBreaker", [admin, vaultAddr, BREAKER_DEFAULTS]);
+  const breakerAddr = await breaker.getAddress();
+  await wait(vault.grantRole(await vault.BREAKER_ROLE(), breakerAddr));
+  await wait(breaker.grantRole(await breaker.REPORTER_ROLE(), auctionAddr));
   await wait(vault.setGlobalParams(wad(0.2), wad(0.25), wad(LIQUIDATION_BUFFER_USD)));
 
   // Uniswap v3 factory from the npm artifact.
@@ -211,6 +232,7 @@ export async function deployWorld(hre: HardhatRuntimeEnvironment, scenario: Scen
     );
     await wait(vault.listCollateral(tokenAddr, wad(COLLATERAL_WEIGHT), wad(3e8 / spec.initialPriceUsd)));
     await wait(auction.setMarketCapacity(marketId, 10n ** 28n));
+    await wait(breaker.addMarket(marketId));
 
     const [t0, t1] = BigInt(tokenAddr) < BigInt(usdcAddr) ? [tokenAddr, usdcAddr] : [usdcAddr, tokenAddr];
     await wait(factory.getFunction("createPool")(t0, t1, VENUE_FEE));
@@ -343,6 +365,9 @@ export async function deployWorld(hre: HardhatRuntimeEnvironment, scenario: Scen
     dynamicRisk,
     auction,
     auctionAddr,
+    breaker,
+    breakerAddr,
+    breakerEnabled: false,
     lens,
     lensAddr: await lens.getAddress(),
     assets,
@@ -361,6 +386,7 @@ export async function deployWorld(hre: HardhatRuntimeEnvironment, scenario: Scen
       auction: auction.interface as unknown as Interface,
       feed: await ifaceOf("MockAggregator"),
       risk: await ifaceOf("RiskEngine"),
+      breaker: breaker.interface as unknown as Interface,
     },
     keeperAnchors,
     poolDepositUsd,
