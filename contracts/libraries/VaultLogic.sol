@@ -69,9 +69,53 @@ library VaultLogic {
         IPerpVault.CollateralConfig[] storage collaterals,
         mapping(uint256 => uint256) storage collateralBalances,
         HealthInputs memory inp
-    ) external view returns (bool, IPerpVault.LiquidationReason, IPerpVault.AccountHealth memory h) {
+    ) external view returns (bool, IPerpVault.LiquidationReason, IPerpVault.AccountHealth memory) {
+        IPerpVault.PositionSnapshot memory none;
+        return _liquidationCheck(markets, marketIds, positions, collaterals, collateralBalances, inp, none, false);
+    }
+
+    /// @notice `liquidationCheck`, and the first position (lowest market index) as
+    /// `positionSnapshots` reports it, taken from the oracle pass (no second oracle or engine call).
+    function kickCheck(
+        mapping(uint256 => Market) storage markets,
+        bytes32[] storage marketIds,
+        mapping(uint256 => IPerpVault.Position) storage positions,
+        IPerpVault.CollateralConfig[] storage collaterals,
+        mapping(uint256 => uint256) storage collateralBalances,
+        HealthInputs memory inp
+    )
+        external
+        view
+        returns (
+            bool liquidatable,
+            IPerpVault.AccountHealth memory h,
+            IPerpVault.PositionSnapshot memory first
+        )
+    {
+        (liquidatable, , h) = _liquidationCheck(
+            markets,
+            marketIds,
+            positions,
+            collaterals,
+            collateralBalances,
+            inp,
+            first,
+            true
+        );
+    }
+
+    function _liquidationCheck(
+        mapping(uint256 => Market) storage markets,
+        bytes32[] storage marketIds,
+        mapping(uint256 => IPerpVault.Position) storage positions,
+        IPerpVault.CollateralConfig[] storage collaterals,
+        mapping(uint256 => uint256) storage collateralBalances,
+        HealthInputs memory inp,
+        IPerpVault.PositionSnapshot memory first,
+        bool capture
+    ) private view returns (bool, IPerpVault.LiquidationReason, IPerpVault.AccountHealth memory h) {
         inp.smoothed = false;
-        h = _health(markets, marketIds, positions, collaterals, collateralBalances, inp);
+        h = _health(markets, marketIds, positions, collaterals, collateralBalances, inp, first, capture);
         if (h.equityWad >= int256(h.maintenanceMarginWad)) return (false, IPerpVault.LiquidationReason.None, h);
         if (h.equityWad < int256(h.maintenanceMarginWad.mulWad(inp.engine.hardFloorWad()))) {
             return (true, IPerpVault.LiquidationReason.BelowHardFloor, h);
@@ -83,7 +127,9 @@ library VaultLogic {
             positions,
             collaterals,
             collateralBalances,
-            inp
+            inp,
+            first,
+            false
         );
         if (s.equityWad < int256(s.maintenanceMarginWad))
             return (true, IPerpVault.LiquidationReason.BelowMaintenance, h);
@@ -100,7 +146,8 @@ library VaultLogic {
         mapping(uint256 => uint256) storage collateralBalances,
         HealthInputs memory inp
     ) external view returns (IPerpVault.AccountHealth memory) {
-        return _health(markets, marketIds, positions, collaterals, collateralBalances, inp);
+        IPerpVault.PositionSnapshot memory none;
+        return _health(markets, marketIds, positions, collaterals, collateralBalances, inp, none, false);
     }
 
     function _health(
@@ -109,21 +156,27 @@ library VaultLogic {
         mapping(uint256 => IPerpVault.Position) storage positions,
         IPerpVault.CollateralConfig[] storage collaterals,
         mapping(uint256 => uint256) storage collateralBalances,
-        HealthInputs memory inp
+        HealthInputs memory inp,
+        IPerpVault.PositionSnapshot memory first,
+        bool capture
     ) private view returns (IPerpVault.AccountHealth memory h) {
         uint256 mask = inp.positionMask;
         while (mask != 0) {
             uint256 index = LibBit.ffs(mask);
             mask &= mask - 1;
             bool hinted = index == inp.hintIndex;
+            if (capture) first.index = index;
             _addPosition(
                 h,
                 markets[index],
                 hinted ? inp.hintMarketId : marketIds[index],
                 positions[index],
                 inp,
-                hinted ? inp.hintPriceWad : 0
+                hinted ? inp.hintPriceWad : 0,
+                first,
+                capture
             );
+            capture = false;
         }
         if (inp.positionMask != 0) {
             h.initialMarginWad += inp.liquidationBufferWad;
@@ -300,7 +353,9 @@ library VaultLogic {
         bytes32 marketId,
         IPerpVault.Position storage p,
         HealthInputs memory inp,
-        uint256 knownPriceWad
+        uint256 knownPriceWad,
+        IPerpVault.PositionSnapshot memory snap,
+        bool capture
     ) private view {
         IPerpVault.MarketParams memory params = m.params;
         uint256 price = knownPriceWad != 0 ? knownPriceWad : inp.oracle.getPrice(params.oracleAsset);
@@ -318,5 +373,14 @@ library VaultLogic {
         (uint256 imr, uint256 mmr) = inp.engine.marginRatios(marketId, notional);
         h.initialMarginWad += notional.mulWadUp(imr);
         h.maintenanceMarginWad += notional.mulWadUp(mmr);
+        if (capture) {
+            // Oracle pass only (`_health` captures with `smoothed` false): `price` is the oracle's.
+            snap.marketId = marketId;
+            snap.oracleAsset = params.oracleAsset;
+            snap.sizeWad = size;
+            snap.priceWad = price;
+            snap.notionalWad = notional;
+            snap.imrWad = imr;
+        }
     }
 }
