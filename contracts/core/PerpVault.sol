@@ -335,15 +335,18 @@ contract PerpVault is IPerpVault, AccessControl, ReentrancyGuardTransient {
         address keeper,
         uint256 rewardWad
     ) external onlyRole(LIQUIDATOR_ROLE) {
-        _setInLiquidation(account, true);
+        if (rewardWad != 0 && keeper == address(0)) revert ZeroAddress();
+        // The hold and both charges in one write of the account's slot.
+        VaultLogic.AccountData memory acct = _accounts[account];
+        acct.liquidations += 1;
+        acct.quoteBalanceWad = (int256(acct.quoteBalanceWad) - int256(insuranceWad) - int256(rewardWad)).toInt128();
+        _accounts[account] = acct;
+        emit LiquidationFlagSet(account, true);
         if (insuranceWad != 0) {
-            _chargeQuote(account, int256(insuranceWad));
             _insuranceBalanceWad += insuranceWad.toUint128();
             emit InsurancePaid(account, insuranceWad);
         }
         if (rewardWad != 0) {
-            if (keeper == address(0)) revert ZeroAddress();
-            _chargeQuote(account, int256(rewardWad));
             _chargeQuote(keeper, -int256(rewardWad));
             emit QuoteTransferred(account, keeper, rewardWad);
         }
@@ -383,7 +386,7 @@ contract PerpVault is IPerpVault, AccessControl, ReentrancyGuardTransient {
         uint256 blockedFromLevel
     ) external onlyRole(LIQUIDATOR_ROLE) nonReentrant returns (bytes32 marketId, uint256 priceWad) {
         if (priceFactorWad == 0) revert ZeroAmount();
-        marketId = _marketIds[marketIndex_];
+        marketId = _markets[marketIndex_].id;
         uint256 level = _effectiveLevel(_marketBreaker[marketIndex_]);
         if (level >= blockedFromLevel) revert BreakerActive(marketId, level);
         (, priceWad) = _liquidatePosition(account, marketIndex_, marketId, sliceWad, 0, priceFactorWad, to);
@@ -486,7 +489,6 @@ contract PerpVault is IPerpVault, AccessControl, ReentrancyGuardTransient {
         AccountHealth memory h;
         (s.liquidatable, h, s.first) = VaultLogic.kickCheck(
             _markets,
-            _marketIds,
             _positions[account],
             _collaterals,
             _collateral[account],
@@ -840,7 +842,6 @@ contract PerpVault is IPerpVault, AccessControl, ReentrancyGuardTransient {
         return
             VaultLogic.liquidationCheck(
                 _markets,
-                _marketIds,
                 _positions[account],
                 _collaterals,
                 _collateral[account],
@@ -912,7 +913,6 @@ contract PerpVault is IPerpVault, AccessControl, ReentrancyGuardTransient {
         return
             VaultLogic.health(
                 _markets,
-                _marketIds,
                 _positions[account],
                 _collaterals,
                 _collateral[account],

@@ -6,6 +6,7 @@ import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/Reentrancy
 import {FixedPointMathLib} from "solady/src/utils/FixedPointMathLib.sol";
 import {IAuctionHouse, IAuctionTaker} from "../interfaces/IAuctionHouse.sol";
 import {IPerpVault} from "../interfaces/IPerpVault.sol";
+import {IPriceCurve} from "../interfaces/IPriceCurve.sol";
 import {IOracleRouter} from "../interfaces/IOracleRouter.sol";
 import {ICircuitBreaker} from "../interfaces/ICircuitBreaker.sol";
 
@@ -48,7 +49,33 @@ contract AuctionHouse is IAuctionHouse, AccessControl, ReentrancyGuardTransient 
         uint16 reportDiscountBps;
     }
 
-    Params internal _params;
+    /// @dev `Params` as stored: what a take reads in the first two slots, what a kick reads in the
+    /// next two (with its own copy of dust, which fits in 80 bits under MAX_DUST), the instant
+    /// bonus last.
+    struct StoredParams {
+        // slot 0: take
+        IPriceCurve curve;
+        uint64 bufWad;
+        uint32 tailSec;
+        // slot 1: take, redo
+        uint64 cuspWad;
+        uint64 floorWad;
+        uint96 dustWad;
+        uint8 maxResets;
+        // slot 2: kick
+        uint64 penaltyWad;
+        uint64 chipWad;
+        uint96 tipWad;
+        bool instantMode;
+        // slot 3: kick
+        uint96 rewardCapWad;
+        uint64 targetHealthWad;
+        uint80 kickDustWad;
+        // slot 4: instant mode
+        uint64 instantBonusWad;
+    }
+
+    StoredParams internal _params;
     Throttle internal _throttle;
     GlobalBucket internal _global;
     mapping(uint256 marketIndex => Bucket) internal _marketBuckets;
@@ -79,7 +106,7 @@ contract AuctionHouse is IAuctionHouse, AccessControl, ReentrancyGuardTransient 
 
     /// @inheritdoc IAuctionHouse
     function setParams(Params calldata params) external onlyRole(RISK_ADMIN_ROLE) {
-        if (keccak256(abi.encode(params)) == keccak256(abi.encode(_params))) revert NoChange();
+        if (keccak256(abi.encode(params)) == keccak256(abi.encode(_loadParams()))) revert NoChange();
         _setParams(params);
     }
 
@@ -120,7 +147,7 @@ contract AuctionHouse is IAuctionHouse, AccessControl, ReentrancyGuardTransient 
         if (!snap.liquidatable) revert NotLiquidatable(account, snap.equityWad, snap.maintenanceMarginWad);
         // One auction per account at a time: the next kick is sized on what the running one left.
         if (snap.inLiquidation) revert NothingToLiquidate(account);
-        Params storage p = _params;
+        StoredParams storage p = _params;
         if (snap.positionCount == 0) {
             // No position: `breakerLevel` is the global level.
             if (snap.breakerLevel >= 2) revert BreakerActive(bytes32(0), snap.breakerLevel);
@@ -147,7 +174,7 @@ contract AuctionHouse is IAuctionHouse, AccessControl, ReentrancyGuardTransient 
         Auction memory a = _auctions[id];
         if (a.lot == 0) revert AuctionNotRunning(id);
         if (amount == 0) revert ZeroTake(id);
-        Params storage p = _params;
+        StoredParams storage p = _params;
         (uint256 factorWad, bool stale) = _factor(a, p);
         if (stale) revert AuctionNeedsRedo(id);
         (address account, LotKind kind, uint256 index) = _decode(id);
@@ -172,7 +199,7 @@ contract AuctionHouse is IAuctionHouse, AccessControl, ReentrancyGuardTransient 
     function redo(uint256 id) external nonReentrant {
         Auction memory a = _auctions[id];
         if (a.lot == 0) revert AuctionNotRunning(id);
-        Params storage p = _params;
+        StoredParams storage p = _params;
         (, bool stale) = _factor(a, p);
         if (!stale) revert AuctionNotStale(id);
         (address account, LotKind kind, uint256 index) = _decode(id);
@@ -232,7 +259,7 @@ contract AuctionHouse is IAuctionHouse, AccessControl, ReentrancyGuardTransient 
     }
 
     function params() external view returns (Params memory) {
-        return _params;
+        return _loadParams();
     }
 
     function throttle() external view returns (Throttle memory) {
@@ -266,13 +293,16 @@ contract AuctionHouse is IAuctionHouse, AccessControl, ReentrancyGuardTransient 
         address account,
         IPerpVault.KickSnapshot memory snap,
         IPerpVault.PositionSnapshot memory pos,
-        Params storage p,
+        StoredParams storage p,
         uint256 level
     ) internal {
-        uint256 sliceNotional = _sliceNotional(snap, pos, p.penaltyWad, p);
-        sliceNotional = _consumeCapacity(pos.index, pos.marketId, sliceNotional, p.dustWad, level);
+        uint256 penaltyWad = p.penaltyWad;
+        uint256 dustWad = p.kickDustWad;
+        uint256 sliceNotional = _sliceNotional(snap, pos, penaltyWad, dustWad, p);
+        sliceNotional = _consumeCapacity(pos.index, pos.marketId, sliceNotional, dustWad, level);
         int256 slice = _sliceOf(pos, sliceNotional);
-        (uint256 penalty, uint256 reward) = _penaltyAndReward(sliceNotional, p);
+        uint256 penalty = sliceNotional.mulWadUp(penaltyWad);
+        uint256 reward = FixedPointMathLib.min(_reward(sliceNotional, p), penalty);
         vault.beginLiquidation(account, penalty - reward, msg.sender, reward);
         // solhint-disable-next-line not-rely-on-time
         _auctions[id] = Auction(int120(slice), uint96(sliceNotional), uint32(block.timestamp), 0);
@@ -289,7 +319,8 @@ contract AuctionHouse is IAuctionHouse, AccessControl, ReentrancyGuardTransient 
         IPerpVault.KickSnapshot memory snap,
         IPerpVault.PositionSnapshot memory pos,
         uint256 costWad,
-        Params storage p
+        uint256 dust,
+        StoredParams storage p
     ) internal view returns (uint256) {
         uint256 whole = pos.notionalWad;
         uint256 h = p.targetHealthWad;
@@ -299,7 +330,6 @@ contract AuctionHouse is IAuctionHouse, AccessControl, ReentrancyGuardTransient 
         if (perUnit <= costWad) return whole;
         uint256 x = uint256(need).divWadUp(perUnit - costWad);
         x += x / 10_000;
-        uint256 dust = p.dustWad;
         if (x < dust) x = dust;
         if (x >= whole || whole - x < dust) return whole;
         return x;
@@ -313,7 +343,7 @@ contract AuctionHouse is IAuctionHouse, AccessControl, ReentrancyGuardTransient 
         return pos.sizeWad > 0 ? int256(absSlice) : -int256(absSlice);
     }
 
-    function _kickCollateral(address account, int256 equityWad, Params storage p) internal returns (uint256 id) {
+    function _kickCollateral(address account, int256 equityWad, StoredParams storage p) internal returns (uint256 id) {
         int256 quote = vault.quoteBalance(account);
         address[] memory tokens = vault.collateralTokens();
         for (uint256 i = 1; i < tokens.length; ++i) {
@@ -348,11 +378,12 @@ contract AuctionHouse is IAuctionHouse, AccessControl, ReentrancyGuardTransient 
         address account,
         IPerpVault.KickSnapshot memory snap,
         IPerpVault.PositionSnapshot memory pos,
-        Params storage p,
+        StoredParams storage p,
         uint256 level
     ) internal returns (uint256) {
-        uint256 sliceNotional = _sliceNotional(snap, pos, p.instantBonusWad, p);
-        sliceNotional = _consumeCapacity(pos.index, pos.marketId, sliceNotional, p.dustWad, level);
+        uint256 dustWad = p.kickDustWad;
+        uint256 sliceNotional = _sliceNotional(snap, pos, p.instantBonusWad, dustWad, p);
+        sliceNotional = _consumeCapacity(pos.index, pos.marketId, sliceNotional, dustWad, level);
         _releaseOutstanding(sliceNotional);
         int256 slice = _sliceOf(pos, sliceNotional);
         uint256 price = pos.priceWad;
@@ -377,7 +408,7 @@ contract AuctionHouse is IAuctionHouse, AccessControl, ReentrancyGuardTransient 
         uint256 priceLimitWad,
         address receiver,
         bytes calldata data,
-        Params storage p
+        StoredParams storage p
     ) internal returns (bytes32 marketId) {
         uint256 lotAbs = uint256(a.lot >= 0 ? int256(a.lot) : -int256(a.lot));
         if (amount > lotAbs) amount = lotAbs;
@@ -415,7 +446,7 @@ contract AuctionHouse is IAuctionHouse, AccessControl, ReentrancyGuardTransient 
         uint256 priceLimitWad,
         address receiver,
         bytes calldata data,
-        Params storage p
+        StoredParams storage p
     ) internal {
         CollateralRef memory ref = _collateralRefs[index];
         address token = ref.token;
@@ -459,7 +490,7 @@ contract AuctionHouse is IAuctionHouse, AccessControl, ReentrancyGuardTransient 
         address account,
         LotKind kind,
         uint256 index,
-        Params storage p
+        StoredParams storage p
     ) internal {
         uint256 price;
         if (kind == LotKind.Position) {
@@ -496,7 +527,7 @@ contract AuctionHouse is IAuctionHouse, AccessControl, ReentrancyGuardTransient 
     // ------------------------------------------------------------------ pricing and throttles
 
     /// @dev m(t) = max(floor, buf × curve(t)); stale past `tail` or when buf × curve < cusp.
-    function _factor(Auction memory a, Params storage p) internal view returns (uint256 factorWad, bool stale) {
+    function _factor(Auction memory a, StoredParams storage p) internal view returns (uint256 factorWad, bool stale) {
         // solhint-disable-next-line not-rely-on-time
         uint256 elapsed = block.timestamp - a.startTime;
         uint256 raw = uint256(p.bufWad).mulWad(p.curve.factor(elapsed));
@@ -506,13 +537,13 @@ contract AuctionHouse is IAuctionHouse, AccessControl, ReentrancyGuardTransient 
 
     function _penaltyAndReward(
         uint256 tabWad,
-        Params storage p
+        StoredParams storage p
     ) internal view returns (uint256 penalty, uint256 reward) {
         penalty = tabWad.mulWadUp(p.penaltyWad);
         reward = FixedPointMathLib.min(_reward(tabWad, p), penalty);
     }
 
-    function _reward(uint256 tabWad, Params storage p) internal view returns (uint256) {
+    function _reward(uint256 tabWad, StoredParams storage p) internal view returns (uint256) {
         return FixedPointMathLib.min(uint256(p.tipWad) + tabWad.mulWad(p.chipWad), p.rewardCapWad);
     }
 
@@ -626,8 +657,45 @@ contract AuctionHouse is IAuctionHouse, AccessControl, ReentrancyGuardTransient 
         _bound("targetHealth", p.targetHealthWad, MIN_TARGET_HEALTH, MAX_TARGET_HEALTH);
         _bound("maxResets", p.maxResets, 0, MAX_RESETS);
         _bound("instantBonus", p.instantBonusWad, 0, MAX_INSTANT_BONUS);
-        _params = p;
+        _params = StoredParams({
+            curve: p.curve,
+            bufWad: p.bufWad,
+            tailSec: p.tailSec,
+            cuspWad: p.cuspWad,
+            floorWad: p.floorWad,
+            dustWad: p.dustWad,
+            maxResets: p.maxResets,
+            penaltyWad: p.penaltyWad,
+            chipWad: p.chipWad,
+            tipWad: p.tipWad,
+            instantMode: p.instantMode,
+            rewardCapWad: p.rewardCapWad,
+            targetHealthWad: p.targetHealthWad,
+            kickDustWad: uint80(p.dustWad), // bounded by MAX_DUST < 2^80
+            instantBonusWad: p.instantBonusWad
+        });
         emit ParamsSet(p);
+    }
+
+    function _loadParams() internal view returns (Params memory) {
+        StoredParams memory s = _params;
+        return
+            Params({
+                curve: s.curve,
+                bufWad: s.bufWad,
+                tailSec: s.tailSec,
+                cuspWad: s.cuspWad,
+                floorWad: s.floorWad,
+                dustWad: s.dustWad,
+                penaltyWad: s.penaltyWad,
+                chipWad: s.chipWad,
+                tipWad: s.tipWad,
+                rewardCapWad: s.rewardCapWad,
+                targetHealthWad: s.targetHealthWad,
+                maxResets: s.maxResets,
+                instantMode: s.instantMode,
+                instantBonusWad: s.instantBonusWad
+            });
     }
 
     function _setThrottle(Throttle memory t) internal {
