@@ -499,9 +499,10 @@ contract PerpVault is IPerpVault, AccessControl, ReentrancyGuardTransient {
         s.equityWad = h.equityWad;
         s.initialMarginWad = h.initialMarginWad;
         s.maintenanceMarginWad = h.maintenanceMarginWad;
-        s.breakerLevel = acct.positionMask == 0
-            ? BreakerState.levelAt(_globalBreaker, block.timestamp) // solhint-disable-line not-rely-on-time
-            : _effectiveLevel(_marketBreaker[s.first.index]);
+        s.breakerLevel =
+            acct.positionMask == 0
+                ? BreakerState.levelAt(_globalBreaker, block.timestamp) // solhint-disable-line not-rely-on-time
+                : _effectiveLevel(_marketBreaker[s.first.index]);
     }
 
     /// @inheritdoc IPerpVault

@@ -87,21 +87,9 @@ library VaultLogic {
     )
         external
         view
-        returns (
-            bool liquidatable,
-            IPerpVault.AccountHealth memory h,
-            IPerpVault.PositionSnapshot memory first
-        )
+        returns (bool liquidatable, IPerpVault.AccountHealth memory h, IPerpVault.PositionSnapshot memory first)
     {
-        (liquidatable, , h) = _liquidationCheck(
-            markets,
-            positions,
-            collaterals,
-            collateralBalances,
-            inp,
-            first,
-            true
-        );
+        (liquidatable, , h) = _liquidationCheck(markets, positions, collaterals, collateralBalances, inp, first, true);
     }
 
     function _liquidationCheck(
