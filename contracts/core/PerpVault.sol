@@ -335,15 +335,18 @@ contract PerpVault is IPerpVault, AccessControl, ReentrancyGuardTransient {
         address keeper,
         uint256 rewardWad
     ) external onlyRole(LIQUIDATOR_ROLE) {
-        _setInLiquidation(account, true);
+        if (rewardWad != 0 && keeper == address(0)) revert ZeroAddress();
+        // The hold and both charges in one write of the account's slot.
+        VaultLogic.AccountData memory acct = _accounts[account];
+        acct.liquidations += 1;
+        acct.quoteBalanceWad = (int256(acct.quoteBalanceWad) - int256(insuranceWad) - int256(rewardWad)).toInt128();
+        _accounts[account] = acct;
+        emit LiquidationFlagSet(account, true);
         if (insuranceWad != 0) {
-            _chargeQuote(account, int256(insuranceWad));
             _insuranceBalanceWad += insuranceWad.toUint128();
             emit InsurancePaid(account, insuranceWad);
         }
         if (rewardWad != 0) {
-            if (keeper == address(0)) revert ZeroAddress();
-            _chargeQuote(account, int256(rewardWad));
             _chargeQuote(keeper, -int256(rewardWad));
             emit QuoteTransferred(account, keeper, rewardWad);
         }
@@ -358,7 +361,7 @@ contract PerpVault is IPerpVault, AccessControl, ReentrancyGuardTransient {
         address to
     ) external onlyRole(LIQUIDATOR_ROLE) nonReentrant returns (int256 realizedPnlWad) {
         if (priceWad == 0) revert ZeroAmount();
-        (realizedPnlWad, ) = _liquidatePosition(account, marketId, sliceWad, priceWad, 0, to);
+        (realizedPnlWad, ) = _liquidatePosition(account, _marketIndex(marketId), marketId, sliceWad, priceWad, 0, to);
     }
 
     /// @inheritdoc IPerpVault
@@ -370,7 +373,23 @@ contract PerpVault is IPerpVault, AccessControl, ReentrancyGuardTransient {
         address to
     ) external onlyRole(LIQUIDATOR_ROLE) nonReentrant returns (int256 realizedPnlWad, uint256 priceWad) {
         if (priceFactorWad == 0) revert ZeroAmount();
-        return _liquidatePosition(account, marketId, sliceWad, 0, priceFactorWad, to);
+        return _liquidatePosition(account, _marketIndex(marketId), marketId, sliceWad, 0, priceFactorWad, to);
+    }
+
+    /// @inheritdoc IPerpVault
+    function liquidatePositionAtIndex(
+        address account,
+        uint256 marketIndex_,
+        int256 sliceWad,
+        uint256 priceFactorWad,
+        address to,
+        uint256 blockedFromLevel
+    ) external onlyRole(LIQUIDATOR_ROLE) nonReentrant returns (bytes32 marketId, uint256 priceWad) {
+        if (priceFactorWad == 0) revert ZeroAmount();
+        marketId = _markets[marketIndex_].id;
+        uint256 level = _effectiveLevel(_marketBreaker[marketIndex_]);
+        if (level >= blockedFromLevel) revert BreakerActive(marketId, level);
+        (, priceWad) = _liquidatePosition(account, marketIndex_, marketId, sliceWad, 0, priceFactorWad, to);
     }
 
     /// @inheritdoc IPerpVault
@@ -429,6 +448,26 @@ contract PerpVault is IPerpVault, AccessControl, ReentrancyGuardTransient {
         if (acct.positionMask != 0 || acct.collateralMask != 0 || acct.quoteBalanceWad >= 0) {
             revert ShortfallNotSettleable(account);
         }
+        return _settleShortfall(account, acct);
+    }
+
+    /// @inheritdoc IPerpVault
+    function endLiquidation(
+        address account
+    ) external onlyRole(LIQUIDATOR_ROLE) returns (uint256 fromInsuranceWad, uint256 socializedWad) {
+        _setInLiquidation(account, false);
+        VaultLogic.AccountData memory acct = _accounts[account];
+        if (acct.liquidations == 0 && acct.positionMask == 0 && acct.collateralMask == 0 && acct.quoteBalanceWad < 0) {
+            return _settleShortfall(account, acct);
+        }
+    }
+
+    /// @dev Zeroes the negative quote balance of an emptied account (`acct`, as stored): the
+    /// insurance fund pays first, the rest is socialised to the pool.
+    function _settleShortfall(
+        address account,
+        VaultLogic.AccountData memory acct
+    ) internal returns (uint256 fromInsuranceWad, uint256 socializedWad) {
         uint256 shortfall = uint256(-int256(acct.quoteBalanceWad));
         uint256 insurance = _insuranceBalanceWad;
         fromInsuranceWad = shortfall < insurance ? shortfall : insurance;
@@ -443,6 +482,28 @@ contract PerpVault is IPerpVault, AccessControl, ReentrancyGuardTransient {
     }
 
     // ------------------------------------------------------------------ views
+
+    /// @inheritdoc IPerpVault
+    function kickSnapshot(address account) external view returns (KickSnapshot memory s) {
+        VaultLogic.AccountData memory acct = _accounts[account];
+        AccountHealth memory h;
+        (s.liquidatable, h, s.first) = VaultLogic.kickCheck(
+            _markets,
+            _positions[account],
+            _collaterals,
+            _collateral[account],
+            _inputs(acct, type(uint256).max, bytes32(0), 0)
+        );
+        s.inLiquidation = acct.liquidations != 0;
+        s.positionCount = LibBit.popCount(acct.positionMask);
+        s.equityWad = h.equityWad;
+        s.initialMarginWad = h.initialMarginWad;
+        s.maintenanceMarginWad = h.maintenanceMarginWad;
+        s.breakerLevel =
+            acct.positionMask == 0
+                ? BreakerState.levelAt(_globalBreaker, block.timestamp) // solhint-disable-line not-rely-on-time
+                : _effectiveLevel(_marketBreaker[s.first.index]);
+    }
 
     /// @inheritdoc IPerpVault
     function accountHealth(address account) external view returns (AccountHealth memory) {
@@ -643,6 +704,7 @@ contract PerpVault is IPerpVault, AccessControl, ReentrancyGuardTransient {
     /// `priceWad` is 0) into `to` or the pool, and checks `to`'s initial margin.
     function _liquidatePosition(
         address account,
+        uint256 index,
         bytes32 marketId,
         int256 sliceWad,
         uint256 priceWad,
@@ -650,7 +712,6 @@ contract PerpVault is IPerpVault, AccessControl, ReentrancyGuardTransient {
         address to
     ) internal returns (int256 realizedPnlWad, uint256 fillPriceWad) {
         if (to == account) revert SelfTransfer(account);
-        uint256 index = _marketIndex(marketId);
         int256 size = _positions[account][index].sizeWad;
         if (sliceWad == 0 || (size > 0) == (sliceWad > 0) || sliceWad.abs() > size.abs()) {
             revert InvalidLiquidationSlice(account, marketId, size, sliceWad);
@@ -782,7 +843,6 @@ contract PerpVault is IPerpVault, AccessControl, ReentrancyGuardTransient {
         return
             VaultLogic.liquidationCheck(
                 _markets,
-                _marketIds,
                 _positions[account],
                 _collaterals,
                 _collateral[account],
@@ -854,7 +914,6 @@ contract PerpVault is IPerpVault, AccessControl, ReentrancyGuardTransient {
         return
             VaultLogic.health(
                 _markets,
-                _marketIds,
                 _positions[account],
                 _collaterals,
                 _collateral[account],

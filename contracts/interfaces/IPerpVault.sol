@@ -94,6 +94,27 @@ interface IPerpVault {
         PositionSnapshot[] positions;
     }
 
+    /// @notice What a kick needs, in one call: the liquidation check, the account's hold, and its
+    /// first position (lowest market index) with the breaker level of that market.
+    /// @param liquidatable As `isLiquidatable`.
+    /// @param inLiquidation As `isInLiquidation`.
+    /// @param positionCount Open positions; `first` is meaningful only when it is non-zero.
+    /// @param breakerLevel `breakerLevelAt(first.index)`, or the global level when there is no position.
+    /// @param equityWad Equity at the oracle price (as `accountHealth`).
+    /// @param initialMarginWad IM at the oracle price.
+    /// @param maintenanceMarginWad MM at the oracle price.
+    /// @param first The first position, as `liquidationSnapshot` reports it.
+    struct KickSnapshot {
+        bool liquidatable;
+        bool inLiquidation;
+        uint256 positionCount;
+        uint256 breakerLevel;
+        int256 equityWad;
+        uint256 initialMarginWad;
+        uint256 maintenanceMarginWad;
+        PositionSnapshot first;
+    }
+
     /// @notice Why an account is (or is not) liquidatable.
     /// @dev `BelowMaintenance`: equity < MM at both the oracle and the smoothed price (wick filter).
     /// `BelowHardFloor`: equity < hardFloor × MM at the oracle price alone.
@@ -297,6 +318,22 @@ interface IPerpVault {
         address to
     ) external returns (int256 realizedPnlWad, uint256 priceWad);
 
+    /// @notice `liquidatePositionAtOracle` by market index, for the auction house, which holds
+    /// indices: first reverts with `BreakerActive` when the market's effective breaker level is at
+    /// least `blockedFromLevel`. Returns the market's id and the price used.
+    function liquidatePositionAtIndex(
+        address account,
+        uint256 marketIndex,
+        int256 sliceWad,
+        uint256 priceFactorWad,
+        address to,
+        uint256 blockedFromLevel
+    ) external returns (bytes32 marketId, uint256 priceWad);
+
+    /// @notice `setInLiquidation(account, false)`, then, when that released the account and it is
+    /// left with nothing but a negative quote balance, `settleShortfall(account)`.
+    function endLiquidation(address account) external returns (uint256 fromInsuranceWad, uint256 socializedWad);
+
     /// @notice Sends `amountWad` of `account`'s volatile collateral `token` to `to` as tokens,
     /// rounded down to token units. Returns the token amount sent.
     function seizeCollateral(
@@ -345,6 +382,10 @@ interface IPerpVault {
 
     /// @notice `isLiquidatable`, the account's health and its positions, for sizing a kick.
     function liquidationSnapshot(address account) external view returns (LiquidationSnapshot memory);
+
+    /// @notice `isLiquidatable`, `isInLiquidation`, the account's health and its first position with
+    /// that market's breaker level, for a kick (one call, no dynamic data).
+    function kickSnapshot(address account) external view returns (KickSnapshot memory);
 
     /// @notice The vault's index of a listed market (its bit in account masks).
     function marketIndex(bytes32 marketId) external view returns (uint256);

@@ -44,6 +44,7 @@ library VaultAdmin {
         marketIndexPlusOne[marketId] = index + 1;
         VaultLogic.Market storage m = markets[index];
         m.params = params;
+        m.id = marketId;
         // solhint-disable-next-line not-rely-on-time
         m.state.lastFundingTime = uint48(block.timestamp);
         emit IPerpVault.MarketListed(marketId, uint8(index), params);

@@ -38,9 +38,12 @@ library VaultLogic {
         bool increasesRisk;
     }
 
+    /// @dev `id` repeats the market's entry in the vault's `_marketIds` so that a health check or a
+    /// liquidation by index reads it in one slot (the array also reads its length slot).
     struct Market {
         IPerpVault.MarketParams params;
         IPerpVault.MarketState state;
+        bytes32 id;
     }
 
     /// @dev What `health` needs besides storage references.
@@ -64,14 +67,42 @@ library VaultLogic {
     /// filter). Returns the health at the oracle price.
     function liquidationCheck(
         mapping(uint256 => Market) storage markets,
-        bytes32[] storage marketIds,
         mapping(uint256 => IPerpVault.Position) storage positions,
         IPerpVault.CollateralConfig[] storage collaterals,
         mapping(uint256 => uint256) storage collateralBalances,
         HealthInputs memory inp
-    ) external view returns (bool, IPerpVault.LiquidationReason, IPerpVault.AccountHealth memory h) {
+    ) external view returns (bool, IPerpVault.LiquidationReason, IPerpVault.AccountHealth memory) {
+        IPerpVault.PositionSnapshot memory none;
+        return _liquidationCheck(markets, positions, collaterals, collateralBalances, inp, none, false);
+    }
+
+    /// @notice `liquidationCheck`, and the first position (lowest market index) as
+    /// `positionSnapshots` reports it, taken from the oracle pass (no second oracle or engine call).
+    function kickCheck(
+        mapping(uint256 => Market) storage markets,
+        mapping(uint256 => IPerpVault.Position) storage positions,
+        IPerpVault.CollateralConfig[] storage collaterals,
+        mapping(uint256 => uint256) storage collateralBalances,
+        HealthInputs memory inp
+    )
+        external
+        view
+        returns (bool liquidatable, IPerpVault.AccountHealth memory h, IPerpVault.PositionSnapshot memory first)
+    {
+        (liquidatable, , h) = _liquidationCheck(markets, positions, collaterals, collateralBalances, inp, first, true);
+    }
+
+    function _liquidationCheck(
+        mapping(uint256 => Market) storage markets,
+        mapping(uint256 => IPerpVault.Position) storage positions,
+        IPerpVault.CollateralConfig[] storage collaterals,
+        mapping(uint256 => uint256) storage collateralBalances,
+        HealthInputs memory inp,
+        IPerpVault.PositionSnapshot memory first,
+        bool capture
+    ) private view returns (bool, IPerpVault.LiquidationReason, IPerpVault.AccountHealth memory h) {
         inp.smoothed = false;
-        h = _health(markets, marketIds, positions, collaterals, collateralBalances, inp);
+        h = _health(markets, positions, collaterals, collateralBalances, inp, first, capture);
         if (h.equityWad >= int256(h.maintenanceMarginWad)) return (false, IPerpVault.LiquidationReason.None, h);
         if (h.equityWad < int256(h.maintenanceMarginWad.mulWad(inp.engine.hardFloorWad()))) {
             return (true, IPerpVault.LiquidationReason.BelowHardFloor, h);
@@ -79,11 +110,12 @@ library VaultLogic {
         inp.smoothed = true;
         IPerpVault.AccountHealth memory s = _health(
             markets,
-            marketIds,
             positions,
             collaterals,
             collateralBalances,
-            inp
+            inp,
+            first,
+            false
         );
         if (s.equityWad < int256(s.maintenanceMarginWad))
             return (true, IPerpVault.LiquidationReason.BelowMaintenance, h);
@@ -94,48 +126,57 @@ library VaultLogic {
     /// risk engine's smoothed price where it has one (the wick filter); collateral at the oracle.
     function health(
         mapping(uint256 => Market) storage markets,
-        bytes32[] storage marketIds,
         mapping(uint256 => IPerpVault.Position) storage positions,
         IPerpVault.CollateralConfig[] storage collaterals,
         mapping(uint256 => uint256) storage collateralBalances,
         HealthInputs memory inp
     ) external view returns (IPerpVault.AccountHealth memory) {
-        return _health(markets, marketIds, positions, collaterals, collateralBalances, inp);
+        IPerpVault.PositionSnapshot memory none;
+        return _health(markets, positions, collaterals, collateralBalances, inp, none, false);
     }
 
     function _health(
         mapping(uint256 => Market) storage markets,
-        bytes32[] storage marketIds,
         mapping(uint256 => IPerpVault.Position) storage positions,
         IPerpVault.CollateralConfig[] storage collaterals,
         mapping(uint256 => uint256) storage collateralBalances,
-        HealthInputs memory inp
+        HealthInputs memory inp,
+        IPerpVault.PositionSnapshot memory first,
+        bool capture
     ) private view returns (IPerpVault.AccountHealth memory h) {
         uint256 mask = inp.positionMask;
         while (mask != 0) {
             uint256 index = LibBit.ffs(mask);
             mask &= mask - 1;
             bool hinted = index == inp.hintIndex;
+            if (capture) first.index = index;
             _addPosition(
                 h,
                 markets[index],
-                hinted ? inp.hintMarketId : marketIds[index],
+                hinted ? inp.hintMarketId : markets[index].id,
                 positions[index],
                 inp,
-                hinted ? inp.hintPriceWad : 0
+                hinted ? inp.hintPriceWad : 0,
+                first,
+                capture
             );
+            capture = false;
         }
         if (inp.positionMask != 0) {
             h.initialMarginWad += inp.liquidationBufferWad;
             h.maintenanceMarginWad += inp.liquidationBufferWad;
         }
         mask = inp.collateralMask;
-        while (mask != 0) {
-            uint256 index = LibBit.ffs(mask);
-            mask &= mask - 1;
-            IPerpVault.CollateralConfig storage cfg = collaterals[index];
-            uint256 price = inp.oracle.getPrice(cfg.token);
-            h.collateralValueWad += collateralBalances[index].mulWad(price).mulWad(cfg.weightWad);
+        // Guarded so that the array's length read, which the optimiser hoists out of the loop, is
+        // not paid (a cold SLOAD) by accounts that hold only quote.
+        if (mask != 0) {
+            while (mask != 0) {
+                uint256 index = LibBit.ffs(mask);
+                mask &= mask - 1;
+                IPerpVault.CollateralConfig storage cfg = collaterals[index];
+                uint256 price = inp.oracle.getPrice(cfg.token);
+                h.collateralValueWad += collateralBalances[index].mulWad(price).mulWad(cfg.weightWad);
+            }
         }
         h.equityWad = inp.quoteBalanceWad + int256(h.collateralValueWad) + h.unrealizedPnlWad - h.accruedFundingWad;
     }
@@ -300,11 +341,21 @@ library VaultLogic {
         bytes32 marketId,
         IPerpVault.Position storage p,
         HealthInputs memory inp,
-        uint256 knownPriceWad
+        uint256 knownPriceWad,
+        IPerpVault.PositionSnapshot memory snap,
+        bool capture
     ) private view {
         IPerpVault.MarketParams memory params = m.params;
         uint256 price = knownPriceWad != 0 ? knownPriceWad : inp.oracle.getPrice(params.oracleAsset);
-        IPerpVault.MarketState memory st = m.state;
+        // The two slots funding accrual needs (open interest, funding); not the pool aggregates.
+        IPerpVault.MarketState storage stored = m.state;
+        IPerpVault.MarketState memory st;
+        (st.oiLongWad, st.oiShortWad) = (stored.oiLongWad, stored.oiShortWad);
+        (st.fundingIndexWad, st.fundingRateWad, st.lastFundingTime) = (
+            stored.fundingIndexWad,
+            stored.fundingRateWad,
+            stored.lastFundingTime
+        );
         accrueFunding(params, st, price);
         if (inp.smoothed) {
             uint256 smoothedPx = inp.engine.smoothedPrice(marketId);
@@ -318,5 +369,14 @@ library VaultLogic {
         (uint256 imr, uint256 mmr) = inp.engine.marginRatios(marketId, notional);
         h.initialMarginWad += notional.mulWadUp(imr);
         h.maintenanceMarginWad += notional.mulWadUp(mmr);
+        if (capture) {
+            // Oracle pass only (`_health` captures with `smoothed` false): `price` is the oracle's.
+            snap.marketId = marketId;
+            snap.oracleAsset = params.oracleAsset;
+            snap.sizeWad = size;
+            snap.priceWad = price;
+            snap.notionalWad = notional;
+            snap.imrWad = imr;
+        }
     }
 }

@@ -6,6 +6,7 @@ import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/Reentrancy
 import {FixedPointMathLib} from "solady/src/utils/FixedPointMathLib.sol";
 import {IAuctionHouse, IAuctionTaker} from "../interfaces/IAuctionHouse.sol";
 import {IPerpVault} from "../interfaces/IPerpVault.sol";
+import {IPriceCurve} from "../interfaces/IPriceCurve.sol";
 import {IOracleRouter} from "../interfaces/IOracleRouter.sol";
 import {ICircuitBreaker} from "../interfaces/ICircuitBreaker.sol";
 
@@ -38,14 +39,47 @@ contract AuctionHouse is IAuctionHouse, AccessControl, ReentrancyGuardTransient 
     IPerpVault public immutable vault;
     IOracleRouter public immutable oracle;
 
-    Params internal _params;
+    /// @dev The global bucket (`Bucket`'s fields, `capacityWad` holding the outstanding lot
+    /// notional) and, in its spare bytes, `BreakerConfig.reportDiscountBps`: a take reads the
+    /// threshold from the slot it writes anyway.
+    struct GlobalBucket {
+        uint96 usedWad;
+        uint32 updatedAt;
+        uint96 capacityWad;
+        uint16 reportDiscountBps;
+    }
+
+    /// @dev `Params` as stored: what a take reads in the first two slots, what a kick reads in the
+    /// next two (with its own copy of dust, which fits in 80 bits under MAX_DUST), the instant
+    /// bonus last.
+    struct StoredParams {
+        // slot 0: take
+        IPriceCurve curve;
+        uint64 bufWad;
+        uint32 tailSec;
+        // slot 1: take, redo
+        uint64 cuspWad;
+        uint64 floorWad;
+        uint96 dustWad;
+        uint8 maxResets;
+        // slot 2: kick
+        uint64 penaltyWad;
+        uint64 chipWad;
+        uint96 tipWad;
+        bool instantMode;
+        // slot 3: kick
+        uint96 rewardCapWad;
+        uint64 targetHealthWad;
+        uint80 kickDustWad;
+        // slot 4: instant mode
+        uint64 instantBonusWad;
+    }
+
+    StoredParams internal _params;
     Throttle internal _throttle;
-    /// @dev Global bucket: window usage, and in `capacityWad` the outstanding lot notional.
-    Bucket internal _global;
+    GlobalBucket internal _global;
     mapping(uint256 marketIndex => Bucket) internal _marketBuckets;
     mapping(uint256 id => Auction) internal _auctions;
-    /// @dev Market ids by vault index, cached at a market's first kick.
-    mapping(uint256 marketIndex => bytes32) internal _marketIdOf;
     /// @dev A collateral token and its smallest unit in WAD (10^(18 − decimals)), by vault index,
     /// cached at its first kick. Collateral lots and takes are whole token units, as the vault
     /// seizes whole units only.
@@ -72,7 +106,7 @@ contract AuctionHouse is IAuctionHouse, AccessControl, ReentrancyGuardTransient 
 
     /// @inheritdoc IAuctionHouse
     function setParams(Params calldata params) external onlyRole(RISK_ADMIN_ROLE) {
-        if (keccak256(abi.encode(params)) == keccak256(abi.encode(_params))) revert NoChange();
+        if (keccak256(abi.encode(params)) == keccak256(abi.encode(_loadParams()))) revert NoChange();
         _setParams(params);
     }
 
@@ -101,6 +135,7 @@ contract AuctionHouse is IAuctionHouse, AccessControl, ReentrancyGuardTransient 
         _bound("cautionCapacityBps", config.cautionCapacityBps, 1, 10_000);
         _bound("reportDiscountBps", config.reportDiscountBps, 0, 10_000);
         _breakerConfig = config;
+        _global.reportDiscountBps = config.reportDiscountBps;
         emit BreakerConfigSet(config);
     }
 
@@ -108,28 +143,24 @@ contract AuctionHouse is IAuctionHouse, AccessControl, ReentrancyGuardTransient 
 
     /// @inheritdoc IAuctionHouse
     function kick(address account) external nonReentrant returns (uint256 id) {
-        IPerpVault.LiquidationSnapshot memory snap = vault.liquidationSnapshot(account);
-        if (!snap.liquidatable)
-            revert NotLiquidatable(account, snap.health.equityWad, snap.health.maintenanceMarginWad);
+        IPerpVault.KickSnapshot memory snap = vault.kickSnapshot(account);
+        if (!snap.liquidatable) revert NotLiquidatable(account, snap.equityWad, snap.maintenanceMarginWad);
         // One auction per account at a time: the next kick is sized on what the running one left.
-        if (vault.isInLiquidation(account)) revert NothingToLiquidate(account);
-        Params storage p = _params;
-        if (snap.positions.length == 0) {
-            uint256 globalLevel = vault.breakerLevel(bytes32(0));
-            if (globalLevel >= 2) revert BreakerActive(bytes32(0), globalLevel);
-            return _kickCollateral(account, snap, p);
+        if (snap.inLiquidation) revert NothingToLiquidate(account);
+        StoredParams storage p = _params;
+        if (snap.positionCount == 0) {
+            // No position: `breakerLevel` is the global level.
+            if (snap.breakerLevel >= 2) revert BreakerActive(bytes32(0), snap.breakerLevel);
+            return _kickCollateral(account, snap.equityWad, p);
         }
-        for (uint256 i; i < snap.positions.length; ++i) {
-            IPerpVault.PositionSnapshot memory pos = snap.positions[i];
-            uint256 candidate = auctionId(account, LotKind.Position, pos.index);
-            if (_auctions[candidate].lot != 0) continue;
-            uint256 level = vault.breakerLevelAt(pos.index);
-            if (level >= 2) revert BreakerActive(pos.marketId, level);
-            if (p.instantMode) return _instant(account, snap, pos, p, level);
-            _kickPosition(candidate, account, snap, pos, p, level);
-            return candidate;
-        }
-        revert NothingToLiquidate(account);
+        // Positions first, in market-index order, skipping any with a running auction.
+        IPerpVault.PositionSnapshot memory pos = snap.first;
+        uint256 level = snap.breakerLevel;
+        id = auctionId(account, LotKind.Position, pos.index);
+        if (_auctions[id].lot != 0) (id, pos, level) = _nextPosition(account);
+        if (level >= 2) revert BreakerActive(pos.marketId, level);
+        if (p.instantMode) return _instant(account, snap, pos, p, level);
+        _kickPosition(id, account, snap, pos, p, level);
     }
 
     /// @inheritdoc IAuctionHouse
@@ -143,22 +174,24 @@ contract AuctionHouse is IAuctionHouse, AccessControl, ReentrancyGuardTransient 
         Auction memory a = _auctions[id];
         if (a.lot == 0) revert AuctionNotRunning(id);
         if (amount == 0) revert ZeroTake(id);
-        Params storage p = _params;
+        StoredParams storage p = _params;
         (uint256 factorWad, bool stale) = _factor(a, p);
         if (stale) revert AuctionNeedsRedo(id);
         (address account, LotKind kind, uint256 index) = _decode(id);
-        bytes32 marketKey = _checkBreaker(kind, index, 3);
+        bytes32 marketKey;
         if (kind == LotKind.Position) {
-            _takePosition(id, a, account, index, amount, factorWad, priceLimitWad, receiver, data, p);
+            // The vault refuses the fill at breaker level 3 (BreakerActive) and returns the market id.
+            marketKey = _takePosition(id, a, account, index, amount, factorWad, priceLimitWad, receiver, data, p);
         } else {
+            _checkBreaker(kind, index, 3);
             _takeCollateral(id, a, account, index, amount, factorWad, priceLimitWad, receiver, data, p);
         }
         // Auction health: bidders asking this deep a discount means liquidity is gone.
-        BreakerConfig memory cfg = _breakerConfig;
         uint256 discount = WAD - factorWad;
-        uint256 threshold = uint256(cfg.reportDiscountBps) * 1e14;
-        if (threshold != 0 && discount > threshold && address(cfg.breaker) != address(0)) {
-            cfg.breaker.reportAuctionHealth(marketKey, discount, threshold, false);
+        uint256 threshold = uint256(_global.reportDiscountBps) * 1e14;
+        if (threshold != 0 && discount > threshold) {
+            ICircuitBreaker breaker = _breakerConfig.breaker;
+            if (address(breaker) != address(0)) breaker.reportAuctionHealth(marketKey, discount, threshold, false);
         }
     }
 
@@ -166,7 +199,7 @@ contract AuctionHouse is IAuctionHouse, AccessControl, ReentrancyGuardTransient 
     function redo(uint256 id) external nonReentrant {
         Auction memory a = _auctions[id];
         if (a.lot == 0) revert AuctionNotRunning(id);
-        Params storage p = _params;
+        StoredParams storage p = _params;
         (, bool stale) = _factor(a, p);
         if (!stale) revert AuctionNotStale(id);
         (address account, LotKind kind, uint256 index) = _decode(id);
@@ -204,7 +237,7 @@ contract AuctionHouse is IAuctionHouse, AccessControl, ReentrancyGuardTransient 
         (, LotKind kind, uint256 index) = _decode(id);
         address asset =
             kind == LotKind.Position
-                ? vault.marketParams(_marketIdOf[index]).oracleAsset
+                ? vault.marketParams(_marketIdAt(index)).oracleAsset
                 : _collateralRefs[index].token;
         uint256 oraclePrice = oracle.getPrice(asset);
         priceWad = oraclePrice.mulWad(kind == LotKind.Position && a.lot < 0 ? 2e18 - factorWad : factorWad);
@@ -226,7 +259,7 @@ contract AuctionHouse is IAuctionHouse, AccessControl, ReentrancyGuardTransient 
     }
 
     function params() external view returns (Params memory) {
-        return _params;
+        return _loadParams();
     }
 
     function throttle() external view returns (Throttle memory) {
@@ -241,19 +274,35 @@ contract AuctionHouse is IAuctionHouse, AccessControl, ReentrancyGuardTransient 
 
     // ------------------------------------------------------------------ kick internals
 
+    /// @dev The next position after the first (which has a running auction) with none: not reached
+    /// while every running auction holds its account's liquidation flag, which `kick` refuses.
+    function _nextPosition(
+        address account
+    ) internal view returns (uint256 id, IPerpVault.PositionSnapshot memory pos, uint256 level) {
+        IPerpVault.PositionSnapshot[] memory positions = vault.liquidationSnapshot(account).positions;
+        for (uint256 i = 1; i < positions.length; ++i) {
+            pos = positions[i];
+            id = auctionId(account, LotKind.Position, pos.index);
+            if (_auctions[id].lot == 0) return (id, pos, vault.breakerLevelAt(pos.index));
+        }
+        revert NothingToLiquidate(account);
+    }
+
     function _kickPosition(
         uint256 id,
         address account,
-        IPerpVault.LiquidationSnapshot memory snap,
+        IPerpVault.KickSnapshot memory snap,
         IPerpVault.PositionSnapshot memory pos,
-        Params storage p,
+        StoredParams storage p,
         uint256 level
     ) internal {
-        uint256 sliceNotional = _sliceNotional(snap, pos, p.penaltyWad, p);
-        sliceNotional = _consumeCapacity(pos.index, pos.marketId, sliceNotional, p.dustWad, level);
+        uint256 penaltyWad = p.penaltyWad;
+        uint256 dustWad = p.kickDustWad;
+        uint256 sliceNotional = _sliceNotional(snap, pos, penaltyWad, dustWad, p);
+        sliceNotional = _consumeCapacity(pos.index, pos.marketId, sliceNotional, dustWad, level);
         int256 slice = _sliceOf(pos, sliceNotional);
-        if (_marketIdOf[pos.index] == bytes32(0)) _marketIdOf[pos.index] = pos.marketId;
-        (uint256 penalty, uint256 reward) = _penaltyAndReward(sliceNotional, p);
+        uint256 penalty = sliceNotional.mulWadUp(penaltyWad);
+        uint256 reward = FixedPointMathLib.min(_reward(sliceNotional, p), penalty);
         vault.beginLiquidation(account, penalty - reward, msg.sender, reward);
         // solhint-disable-next-line not-rely-on-time
         _auctions[id] = Auction(int120(slice), uint96(sliceNotional), uint32(block.timestamp), 0);
@@ -267,20 +316,20 @@ contract AuctionHouse is IAuctionHouse, AccessControl, ReentrancyGuardTransient 
     /// whole position when that is more than it holds, when h·imr ≤ c, or when the leftover would
     /// be below dust.
     function _sliceNotional(
-        IPerpVault.LiquidationSnapshot memory snap,
+        IPerpVault.KickSnapshot memory snap,
         IPerpVault.PositionSnapshot memory pos,
         uint256 costWad,
-        Params storage p
+        uint256 dust,
+        StoredParams storage p
     ) internal view returns (uint256) {
         uint256 whole = pos.notionalWad;
         uint256 h = p.targetHealthWad;
-        int256 need = int256(snap.health.initialMarginWad.mulWadUp(h)) - snap.health.equityWad;
+        int256 need = int256(snap.initialMarginWad.mulWadUp(h)) - snap.equityWad;
         uint256 perUnit = pos.imrWad.mulWad(h);
         if (need <= 0) need = 1; // liquidatable only under the wick rule: still make progress
         if (perUnit <= costWad) return whole;
         uint256 x = uint256(need).divWadUp(perUnit - costWad);
         x += x / 10_000;
-        uint256 dust = p.dustWad;
         if (x < dust) x = dust;
         if (x >= whole || whole - x < dust) return whole;
         return x;
@@ -294,11 +343,7 @@ contract AuctionHouse is IAuctionHouse, AccessControl, ReentrancyGuardTransient 
         return pos.sizeWad > 0 ? int256(absSlice) : -int256(absSlice);
     }
 
-    function _kickCollateral(
-        address account,
-        IPerpVault.LiquidationSnapshot memory snap,
-        Params storage p
-    ) internal returns (uint256 id) {
+    function _kickCollateral(address account, int256 equityWad, StoredParams storage p) internal returns (uint256 id) {
         int256 quote = vault.quoteBalance(account);
         address[] memory tokens = vault.collateralTokens();
         for (uint256 i = 1; i < tokens.length; ++i) {
@@ -312,7 +357,7 @@ contract AuctionHouse is IAuctionHouse, AccessControl, ReentrancyGuardTransient 
             }
             // Raise the debt plus the penalty; never sell more than the account holds.
             uint256 debt = quote < 0 ? uint256(-quote) : 0;
-            if (debt == 0) debt = uint256(-snap.health.equityWad);
+            if (debt == 0) debt = uint256(-equityWad);
             (uint256 penalty, uint256 reward) = _penaltyAndReward(debt, p);
             uint256 tab = debt + penalty;
             uint256 price = oracle.getPrice(tokens[i]);
@@ -331,13 +376,14 @@ contract AuctionHouse is IAuctionHouse, AccessControl, ReentrancyGuardTransient 
 
     function _instant(
         address account,
-        IPerpVault.LiquidationSnapshot memory snap,
+        IPerpVault.KickSnapshot memory snap,
         IPerpVault.PositionSnapshot memory pos,
-        Params storage p,
+        StoredParams storage p,
         uint256 level
     ) internal returns (uint256) {
-        uint256 sliceNotional = _sliceNotional(snap, pos, p.instantBonusWad, p);
-        sliceNotional = _consumeCapacity(pos.index, pos.marketId, sliceNotional, p.dustWad, level);
+        uint256 dustWad = p.kickDustWad;
+        uint256 sliceNotional = _sliceNotional(snap, pos, p.instantBonusWad, dustWad, p);
+        sliceNotional = _consumeCapacity(pos.index, pos.marketId, sliceNotional, dustWad, level);
         _releaseOutstanding(sliceNotional);
         int256 slice = _sliceOf(pos, sliceNotional);
         uint256 price = pos.priceWad;
@@ -345,8 +391,7 @@ contract AuctionHouse is IAuctionHouse, AccessControl, ReentrancyGuardTransient 
         // The liquidator's bonus comes out of the account, which may leave it negative.
         uint256 bonus = sliceNotional.mulWad(p.instantBonusWad);
         vault.beginLiquidation(account, 0, msg.sender, bonus);
-        vault.setInLiquidation(account, false);
-        _settleIfEmptied(account);
+        vault.endLiquidation(account);
         emit InstantLiquidation(account, pos.marketId, slice, price, msg.sender, bonus);
         return 0;
     }
@@ -363,8 +408,8 @@ contract AuctionHouse is IAuctionHouse, AccessControl, ReentrancyGuardTransient 
         uint256 priceLimitWad,
         address receiver,
         bytes calldata data,
-        Params storage p
-    ) internal {
+        StoredParams storage p
+    ) internal returns (bytes32 marketId) {
         uint256 lotAbs = uint256(a.lot >= 0 ? int256(a.lot) : -int256(a.lot));
         if (amount > lotAbs) amount = lotAbs;
         uint256 tabTaken = amount == lotAbs ? a.tabWad : FixedPointMathLib.mulDivUp(a.tabWad, amount, lotAbs);
@@ -372,12 +417,14 @@ contract AuctionHouse is IAuctionHouse, AccessControl, ReentrancyGuardTransient 
         if (tabLeft != 0 && tabLeft < p.dustWad) revert DustRemainder(id, tabLeft, p.dustWad);
         bool isLong = a.lot > 0;
         int256 slice = isLong ? -int256(amount) : int256(amount);
-        (, uint256 price) = vault.liquidatePositionAtOracle(
+        uint256 price;
+        (marketId, price) = vault.liquidatePositionAtIndex(
             account,
-            _marketIdOf[index],
+            index,
             slice,
             isLong ? factorWad : 2e18 - factorWad,
-            msg.sender
+            msg.sender,
+            3
         );
         if (isLong ? price > priceLimitWad : price < priceLimitWad) revert PriceLimitExceeded(id, price, priceLimitWad);
         a.lot += int120(slice);
@@ -399,7 +446,7 @@ contract AuctionHouse is IAuctionHouse, AccessControl, ReentrancyGuardTransient 
         uint256 priceLimitWad,
         address receiver,
         bytes calldata data,
-        Params storage p
+        StoredParams storage p
     ) internal {
         CollateralRef memory ref = _collateralRefs[index];
         address token = ref.token;
@@ -443,21 +490,24 @@ contract AuctionHouse is IAuctionHouse, AccessControl, ReentrancyGuardTransient 
         address account,
         LotKind kind,
         uint256 index,
-        Params storage p
+        StoredParams storage p
     ) internal {
         uint256 price;
         if (kind == LotKind.Position) {
-            (, price) = vault.liquidatePositionAtOracle(
+            // `redo` has checked the breaker (level 3 blocks it).
+            (, price) = vault.liquidatePositionAtIndex(
                 account,
-                _marketIdOf[index],
+                index,
                 -int256(a.lot),
                 a.lot > 0 ? p.floorWad : 2e18 - p.floorWad,
-                address(0)
+                address(0),
+                type(uint256).max
             );
             _releaseOutstanding(a.tabWad);
         } else {
             // The insurance fund takes the collateral (its admin can sweep it to be sold) and, in
-            // `_settleIfEmptied`, pays the account's debt; what it cannot pay is socialised.
+            // `_finish` (the vault's `endLiquidation`), pays the account's debt; what it cannot pay
+            // is socialised.
             address token = _collateralRefs[index].token;
             price = oracle.getPrice(token).mulWad(p.floorWad);
             vault.seizeCollateral(account, token, uint256(int256(a.lot)), vault.insuranceFund());
@@ -466,29 +516,18 @@ contract AuctionHouse is IAuctionHouse, AccessControl, ReentrancyGuardTransient 
         _finish(id, account);
     }
 
+    /// @dev Ends an auction: releases the account's hold and, when that frees an account left with
+    /// nothing but a negative quote balance, settles it (insurance, then LPs) in the same vault call.
     function _finish(uint256 id, address account) internal {
         delete _auctions[id];
-        vault.setInLiquidation(account, false);
         emit AuctionEnded(id, account);
-        _settleIfEmptied(account);
-    }
-
-    /// @dev An account left with nothing but a negative quote balance: insurance, then LPs.
-    function _settleIfEmptied(address account) internal {
-        if (vault.isInLiquidation(account)) return;
-        if (vault.quoteBalance(account) >= 0) return;
-        if (vault.accountMarkets(account).length != 0) return;
-        address[] memory tokens = vault.collateralTokens();
-        for (uint256 i = 1; i < tokens.length; ++i) {
-            if (vault.collateralBalance(account, tokens[i]) != 0) return;
-        }
-        vault.settleShortfall(account);
+        vault.endLiquidation(account);
     }
 
     // ------------------------------------------------------------------ pricing and throttles
 
     /// @dev m(t) = max(floor, buf × curve(t)); stale past `tail` or when buf × curve < cusp.
-    function _factor(Auction memory a, Params storage p) internal view returns (uint256 factorWad, bool stale) {
+    function _factor(Auction memory a, StoredParams storage p) internal view returns (uint256 factorWad, bool stale) {
         // solhint-disable-next-line not-rely-on-time
         uint256 elapsed = block.timestamp - a.startTime;
         uint256 raw = uint256(p.bufWad).mulWad(p.curve.factor(elapsed));
@@ -498,13 +537,13 @@ contract AuctionHouse is IAuctionHouse, AccessControl, ReentrancyGuardTransient 
 
     function _penaltyAndReward(
         uint256 tabWad,
-        Params storage p
+        StoredParams storage p
     ) internal view returns (uint256 penalty, uint256 reward) {
         penalty = tabWad.mulWadUp(p.penaltyWad);
         reward = FixedPointMathLib.min(_reward(tabWad, p), penalty);
     }
 
-    function _reward(uint256 tabWad, Params storage p) internal view returns (uint256) {
+    function _reward(uint256 tabWad, StoredParams storage p) internal view returns (uint256) {
         return FixedPointMathLib.min(uint256(p.tipWad) + tabWad.mulWad(p.chipWad), p.rewardCapWad);
     }
 
@@ -520,7 +559,7 @@ contract AuctionHouse is IAuctionHouse, AccessControl, ReentrancyGuardTransient 
     ) internal returns (uint256) {
         Throttle memory t = _throttle;
         Bucket memory m = _marketBuckets[marketIndex];
-        Bucket memory g = _global;
+        GlobalBucket memory g = _global;
         uint256 available = _available(m, g, t);
         // Caution (level 1): only a share of what the window has left.
         if (level == 1) available = (available * _breakerConfig.cautionCapacityBps) / 10_000;
@@ -540,7 +579,11 @@ contract AuctionHouse is IAuctionHouse, AccessControl, ReentrancyGuardTransient 
         return used;
     }
 
-    function _available(Bucket memory m, Bucket memory g, Throttle memory t) internal view returns (uint256 available) {
+    function _available(
+        Bucket memory m,
+        GlobalBucket memory g,
+        Throttle memory t
+    ) internal view returns (uint256 available) {
         available = uint256(t.globalCapacityWad).zeroFloorSub(
             _decayed(g.usedWad, g.updatedAt, t.globalCapacityWad, t.windowSec)
         );
@@ -579,12 +622,17 @@ contract AuctionHouse is IAuctionHouse, AccessControl, ReentrancyGuardTransient 
     function _checkBreaker(LotKind kind, uint256 index, uint256 blockedFrom) internal view returns (bytes32 key) {
         uint256 level;
         if (kind == LotKind.Position) {
-            key = _marketIdOf[index];
+            key = _marketIdAt(index);
             level = vault.breakerLevelAt(index);
         } else {
             level = vault.breakerLevel(bytes32(0));
         }
         if (level >= blockedFrom) revert BreakerActive(key, level);
+    }
+
+    /// @dev The vault's market id at `index` (off the hot paths: `redo` and views).
+    function _marketIdAt(uint256 index) internal view returns (bytes32) {
+        return vault.marketIds()[index];
     }
 
     function _decode(uint256 id) internal pure returns (address account, LotKind kind, uint256 index) {
@@ -609,8 +657,45 @@ contract AuctionHouse is IAuctionHouse, AccessControl, ReentrancyGuardTransient 
         _bound("targetHealth", p.targetHealthWad, MIN_TARGET_HEALTH, MAX_TARGET_HEALTH);
         _bound("maxResets", p.maxResets, 0, MAX_RESETS);
         _bound("instantBonus", p.instantBonusWad, 0, MAX_INSTANT_BONUS);
-        _params = p;
+        _params = StoredParams({
+            curve: p.curve,
+            bufWad: p.bufWad,
+            tailSec: p.tailSec,
+            cuspWad: p.cuspWad,
+            floorWad: p.floorWad,
+            dustWad: p.dustWad,
+            maxResets: p.maxResets,
+            penaltyWad: p.penaltyWad,
+            chipWad: p.chipWad,
+            tipWad: p.tipWad,
+            instantMode: p.instantMode,
+            rewardCapWad: p.rewardCapWad,
+            targetHealthWad: p.targetHealthWad,
+            kickDustWad: uint80(p.dustWad), // bounded by MAX_DUST < 2^80
+            instantBonusWad: p.instantBonusWad
+        });
         emit ParamsSet(p);
+    }
+
+    function _loadParams() internal view returns (Params memory) {
+        StoredParams memory s = _params;
+        return
+            Params({
+                curve: s.curve,
+                bufWad: s.bufWad,
+                tailSec: s.tailSec,
+                cuspWad: s.cuspWad,
+                floorWad: s.floorWad,
+                dustWad: s.dustWad,
+                penaltyWad: s.penaltyWad,
+                chipWad: s.chipWad,
+                tipWad: s.tipWad,
+                rewardCapWad: s.rewardCapWad,
+                targetHealthWad: s.targetHealthWad,
+                maxResets: s.maxResets,
+                instantMode: s.instantMode,
+                instantBonusWad: s.instantBonusWad
+            });
     }
 
     function _setThrottle(Throttle memory t) internal {

@@ -38,7 +38,10 @@ export class GasSnapshot {
   /** Asserts no figure rose more than TOLERANCE above the committed one, then writes the snapshot. */
   flush(): void {
     const regressions = Object.entries(this.measured)
-      .filter(([key, gas]) => key in this.committed && gas > this.committed[key] * (1 + TOLERANCE))
+      // |committed| so that a signed figure (a difference of two measurements) is compared the same way.
+      .filter(
+        ([key, gas]) => key in this.committed && gas > this.committed[key] + Math.abs(this.committed[key]) * TOLERANCE,
+      )
       .map(([key, gas]) => `${key}: ${this.committed[key]} -> ${gas}`);
     const merged = { ...readSnapshot(), ...this.measured };
     const sorted = Object.fromEntries(
