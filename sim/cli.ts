@@ -1,0 +1,190 @@
+/**
+ * The lab's command: load and validate a scenario, run it in each mode and seed on the chain of
+ * `hre`, print the side-by-side table and write the report. Shared by `npx hardhat simulate`
+ * (tasks/simulate.ts), `npm run simulate` (scripts/simulate.ts) and `npm run results`.
+ */
+import path from "node:path";
+import type { HardhatRuntimeEnvironment } from "hardhat/types";
+import { MetricsFile } from "./aggregate";
+import { writeReport, WrittenReport } from "./report";
+import { defaultProgressStyle, makeProgress, ProgressStyle } from "./report/progress";
+import { textTable } from "./report/table";
+import { loadScenario, Scenario, ScenarioError } from "./scenario";
+import { ModeName, ProgressFn, ScenarioRun } from "./types";
+
+export const DEFAULT_SCENARIO = path.join(__dirname, "scenarios", "thin-books-flash-crash.json");
+
+/** The engine's entry point (sim/engine/index.ts). */
+export type RunScenarioFn = (
+  hre: HardhatRuntimeEnvironment,
+  scenario: Scenario,
+  opts: { modes?: ModeName[]; seeds?: number[]; onProgress?: ProgressFn },
+) => Promise<ScenarioRun>;
+
+/** A user mistake in the command's options: printed without a stack trace. */
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "UsageError";
+  }
+}
+
+export interface SimulateOptions {
+  /** Scenario file; default sim/scenarios/thin-books-flash-crash.json. */
+  scenario?: string;
+  /** Modes to run, as a list or "a,b"; default the scenario's `modes`. */
+  modes?: ModeName[] | string;
+  /** Number of seeds N: runs seed..seed+N−1; default the scenario's `seeds`. */
+  seeds?: number | string;
+  /** First seed; default the scenario's `seed`. */
+  seed?: number | string;
+  /** Report directory; default reports/<scenario>-<UTC timestamp>/. */
+  out?: string;
+  /** Progress display: bar, lines or off; default a bar on a TTY, plain lines otherwise. */
+  progress?: ProgressStyle | string;
+  /** Where the table and summary go; default console.log. */
+  log?: (line: string) => void;
+  /** The engine; default sim/engine's runScenario (tests may pass their own). */
+  runScenario?: RunScenarioFn;
+}
+
+export interface SimulateResult extends WrittenReport {
+  scenario: Scenario;
+  run: ScenarioRun;
+  table: string;
+}
+
+function loadEngine(): RunScenarioFn {
+  // Resolved at run time so the front end builds before the engine lands.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const engine = require("./engine") as { runScenario?: RunScenarioFn };
+  if (typeof engine.runScenario !== "function") throw new Error("sim/engine does not export runScenario");
+  return engine.runScenario;
+}
+
+function positiveInt(name: string, v: number | string | undefined, min: number): number | undefined {
+  if (v === undefined || v === "") return undefined;
+  const n = typeof v === "number" ? v : Number(v);
+  if (!Number.isInteger(n) || n < min)
+    throw new UsageError(`--${name} must be an integer ≥ ${min}, got ${JSON.stringify(v)}`);
+  return n;
+}
+
+export function parseModes(v: ModeName[] | string | undefined): ModeName[] | undefined {
+  if (v === undefined) return undefined;
+  const list = (Array.isArray(v) ? v : v.split(",")).map((m) => m.trim()).filter((m) => m !== "");
+  if (list.length === 0) return undefined;
+  const dup = list.find((m, i) => list.indexOf(m) !== i);
+  if (dup !== undefined) throw new UsageError(`--modes lists ${dup} twice`);
+  return list;
+}
+
+/** `YYYYMMDD-HHMMSS` in UTC. */
+export function timestamp(d: Date): string {
+  const p = (n: number) => String(n).padStart(2, "0");
+  return `${d.getUTCFullYear()}${p(d.getUTCMonth() + 1)}${p(d.getUTCDate())}-${p(d.getUTCHours())}${p(d.getUTCMinutes())}${p(d.getUTCSeconds())}`;
+}
+
+export interface ResolvedRun {
+  file: string;
+  scenario: Scenario;
+  modes: ModeName[];
+  seeds: number[];
+  progress: ProgressStyle;
+}
+
+export function parseProgress(v: string | undefined): ProgressStyle | undefined {
+  if (v === undefined || v === "") return undefined;
+  if (v === "bar" || v === "lines" || v === "off") return v;
+  throw new UsageError(`--progress must be bar, lines or off, got ${JSON.stringify(v)}`);
+}
+
+/** Loads and validates the scenario and options (throws ScenarioError / UsageError). */
+export function resolveRun(opts: SimulateOptions): ResolvedRun {
+  const file = path.resolve(opts.scenario ?? DEFAULT_SCENARIO);
+  const scenario = loadScenario(file);
+  const modes = parseModes(opts.modes) ?? scenario.modes;
+  const count = positiveInt("seeds", opts.seeds, 1) ?? scenario.seeds;
+  const first = positiveInt("seed", opts.seed, 0) ?? scenario.seed;
+  const seeds = Array.from({ length: count }, (_, i) => first + i);
+  const progress = parseProgress(opts.progress) ?? defaultProgressStyle();
+  return { file, scenario, modes, seeds, progress };
+}
+
+export async function simulate(hre: HardhatRuntimeEnvironment, opts: SimulateOptions = {}): Promise<SimulateResult> {
+  const t0 = performance.now();
+  const startedAt = new Date();
+  const log = opts.log ?? ((l: string) => console.log(l));
+  const { file, scenario, modes, seeds, progress: style } = resolveRun(opts);
+  const runScenario = opts.runScenario ?? loadEngine();
+  log(
+    `${scenario.name}: ${scenario.blocks} blocks of ${scenario.blockTimeSec} s, modes ${modes.join(", ")}, ` +
+      `seed${seeds.length > 1 ? "s" : ""} ${seeds.length > 1 ? `${seeds[0]}..${seeds[seeds.length - 1]}` : seeds[0]}, ` +
+      `network ${hre.network.name}`,
+  );
+
+  const progress = makeProgress(style);
+  let run: ScenarioRun;
+  try {
+    run = await runScenario(hre, scenario, { modes, seeds, onProgress: progress });
+  } finally {
+    progress.stop();
+  }
+  const simulationMs = Math.round(performance.now() - t0);
+
+  const chainIdHex = (await hre.network.provider.request({ method: "eth_chainId" })) as string;
+  const dir = path.resolve(opts.out ?? path.join("reports", `${scenario.name}-${timestamp(startedAt)}`));
+  const written = await writeReport(dir, {
+    run,
+    scenario,
+    initialPrices: Object.fromEntries(scenario.assets.map((a) => [a.symbol, a.initialPriceUsd])),
+    startedAtMs: t0,
+    info: {
+      scenario: scenario.name,
+      scenarioFile: path.relative(process.cwd(), file) || file,
+      modes: run.modes,
+      seeds: run.seeds,
+      network: hre.network.name,
+      chainId: Number(BigInt(chainIdHex)),
+      startedAt: startedAt.toISOString(),
+      setupMs: Math.round(run.setupMs),
+      runs: run.runs.map((r) => ({ mode: r.mode, seed: r.seed, wallMs: Math.round(r.wallMs) })),
+      simulationMs,
+      nodeVersion: process.version,
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      hardhatVersion: (require("hardhat/package.json") as { version: string }).version,
+    },
+  });
+  const table = textTable(written.metrics);
+  log("");
+  log(table);
+  log("");
+  const rel = path.relative(process.cwd(), dir);
+  const shown = rel === "" ? "." : rel.startsWith("..") ? dir : rel;
+  log(`report: ${shown}/report.html (${written.files.length} files: ${written.files.join(", ")})`);
+  log(
+    `time: setup ${(run.setupMs / 1000).toFixed(1)} s, ${run.runs.length} run(s) ` +
+      `${(run.runs.reduce((a, r) => a + r.wallMs, 0) / 1000).toFixed(1)} s, ` +
+      `report ${(written.info.reportMs / 1000).toFixed(1)} s, total ${(written.info.totalMs / 1000).toFixed(1)} s`,
+  );
+  return { ...written, scenario, run, table };
+}
+
+/**
+ * Runs `body`; a user mistake (invalid scenario, bad option) prints its message to stderr and sets
+ * a non-zero exit code instead of surfacing a stack trace.
+ */
+export async function withCleanErrors<T>(body: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await body();
+  } catch (e) {
+    if (e instanceof ScenarioError || e instanceof UsageError) {
+      process.stderr.write(`error: ${e.message}\n`);
+      process.exitCode = 1;
+      return undefined;
+    }
+    throw e;
+  }
+}
+
+export type { MetricsFile };

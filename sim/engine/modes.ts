@@ -1,0 +1,71 @@
+/**
+ * Protocol modes (docs/simulation.md §2): the same contracts with different deployment
+ * parameters. One parameter set per mode, used for every scenario: nothing here depends on the
+ * scenario except through rules stated in terms of the market (e.g. depth).
+ */
+
+export interface ModeParams {
+  name: string;
+  /** Margin policy: the static engine (fixed IMR/MMR) or the dynamic RiskEngine. */
+  thresholds: "static" | "dynamic";
+  /** Liquidation: AuctionHouse instant mode (close at oracle against the pool, fixed bonus) or Dutch auction. */
+  liquidation: "instant" | "auction";
+  /** Auction throttle: liquidation notional a market may start per window, as a multiple of the
+   * market's 1% depth (USD that moves the venue 1%), over `throttleWindowSec`. Off = unbounded. */
+  throttle: { depthMultiple: number; windowSec: number } | "off";
+  /** Circuit breaker on or off (see `applyBreaker`). */
+  breaker: boolean;
+}
+
+export const MODES: Readonly<Record<string, ModeParams>> = {
+  baseline: { name: "baseline", thresholds: "static", liquidation: "instant", throttle: "off", breaker: false },
+  auction: {
+    name: "auction",
+    thresholds: "static",
+    liquidation: "auction",
+    throttle: { depthMultiple: 0.5, windowSec: 3600 },
+    breaker: false,
+  },
+  "auction+breaker": {
+    name: "auction+breaker",
+    thresholds: "static",
+    liquidation: "auction",
+    throttle: { depthMultiple: 0.5, windowSec: 3600 },
+    breaker: true,
+  },
+  full: {
+    name: "full",
+    thresholds: "dynamic",
+    liquidation: "auction",
+    throttle: { depthMultiple: 0.5, windowSec: 3600 },
+    breaker: true,
+  },
+};
+
+/** The mode's parameter set; throws a domain error naming the known modes. */
+export function modeParams(name: string): ModeParams {
+  const m = MODES[name];
+  if (!m) throw new Error(`unknown mode "${name}": known modes are ${Object.keys(MODES).join(", ")}`);
+  return m;
+}
+
+/**
+ * Dynamic RiskEngine parameters used by `full` (deploy/parameters/local-dynamic.json's values),
+ * with each market's `depthUsd` taken from its venue (USD within 1% of the price).
+ */
+export const DYNAMIC_ENGINE = {
+  hardFloorBps: 5_000,
+  volHalfLifeSec: 14_400,
+  liquidationHorizonSec: 3_600,
+  smoothingHalfLifeSec: 180,
+  volMultiplierBps: 30_000,
+  maintenanceFractionBps: 5_000,
+  maxMmrRisePerHourBps: 100,
+  impactFactorBps: 100,
+  initialVolBps: 8_000,
+  baseImrBps: 500,
+  baseMmrBps: 250,
+} as const;
+
+/** Static margin ratios (deploy/parameters/local.json) and auction parameters (deploy/modules/core.ts). */
+export const STATIC_RATIOS = { imr: 0.05, mmr: 0.025 } as const;

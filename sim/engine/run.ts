@@ -1,0 +1,531 @@
+/**
+ * One run: a mode and a seed, from the populated snapshot, block by block with automine off.
+ * Each block batches, in this order: oracle relayer rounds (and, in `full`, the dynamic engine's
+ * `updatePrice`), arbitrage toward the fundamental, keepers (kicks, takes or redos, hedging),
+ * momentum sellers, then the pool's hedger; then it is mined at its timestamp and its receipts,
+ * events and state are collected. Failed transactions and failed actions inside a keeper's batch
+ * are counted, never fatal.
+ */
+import type { Interface, LogDescription } from "ethers";
+import type { Scenario } from "../scenario";
+import type { Metrics, ProgressFn, SeriesRow } from "../types";
+import { TX_GAS_CAP, type RpcLog, type TxRequest } from "./chain";
+import { drawdownPct, drawupPct } from "./paths";
+import type { Trader } from "./population";
+import { modeParams, type ModeParams } from "./modes";
+import { AUCTION, QUOTE_DECIMALS, e8, fromWad, units, wad, type World } from "./world";
+import { readMargins, scanLiquidatable, blockState, tokenBalance } from "./views";
+import { sqrtAtUsd } from "./venue";
+import { timed } from "./profile";
+import { HealthModel } from "./health";
+
+const MAX_UINT = (1n << 256n) - 1n;
+const KICK_CHUNK = 12;
+const TAKE_CHUNK = 25;
+const RECALIBRATE_EVERY = 20;
+/** Events after which an account's exposure must be read again. */
+const TOUCHING = new Set(["Kick", "Take", "Redo", "Backstop", "AuctionEnded", "InstantLiquidation", "ShortfallSettled"]);
+
+/** What the engine needs of a populated seed. */
+export interface Populated {
+  seed: number;
+  traders: Trader[];
+  /** Fundamental price per asset and block (index 0..blocks). */
+  fundamental: number[][];
+  /** The hedger's base balance when the pool is flat (base units per asset). */
+  hedgerAnchors: bigint[];
+  /** Chain timestamp of the snapshot. */
+  startTime: number;
+}
+
+export interface RunOutput {
+  metrics: Metrics;
+  series: SeriesRow[];
+  failures: { txs: number; actions: number };
+}
+
+
+interface AuctionInfo {
+  account: string;
+  asset: number;
+  kind: number;
+  /** A short position lot (its price rises over time). */
+  short: boolean;
+}
+
+/**
+ * Applies the circuit breaker setting of a mode. The breaker contract (ICircuitBreaker) is not in
+ * this tree yet: for now this only records the flag, and `series.breakerLevel` stays 0. Wire the
+ * deployed breaker here (deploy in world.ts, enable or disable it with admin transactions, and read
+ * its `level(market)` each block); breakerTrips/blocksPaused are counted from its LevelChanged events.
+ */
+export function applyBreaker(world: World & { breakerEnabled?: boolean }, enabled: boolean): TxRequest[] {
+  world.breakerEnabled = enabled;
+  return [];
+}
+
+/** Admin transactions that turn the populated world into `mode`. */
+async function modeTxs(w: World, mode: ModeParams): Promise<TxRequest[]> {
+  const txs: TxRequest[] = [];
+  const current = await w.auction.params();
+  const instant = mode.liquidation === "instant";
+  if (current.instantMode !== instant) {
+    const p = {
+      curve: current.curve,
+      bufWad: current.bufWad,
+      tailSec: current.tailSec,
+      cuspWad: current.cuspWad,
+      floorWad: current.floorWad,
+      dustWad: current.dustWad,
+      penaltyWad: current.penaltyWad,
+      chipWad: current.chipWad,
+      tipWad: current.tipWad,
+      rewardCapWad: current.rewardCapWad,
+      targetHealthWad: current.targetHealthWad,
+      maxResets: current.maxResets,
+      instantMode: instant,
+      instantBonusWad: current.instantBonusWad,
+    };
+    txs.push({ from: w.admin, to: w.auctionAddr, data: w.ifaces.auction.encodeFunctionData("setParams", [p]), gas: 500_000 });
+  }
+  if (mode.throttle !== "off") {
+    const t = mode.throttle;
+    for (const a of w.assets)
+      txs.push({
+        from: w.admin,
+        to: w.auctionAddr,
+        data: w.ifaces.auction.encodeFunctionData("setMarketCapacity", [a.marketId, wad(Math.max(1_000, t.depthMultiple * a.depth1PctUsd))]),
+        gas: 300_000,
+      });
+    if (t.windowSec !== 3600) throw new Error("lab: throttle windows other than 3600 s are not wired");
+  }
+  if (mode.thresholds === "dynamic")
+    txs.push({
+      from: w.admin,
+      to: w.vaultAddr,
+      data: w.ifaces.vault.encodeFunctionData("setRiskEngine", [await w.dynamicRisk.getAddress()]),
+      gas: 1_000_000,
+    });
+  txs.push(...applyBreaker(w, mode.breaker));
+  return txs;
+}
+
+export async function runOnce(
+  w: World,
+  scenario: Scenario,
+  pop: Populated,
+  modeName: string,
+  progress?: { fn: ProgressFn; runIndex: number; runs: number },
+): Promise<RunOutput> {
+  const mode = modeParams(modeName);
+  const step = scenario.blockTimeSec;
+  const instant = mode.liquidation === "instant";
+  const ksp = scenario.keepers;
+  const latency = Math.max(1, ksp.latencyBlocks);
+  const fund = pop.fundamental;
+  const traderAccounts = pop.traders.filter((t) => t.opened).map((t) => t.address);
+  const assetByKey = new Map<string, number>();
+  for (const a of w.assets) {
+    assetByKey.set(a.marketId.toLowerCase(), a.index);
+    assetByKey.set(("0x" + BigInt(a.tokenAddr).toString(16).padStart(64, "0")).toLowerCase(), a.index);
+  }
+  const decimalsOf = (i: number): number => w.assets[i].decimals;
+
+  let t = pop.startTime;
+  let failedTxs = 0;
+  let failedActions = 0;
+  const sendAll = async (txs: TxRequest[]): Promise<{ ok: boolean[]; gas: bigint; count: number }> => {
+    const hashes: string[] = [];
+    await timed("send", async () => {
+      for (let i = 0; i < txs.length; i++) hashes.push(await w.chain.send(txs[i], txs.length - i));
+    });
+    t += step;
+    await timed("mine", () => w.chain.mine(t));
+    const receipts = await timed("receipts", () => Promise.all(hashes.map((h) => w.chain.receipt(h))));
+    if (receipts.some((r) => r === null)) throw new Error("lab: a block's transactions did not fit in it");
+    const ok = receipts.map((r) => r !== null && r.status === "0x1");
+    failedTxs += ok.filter((x) => !x).length;
+    const gas = receipts.reduce((s, r) => s + BigInt(r?.gasUsed ?? 0), 0n);
+    return { ok, gas, count: txs.length };
+  };
+
+  // Mode setup block (not part of the simulated blocks).
+  const setup = await sendAll(await modeTxs(w, mode));
+  if (setup.ok.some((x) => !x)) throw new Error(`lab: applying mode ${modeName} failed`);
+  failedTxs = 0;
+
+  // Starting books.
+  const s0 = await blockState(w);
+  const startOracle = w.assets.map((a) => a.spec.initialPriceUsd);
+  const keeperBook = async (oracle: number[]): Promise<number> => {
+    if (w.agentAddrs.keepers.length === 0) return 0;
+    const margins = await readMargins(w, w.agentAddrs.keepers, [], []);
+    let v = 0;
+    for (const [k, addr] of w.agentAddrs.keepers.entries()) {
+      v += fromWad(margins[k].equityOracleWad);
+      v += Number(await tokenBalance(w, w.usdcAddr, addr)) / 10 ** QUOTE_DECIMALS;
+      // The spot inventory held when flat is outside the book: only what hedges the lots counts.
+      for (const a of w.assets) {
+        const held = (await tokenBalance(w, a.tokenAddr, addr)) - w.keeperAnchors[a.index];
+        v += (Number(held) / 10 ** a.decimals) * oracle[a.index];
+      }
+    }
+    return v;
+  };
+  const hedgerBook = async (oracle: number[]): Promise<number> => {
+    let v = Number(await tokenBalance(w, w.usdcAddr, w.agentAddrs.hedger)) / 10 ** QUOTE_DECIMALS;
+    for (const a of w.assets) {
+      const held = (await tokenBalance(w, a.tokenAddr, w.agentAddrs.hedger)) - pop.hedgerAnchors[a.index];
+      v += (Number(held) / 10 ** a.decimals) * oracle[a.index];
+    }
+    return v;
+  };
+  const keeper0 = await keeperBook(startOracle);
+  const hedger0 = await hedgerBook(startOracle);
+
+  // State tracked across blocks.
+  const venue: number[][] = w.assets.map(() => []);
+  const venueInit = s0.venueUsd;
+  const venueAt = (a: number, b: number): number => (b < 0 ? venueInit[a] : venue[a][b]);
+  const oracle = w.assets.map((a) => a.spec.initialPriceUsd);
+  const lastWrite = w.assets.map(() => ({ price: 0, time: 0 }));
+  w.assets.forEach((a, i) => {
+    lastWrite[i] = { price: a.spec.initialPriceUsd, time: pop.startTime };
+  });
+  const health = new HealthModel(w);
+  await health.calibrate(traderAccounts, oracle);
+  const scan = (): Promise<string[]> =>
+    timed("scan", () => scanLiquidatable(w, health.candidates(traderAccounts, oracle)));
+  const scans = new Map<number, string[]>();
+  scans.set(-1, await scan());
+  const auctions = new Map<bigint, AuctionInfo>();
+  const m = {
+    liquidations: 0,
+    notional: 0,
+    excess: 0,
+    shortfall: 0,
+    traderCost: 0,
+    gas: 0n,
+    txs: 0,
+  };
+  const series: SeriesRow[] = [];
+  const momentum = scenario.population.momentum;
+  let momentumSpent = 0;
+
+  for (let b = 0; b < scenario.blocks; b++) {
+    const txs: TxRequest[] = [];
+    const prevVenue = w.assets.map((a) => venueAt(a.index, b - 1));
+    // 1. Oracle relayer.
+    for (const a of w.assets) {
+      const o = a.spec.oracle;
+      const stale = o.stale !== undefined && b >= o.stale.fromBlock && b < o.stale.toBlock;
+      if (stale) continue;
+      const src = o.source === "venue" ? venueAt(a.index, b - o.latencyBlocks) : fund[a.index][Math.max(0, b - o.latencyBlocks)];
+      const lw = lastWrite[a.index];
+      const dev = Math.abs(src / lw.price - 1) * 10_000;
+      if (dev < o.deviationBps && t + step - lw.time < o.heartbeatSec) continue;
+      const answer = e8(src);
+      txs.push({ from: w.admin, to: a.feedAddr, data: w.ifaces.feed.encodeFunctionData("setAnswer", [answer]), gas: 100_000 });
+      oracle[a.index] = Number(answer) / 1e8;
+      lastWrite[a.index] = { price: oracle[a.index], time: t + step };
+      if (mode.thresholds === "dynamic")
+        txs.push({
+          from: w.admin,
+          to: await w.dynamicRisk.getAddress(),
+          data: w.ifaces.risk.encodeFunctionData("updatePrice", [a.marketId]),
+          gas: 400_000,
+        });
+    }
+    // 2. Arbitrage toward the fundamental.
+    const arbUsd = scenario.arbitrage.maxUsdPerBlock;
+    if (arbUsd > 0)
+      for (const a of w.assets)
+        txs.push({
+          from: w.admin,
+          to: w.agentAddrs.arb,
+          data: w.ifaces.agent.encodeFunctionData("swapToward", [
+            a.index,
+            sqrtAtUsd(a.shape, fund[a.index][b]),
+            units(arbUsd / prevVenue[a.index], a.decimals),
+            units(arbUsd, QUOTE_DECIMALS),
+          ]),
+          gas: 1_500_000,
+        });
+    // 3. Keepers and bidders.
+    const outage = ksp.outage !== undefined && b >= ksp.outage.fromBlock && b < ksp.outage.toBlock;
+    const healthyAtFundamental = new Map<string, boolean>();
+    if (ksp.count > 0 && !outage) {
+      const candidates = scans.get(b - latency) ?? scans.get(-1) ?? [];
+      if (candidates.length > 0) {
+        const margins = await timed("margins", () => readMargins(
+          w,
+          candidates,
+          w.assets.map((a) => a.tokenAddr),
+          w.assets.map((a) => wad(fund[a.index][b])),
+        ));
+        candidates.forEach((acc, i) => {
+          const mg = margins[i];
+          healthyAtFundamental.set(acc.toLowerCase(), mg.ok && mg.equityWad >= mg.maintenanceWad);
+        });
+      }
+      const ids = [...auctions.keys()];
+      const infos = ids.map((id) => auctions.get(id) as AuctionInfo);
+      const hedgeCaps = w.assets.map((a) =>
+        instant ? MAX_UINT : units(ksp.hedgeUsdPerBlock / prevVenue[a.index], a.decimals),
+      );
+      for (let k = 0; k < ksp.count; k++) {
+        const mine = candidates.filter((_, i) => (i + b) % ksp.count === k);
+        const rot = ids.length === 0 ? 0 : (k * Math.ceil(ids.length / ksp.count)) % ids.length;
+        const order = ids.map((_, i) => (i + rot) % ids.length);
+        const takeIds = order.map((i) => ids[i]);
+        const takeAssets = order.map((i) => w.assets[infos[i].asset].tokenAddr);
+        const nChunks = Math.max(1, Math.ceil(mine.length / KICK_CHUNK), Math.ceil(takeIds.length / TAKE_CHUNK));
+        for (let c = 0; c < nChunks; c++) {
+          const kicks = mine.slice(c * KICK_CHUNK, (c + 1) * KICK_CHUNK);
+          const tIds = takeIds.slice(c * TAKE_CHUNK, (c + 1) * TAKE_CHUNK);
+          const tAssets = takeAssets.slice(c * TAKE_CHUNK, (c + 1) * TAKE_CHUNK);
+          const last = c === nChunks - 1;
+          txs.push({
+            from: w.admin,
+            to: w.agentAddrs.keepers[k],
+            data: w.ifaces.agent.encodeFunctionData("keeperAct", [
+              kicks,
+              tIds,
+              tAssets,
+              ksp.minDiscountBps,
+              w.keeperAnchors,
+              last ? hedgeCaps : w.assets.map(() => 0n),
+            ]),
+            gas: Math.min(TX_GAS_CAP, 1_500_000 + 700_000 * kicks.length + 400_000 * tIds.length),
+          });
+        }
+      }
+    }
+    // 4. Momentum sellers.
+    if (momentum && momentumSpent < momentum.capitalUsd)
+      for (const a of w.assets) {
+        const drop = (1 - prevVenue[a.index] / venueInit[a.index]) * 100;
+        if (drop < momentum.triggerDropPct) continue;
+        const usd = Math.min(momentum.usdPerBlock, momentum.capitalUsd - momentumSpent);
+        momentumSpent += usd;
+        txs.push({
+          from: w.admin,
+          to: w.agentAddrs.momentum,
+          data: w.ifaces.agent.encodeFunctionData("swapToward", [
+            a.index,
+            sqrtAtUsd(a.shape, a.spec.initialPriceUsd * 0.1),
+            units(usd / prevVenue[a.index], a.decimals),
+            0n,
+          ]),
+          gas: 1_500_000,
+        });
+      }
+    // 5. The pool's hedger (in instant mode liquidations are hedged at once).
+    const hedgerMode = scenario.hedger.mode;
+    if (hedgerMode !== "off")
+      for (const a of w.assets) {
+        const cap =
+          hedgerMode === "immediate" || instant
+            ? MAX_UINT
+            : units((scenario.hedger.usdPerBlock ?? 0) / prevVenue[a.index], a.decimals);
+        txs.push({
+          from: w.admin,
+          to: w.agentAddrs.hedger,
+          data: w.ifaces.agent.encodeFunctionData("hedgePool", [a.index, pop.hedgerAnchors[a.index], cap]),
+          gas: 1_500_000,
+        });
+      }
+
+    const res = await sendAll(txs);
+    m.gas += res.gas;
+    m.txs += res.count;
+    const bn = await w.chain.blockNumber();
+    const logs = await timed("logs", () => w.chain.logs(bn, bn, [w.auctionAddr, w.vaultAddr, ...w.agentAddrs.keepers]));
+    const st = await timed("state", () => blockState(w));
+    for (const a of w.assets) venue[a.index][b] = st.venueUsd[a.index];
+
+    // Events of the block.
+    const perAsset = w.assets.map(() => ({ liq: 0, notional: 0, discounts: [] as number[] }));
+    const touched = new Set<string>();
+    for (const log of logs) {
+      const ev = parse(w, log);
+      if (!ev) continue;
+      const args = ev.args;
+      if (TOUCHING.has(ev.name)) {
+        const id = ev.name === "Take" || ev.name === "Redo" ? BigInt(args[0]) : null;
+        const account = id === null ? String(args[ev.name === "Kick" || ev.name === "Backstop" || ev.name === "AuctionEnded" ? 1 : 0]) : auctions.get(id)?.account;
+        if (account) touched.add(account);
+      }
+      switch (ev.name) {
+        case "Kick": {
+          const id = BigInt(args[0]);
+          const account = String(args[1]).toLowerCase();
+          const asset = assetByKey.get(String(args[2]).toLowerCase()) ?? 0;
+          const kind = Number((id >> 8n) & 0xffn);
+          auctions.set(id, { account, asset, kind, short: BigInt(args[3]) < 0n });
+          m.liquidations++;
+          perAsset[asset].liq++;
+          m.traderCost += fromWad(BigInt(args[5]));
+          if (kind === 0) {
+            const notional = fromWad(BigInt(args[4]));
+            m.notional += notional;
+            perAsset[asset].notional += notional;
+            if (healthyAtFundamental.get(account)) m.excess += notional;
+          }
+          break;
+        }
+        case "InstantLiquidation": {
+          const account = String(args[0]).toLowerCase();
+          const asset = assetByKey.get(String(args[1]).toLowerCase()) ?? 0;
+          const slice = BigInt(args[2]);
+          const notional = fromWad(slice < 0n ? -slice : slice) * fromWad(BigInt(args[3]));
+          m.liquidations++;
+          m.notional += notional;
+          perAsset[asset].liq++;
+          perAsset[asset].notional += notional;
+          m.traderCost += fromWad(BigInt(args[5]));
+          if (healthyAtFundamental.get(account)) m.excess += notional;
+          break;
+        }
+        case "Take": {
+          const id = BigInt(args[0]);
+          const info = auctions.get(id);
+          if (!info) break;
+          const price = fromWad(BigInt(args[3]));
+          const o = oracle[info.asset];
+          const amount = BigInt(args[2]);
+          if (info.kind === 0) {
+            const disc = info.short ? price - o : o - price;
+            m.traderCost += fromWad(amount) * disc;
+            perAsset[info.asset].discounts.push((disc / o) * 100);
+          } else {
+            const qty = Number(amount) / 10 ** decimalsOf(info.asset);
+            m.traderCost += qty * o - fromWad(BigInt(args[4]));
+            perAsset[info.asset].discounts.push(((o - price) / o) * 100);
+          }
+          break;
+        }
+        case "Redo":
+          m.traderCost += fromWad(BigInt(args[3]));
+          break;
+        case "Backstop": {
+          const info = auctions.get(BigInt(args[0]));
+          if (!info) break;
+          const lot = BigInt(args[2]);
+          m.traderCost += fromWad(lot < 0n ? -lot : lot) * oracle[info.asset] * (1 - AUCTION.floor);
+          break;
+        }
+        case "AuctionEnded":
+          auctions.delete(BigInt(args[0]));
+          break;
+        case "ShortfallSettled":
+          m.shortfall += fromWad(BigInt(args[1]));
+          break;
+        case "ActionFailed":
+          failedActions++;
+          break;
+      }
+    }
+    for (const a of w.assets) {
+      const d = perAsset[a.index].discounts;
+      series.push({
+        block: b,
+        asset: a.symbol,
+        fundamentalUsd: fund[a.index][b],
+        venueUsd: st.venueUsd[a.index],
+        oracleUsd: oracle[a.index],
+        liquidations: perAsset[a.index].liq,
+        liquidatedNotionalUsd: perAsset[a.index].notional,
+        auctionsActive: [...auctions.values()].filter((x) => x.asset === a.index).length,
+        clearingDiscountPct: d.length === 0 ? null : d.reduce((s, x) => s + x, 0) / d.length,
+        insuranceUsd: st.insuranceUsd,
+        breakerLevel: 0,
+      });
+    }
+    const recalibrate = b % RECALIBRATE_EVERY === RECALIBRATE_EVERY - 1 ? traderAccounts : [...touched];
+    if (recalibrate.length > 0) await timed("calibrate", () => health.calibrate(recalibrate, oracle));
+    // Keepers act at b + latency on this scan: skip it when they will be out or absent.
+    const user = b + latency;
+    const keepersOut = ksp.count === 0 || (ksp.outage !== undefined && user >= ksp.outage.fromBlock && user < ksp.outage.toBlock);
+    scans.set(b, keepersOut ? [] : await scan());
+    scans.delete(b - latency - 1);
+    if (progress && (b % 10 === 9 || b === scenario.blocks - 1))
+      progress.fn({ phase: "run", mode: modeName, seed: pop.seed, block: b + 1, blocks: scenario.blocks, runIndex: progress.runIndex, runs: progress.runs });
+  }
+
+  // Closing books.
+  const sEnd = await blockState(w);
+  const endMargins = await readMargins(w, traderAccounts, [], []);
+  const latent = endMargins.reduce((s, mg) => s + (mg.ok && mg.equityOracleWad < 0n ? -fromWad(mg.equityOracleWad) : 0), 0);
+  const keeper1 = await keeperBook(oracle);
+  const hedger1 = await hedgerBook(oracle);
+
+  // Price metrics: per asset, the adverse move of the fundamental's own direction.
+  let fundMove = 0;
+  let venueMove = 0;
+  let maxImpact = 0;
+  let worstAsset = 0;
+  for (const a of w.assets) {
+    const f = fund[a.index].slice(0, scenario.blocks);
+    const v = [venueInit[a.index], ...venue[a.index]];
+    const rising = drawupPct(f) > drawdownPct(f);
+    const fm = rising ? drawupPct(f) : drawdownPct(f);
+    const vm = rising ? drawupPct(v) : drawdownPct(v);
+    fundMove = Math.max(fundMove, fm);
+    if (vm > venueMove) {
+      venueMove = vm;
+      worstAsset = a.index;
+    }
+    for (let i = 1; i < v.length; i++) maxImpact = Math.max(maxImpact, Math.abs(v[i] / v[i - 1] - 1) * 100);
+  }
+  const vw = venue[worstAsset];
+  const rising = drawupPct(fund[worstAsset].slice(0, scenario.blocks)) > drawdownPct(fund[worstAsset].slice(0, scenario.blocks));
+  let trough = 0;
+  for (let i = 1; i < vw.length; i++) if (rising ? vw[i] > vw[trough] : vw[i] < vw[trough]) trough = i;
+  let recovery = vw.length - trough;
+  for (let i = trough; i < vw.length; i++)
+    if (Math.abs(vw[i] / fund[worstAsset][i] - 1) <= 0.01) {
+      recovery = i - trough;
+      break;
+    }
+
+  const metrics: Metrics = {
+    fundamentalDrawdownPct: round(fundMove, 4),
+    venueDrawdownPct: round(venueMove, 4),
+    amplification: round(fundMove > 1e-9 ? venueMove / fundMove : venueMove > 1e-9 ? Infinity : 1, 4),
+    liquidations: m.liquidations,
+    liquidatedNotionalUsd: round(m.notional, 2),
+    excessLiquidatedNotionalUsd: round(m.excess, 2),
+    badDebtUsd: round(m.shortfall + latent, 2),
+    insuranceDrawdownUsd: round(s0.insuranceUsd - sEnd.insuranceUsd, 2),
+    lpPnlUsd: round(sEnd.poolValueUsd - s0.poolValueUsd + (hedger1 - hedger0), 2),
+    traderLiquidationCostUsd: round(m.traderCost, 2),
+    keeperProfitUsd: round(keeper1 - keeper0, 2),
+    maxBlockImpactPct: round(maxImpact, 4),
+    recoveryBlocks: recovery,
+    breakerTrips: 0,
+    blocksPaused: 0,
+    gasUsedTotal: Number(m.gas),
+    txCount: m.txs,
+  };
+  return { metrics, series, failures: { txs: failedTxs, actions: failedActions } };
+}
+
+function round(x: number, digits: number): number {
+  if (!Number.isFinite(x)) return x;
+  const f = 10 ** digits;
+  return Math.round(x * f) / f;
+}
+
+function parse(w: World, log: RpcLog): LogDescription | null {
+  const addr = log.address.toLowerCase();
+  let iface: Interface;
+  if (addr === w.auctionAddr.toLowerCase()) iface = w.ifaces.auction;
+  else if (addr === w.vaultAddr.toLowerCase()) iface = w.ifaces.vault;
+  else iface = w.ifaces.agent;
+  try {
+    return iface.parseLog({ topics: log.topics, data: log.data });
+  } catch {
+    return null;
+  }
+}

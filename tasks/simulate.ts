@@ -1,0 +1,24 @@
+/**
+ * `npx hardhat simulate [--scenario FILE] [--modes a,b] [--seeds N] [--seed S] [--out DIR]
+ * [--progress bar|lines|off] [--network NAME]`: the cascade lab (docs/simulation.md).
+ */
+import { task, types } from "hardhat/config";
+
+task("simulate", "Runs a cascade-lab scenario in several liquidation modes and writes a report")
+  .addOptionalParam("scenario", "Scenario JSON file (default: sim/scenarios/thin-books-flash-crash.json)")
+  .addOptionalParam("modes", "Comma-separated modes, e.g. baseline,full (default: the scenario's modes)")
+  .addOptionalParam("seeds", "Number of seeds N; runs seed..seed+N-1 (default: the scenario's seeds)")
+  .addOptionalParam("seed", "First seed (default: the scenario's seed)")
+  .addOptionalParam("out", "Report directory (default: reports/<scenario>-<timestamp>/)")
+  .addOptionalParam("progress", "bar, lines or off (default: bar on a TTY, lines otherwise)", undefined, types.string)
+  .setAction(async (args: Record<string, string | undefined>, hre) => {
+    // Loaded lazily: the config loads every task before the first compile.
+    const { resolveRun, simulate, withCleanErrors } = await import("../sim/cli");
+    await withCleanErrors(async () => {
+      const { scenario, modes, seeds, seed, out, progress } = args;
+      const opts = { scenario, modes, seeds, seed, out, progress };
+      resolveRun(opts); // reject a bad scenario or option before compiling
+      await hre.run("compile", { quiet: true });
+      await simulate(hre, opts);
+    });
+  });
