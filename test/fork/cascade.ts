@@ -1,8 +1,10 @@
 /**
  * A minimal cascade driver for the fork tests, behind a small interface (`setupFork`,
- * `runCascade`). The lab's engine (sim/engine, branch `lab`) builds its own world and was not on
- * its branch when these tests were written; this driver works on whatever Bulwark deployment was
- * forked, so the same test runs against FORK_URL targets.
+ * `runCascade`). It drives the deployment that was forked (the Ignition deployment on the node,
+ * or any FORK_URL target), so every kick can be checked against the state right before it. The
+ * lab's engine (sim/engine, merged from branch `lab`) deploys a world of its own instead of using
+ * the forked deployment, and a reduced thin-book run of it on a fork took ~3.5 minutes for two
+ * modes: too slow for `npm test`. It is not used here.
  *
  * World (deliberately small):
  * - fundamental: ETH falls `dropPct` over `dropSteps` steps of `stepSec`, then holds;
@@ -98,9 +100,10 @@ export interface CascadeResult {
   liquidatedNotionalUsd: number;
   /** Shortfalls settled during the run plus negative equity left at the end (USD). */
   badDebtUsd: number;
+  /** Where the bad debt came from: settled shortfalls and negative equity left open. */
+  shortfalls: { account: string; usd: number }[];
   /** Accounts liquidatable at the end and not in an auction. */
   unresolved: string[];
-  /** Accounts liquidatable at some step and never kicked nor brought back (should be empty). */
   venuePath: number[];
   steps: number;
 }
@@ -126,12 +129,19 @@ async function findAdmin(vault: PerpVault): Promise<string> {
  * On the freshly forked network: impersonates the admin, replaces every oracle feed by a mock at
  * its current answer, funds a keeper and bidders, and lists the ETH-USD population.
  */
-export async function setupFork(hre: HardhatRuntimeEnvironment, vaultAddr: string, population: string[]): Promise<ForkContext> {
+export async function setupFork(
+  hre: HardhatRuntimeEnvironment,
+  vaultAddr: string,
+  population: string[],
+): Promise<ForkContext> {
   const { ethers } = hre;
   const b = await connect(hre, { addresses: JSON.stringify({ vault: vaultAddr }) });
   const vault = b.vault;
   const adminAddr = await findAdmin(vault);
-  await hre.network.provider.request({ method: "hardhat_setBalance", params: [adminAddr, "0x" + (10n ** 22n).toString(16)] });
+  await hre.network.provider.request({
+    method: "hardhat_setBalance",
+    params: [adminAddr, "0x" + (10n ** 22n).toString(16)],
+  });
   const admin = await ethers.getImpersonatedSigner(adminAddr);
   const auctionAddr = (await vault.queryFilter(vault.filters.RoleGranted(await vault.LIQUIDATOR_ROLE()), 0, "latest"))
     .map((g) => g.args.account)
@@ -149,7 +159,9 @@ export async function setupFork(hre: HardhatRuntimeEnvironment, vaultAddr: strin
     const cfg = await b.oracle.feedOf(asset);
     const old = await ethers.getContractAt("MockAggregator", cfg.primary);
     const [, answer] = await old.latestRoundData();
-    const feed = await (await ethers.getContractFactory("MockAggregator", admin)).deploy(cfg.primaryDecimals, "fork feed", answer);
+    const feed = await (
+      await ethers.getContractFactory("MockAggregator", admin)
+    ).deploy(cfg.primaryDecimals, "fork feed", answer);
     await sendOk(router.setFeed(asset, await feed.getAddress(), 2 * 86_400, ZeroAddress, 0, 0));
     feeds.set(asset.toLowerCase(), { feed, decimals: Number(cfg.primaryDecimals) });
   }
@@ -215,11 +227,9 @@ async function applyMode(ctx: ForkContext, mode: Mode, sc: CascadeScenario): Pro
   if (mode === "baseline") return undefined;
 
   await sendOk(auction.connect(admin).setMarketCapacity(ctx.marketId, BigInt(sc.throttleUsdPerWindow) * WAD));
-  const engine = await (await hre.ethers.getContractFactory("RiskEngine", admin)).deploy(
-    admin.address,
-    await ctx.b.oracle.getAddress(),
-    5_000,
-  );
+  const engine = await (
+    await hre.ethers.getContractFactory("RiskEngine", admin)
+  ).deploy(admin.address, await ctx.b.oracle.getAddress(), 5_000);
   for (const m of ctx.b.markets) {
     const oracleAsset = (await vault.marketParams(m.id)).oracleAsset;
     await sendOk(
@@ -305,11 +315,6 @@ export async function runCascade(ctx: ForkContext, mode: Mode, sc: CascadeScenar
     await sendOk(feed.connect(keeper).setAnswer(answer));
     if (engine) await sendOk(engine.connect(keeper).updatePrice(marketId));
 
-    if (process.env.FORK_TRACE) {
-      const acct = process.env.FORK_TRACE;
-      const [h, l, sm, inl] = await Promise.all([vault.accountHealth(acct), vault.isLiquidatable(acct), engine ? engine.smoothedPrice(marketId) : 0n, vault.isInLiquidation(acct)]);
-      console.log(`        ${mode} step ${step} venue ${venue.toFixed(1)} smoothed ${usd(sm).toFixed(1)} equity ${usd(h.equityWad).toFixed(0)} MM ${usd(h.maintenanceMarginWad).toFixed(0)} liq ${l[0]}/${l[1]} inLiq ${inl}`);
-    }
     // Keepers: kick everything liquidatable (instant mode may need several slices).
     let kickedThisStep = false;
     for (const account of ctx.accounts) {
@@ -320,12 +325,16 @@ export async function runCascade(ctx: ForkContext, mode: Mode, sc: CascadeScenar
         try {
           receipt = await sendOk(auction.connect(keeper).kick(account));
         } catch (e) {
-          if (process.env.FORK_DEBUG) console.log(`        ${mode} step ${step} kick failed: ${(e as Error).message.slice(0, 120)}`);
+          if (process.env.FORK_DEBUG)
+            console.log(`        ${mode} step ${step} kick failed: ${(e as Error).message.slice(0, 120)}`);
           break; // NoCapacity (throttle) or nothing left: try again next step
         }
         kickedThisStep = true;
         const tag = { blockTag: receipt.blockNumber - 1 };
-        const [before, hBefore] = await Promise.all([vault.isLiquidatable(account, tag), vault.accountHealth(account, tag)]);
+        const [before, hBefore] = await Promise.all([
+          vault.isLiquidatable(account, tag),
+          vault.accountHealth(account, tag),
+        ]);
         kicks.push({
           account,
           block: receipt.blockNumber,
@@ -369,9 +378,11 @@ export async function runCascade(ctx: ForkContext, mode: Mode, sc: CascadeScenar
         continue;
       }
       const isPosition = ((id >> 8n) & 0xffn) === 0n;
-      const oracleWad = (answer * scale);
+      const oracleWad = answer * scale;
       const discountBps = Number(
-        a.lot < 0n && isPosition ? ((price - oracleWad) * 10_000n) / oracleWad : ((oracleWad - price) * 10_000n) / oracleWad,
+        a.lot < 0n && isPosition
+          ? ((price - oracleWad) * 10_000n) / oracleWad
+          : ((oracleWad - price) * 10_000n) / oracleWad,
       );
       if (discountBps < sc.bidderMinDiscountBps) continue;
       const bidder = bidders[bidderTurn++ % bidders.length];
@@ -383,7 +394,8 @@ export async function runCascade(ctx: ForkContext, mode: Mode, sc: CascadeScenar
         const limit = shortLot ? price - price / 1_000_000n : price + price / 1_000_000n;
         await sendOk(auction.connect(bidder).take(id, amount, limit, bidder.address, "0x"));
       } catch (e) {
-        if (process.env.FORK_DEBUG) console.log(`        ${mode} take ${id} failed: ${(e as Error).message.slice(0, 400)}`);
+        if (process.env.FORK_DEBUG)
+          console.log(`        ${mode} take ${id} failed: ${(e as Error).message.slice(0, 400)}`);
         continue; // e.g. the bidder's margin: another bidder tries next step
       }
       const notional = usd((amount * price) / WAD);
@@ -401,20 +413,16 @@ export async function runCascade(ctx: ForkContext, mode: Mode, sc: CascadeScenar
   // Bad debt: shortfalls settled during the run, plus negative equity still open.
   const toBlock = Number(await provider.request({ method: "eth_blockNumber", params: [] }));
   let badDebt = 0;
+  const shortfalls: { account: string; usd: number }[] = [];
   for (const ev of await vault.queryFilter(vault.filters.ShortfallSettled(), fromBlock, toBlock)) {
     badDebt += usd(ev.args.shortfallWad);
-    if (process.env.FORK_DEBUG) {
-      console.log(`        ${mode} shortfall ${ev.args.account} $${usd(ev.args.shortfallWad).toFixed(0)} at ${ev.blockNumber}`,
-        kicks.filter((k) => k.account === ev.args.account));
-    }
+    shortfalls.push({ account: ev.args.account, usd: usd(ev.args.shortfallWad) });
   }
   const unresolved: string[] = [];
   for (const account of ctx.accounts) {
     const h = await vault.accountHealth(account);
     if (h.equityWad < 0n) badDebt += usd(-h.equityWad);
-    if (process.env.FORK_DEBUG && h.equityWad < 0n) {
-      console.log(`        ${mode} ${account} equity ${usd(h.equityWad).toFixed(0)}`, kicks.filter((k) => k.account === account));
-    }
+    if (h.equityWad < 0n) shortfalls.push({ account, usd: usd(-h.equityWad) });
     if ((await vault.isLiquidatable(account))[0] && !(await vault.isInLiquidation(account))) unresolved.push(account);
   }
   const fundamentalDrawdownPct = drawdownPct(fundamentalPath);
@@ -427,6 +435,7 @@ export async function runCascade(ctx: ForkContext, mode: Mode, sc: CascadeScenar
     kicks,
     liquidatedNotionalUsd: liquidatedNotional,
     badDebtUsd: badDebt,
+    shortfalls,
     unresolved,
     venuePath,
     steps: step,

@@ -41,7 +41,13 @@ export function traders(spec: PopulationSpec = DEFAULT_POPULATION): Trader[] {
     const collateralUsd = Math.round(notionalUsd / leverage);
     const sizeWad = (BigInt(Math.round((notionalUsd / 3000) * 1e6)) * WAD) / 1_000_000n;
     const weth = long && i % 6 === 5 ? 5n * WAD : 0n; // some hold 5 WETH besides USDC
-    out.push({ address: new Wallet(key).address, key, sizeWad: long ? sizeWad : -sizeWad, collateralUsd, wethCollateral: weth });
+    out.push({
+      address: new Wallet(key).address,
+      key,
+      sizeWad: long ? sizeWad : -sizeWad,
+      collateralUsd,
+      wethCollateral: weth,
+    });
   }
   return out;
 }
@@ -73,10 +79,20 @@ export async function populate(
   const list = traders(spec);
   const totalUsd = spec.lpUsd + list.reduce((a, t) => a + t.collateralUsd, 0);
   await ok(usdc.mint(adminAddr, BigInt(totalUsd) * 10n ** 6n));
-  await ok(weth.mint(adminAddr, list.reduce((a, t) => a + t.wethCollateral, 0n)));
+  await ok(
+    weth.mint(
+      adminAddr,
+      list.reduce((a, t) => a + t.wethCollateral, 0n),
+    ),
+  );
   await ok(usdc.approve(addrs.pool, BigInt(spec.lpUsd) * 10n ** 6n));
   await ok(usdc.approve(addrs.vault, BigInt(totalUsd) * 10n ** 6n));
-  await ok(weth.approve(addrs.vault, list.reduce((a, t) => a + t.wethCollateral, 0n)));
+  await ok(
+    weth.approve(
+      addrs.vault,
+      list.reduce((a, t) => a + t.wethCollateral, 0n),
+    ),
+  );
   await ok(pool.deposit(BigInt(spec.lpUsd) * 10n ** 6n, adminAddr));
 
   for (const t of list) {
@@ -84,7 +100,7 @@ export async function populate(
     await ok(vault.depositFor(t.address, addrs.usdc, BigInt(t.collateralUsd) * 10n ** 6n));
     if (t.wethCollateral > 0n) await ok(vault.depositFor(t.address, addrs.weth, t.wethCollateral));
     const wallet = new Wallet(t.key, provider);
-    const limit = t.sizeWad > 0n ? (3_100n * WAD) : 2_900n * WAD;
+    const limit = t.sizeWad > 0n ? 3_100n * WAD : 2_900n * WAD;
     await ok(vault.connect(wallet).trade(ETH_USD, t.sizeWad, limit));
   }
   return list;
