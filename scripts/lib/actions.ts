@@ -125,9 +125,13 @@ export async function trade(
   const preview = await explainRevert(b, "fillPrice", () => b.vault.fillPrice(market.id, size));
   // A buy accepts up to preview × (1 + slippage), rounded up; a sell down to preview × (1 − slippage).
   const limit = size > 0n ? divCeil(preview * (BPS + bps), BPS) : divFloor(preview * (BPS - bps), BPS);
-  const receipt = await explainRevert(b, "trade", async () =>
-    (await b.vault.connect(signer).trade(market.id, size, limit)).wait(),
-  );
+  const receipt = await explainRevert(b, "trade", async () => {
+    const vault = b.vault.connect(signer);
+    // 30% over the estimate: it runs at the pending timestamp and can miss funding accrual work
+    // that the mined transaction then does.
+    const gasLimit = ((await vault.trade.estimateGas(market.id, size, limit)) * 13n) / 10n;
+    return (await vault.trade(market.id, size, limit, { gasLimit })).wait();
+  });
   if (!receipt) throw new BulwarkError("trade: no receipt");
   const traded = receipt.logs
     .map((l) => b.vault.interface.parseLog(l))

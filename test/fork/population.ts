@@ -101,7 +101,9 @@ export async function populate(
     if (t.wethCollateral > 0n) await ok(vault.depositFor(t.address, addrs.weth, t.wethCollateral));
     const wallet = new Wallet(t.key, provider);
     const limit = t.sizeWad > 0n ? 3_100n * WAD : 2_900n * WAD;
-    await ok(vault.connect(wallet).trade(ETH_USD, t.sizeWad, limit));
+    // An explicit gas limit: an estimate made at the pending timestamp can miss the funding
+    // accrual the mined transaction then runs (seen on anvil as an out-of-gas revert).
+    await ok(vault.connect(wallet).trade(ETH_USD, t.sizeWad, limit, { gasLimit: 2_000_000 }));
   }
   return list;
 }
