@@ -1,6 +1,6 @@
 import fs from "node:fs";
 import path from "node:path";
-import { HardhatUserConfig, subtask } from "hardhat/config";
+import { HardhatUserConfig, subtask, vars } from "hardhat/config";
 import { TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD } from "hardhat/builtin-tasks/task-names";
 import "@nomicfoundation/hardhat-toolbox";
 
@@ -30,6 +30,16 @@ if (fs.existsSync(TASKS_DIR)) {
   }
 }
 
+/** An environment variable, else a Hardhat configuration variable (`npx hardhat vars set NAME`), else undefined. */
+const setting = (name: string): string | undefined =>
+  process.env[name] || (vars.has(name) ? vars.get(name) : undefined) || undefined;
+
+// The public testnet (Sepolia) comes only from the environment or `vars`: no URL or key lives in
+// the repository. Without them every other command still works; `--network sepolia` then fails
+// on the placeholder host, which names the missing variable.
+const SEPOLIA_RPC_URL = setting("SEPOLIA_RPC_URL");
+const SEPOLIA_PRIVATE_KEY = setting("SEPOLIA_PRIVATE_KEY");
+
 const config: HardhatUserConfig = {
   solidity: {
     version: SOLC_VERSION,
@@ -43,6 +53,12 @@ const config: HardhatUserConfig = {
     // A `hardhat node` started by test/shared/node.ts may run under another chain id (testnet-path checks).
     hardhat: { chainId: Number(process.env.BULWARK_NODE_CHAIN_ID ?? 31337) },
     localhost: { url: process.env.LOCALHOST_RPC_URL ?? "http://127.0.0.1:8545" },
+    sepolia: {
+      url: SEPOLIA_RPC_URL ?? "http://sepolia-rpc-url-not-set--set-SEPOLIA_RPC_URL.invalid",
+      chainId: 11155111,
+      // One key, or several separated by commas (account 0 deploys and is the admin).
+      accounts: SEPOLIA_PRIVATE_KEY ? SEPOLIA_PRIVATE_KEY.split(",").map((k) => k.trim()) : [],
+    },
   },
   paths: { ignition: "deploy" },
   mocha: { timeout: 600_000 },

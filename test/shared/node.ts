@@ -66,6 +66,16 @@ export async function rpc<T = unknown>(url: string, method: string, params: unkn
   return body.result as T;
 }
 
+/** True while any process of the group `pgid` exists (signal 0 to the group). */
+function groupAlive(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -111,7 +121,9 @@ export async function startNode(opts: NodeOptions = {}): Promise<LocalNode> {
       } catch {
         /* already gone */
       }
-      for (let i = 0; i < 100 && (!exited || (await portInUse(port))); i++) {
+      // The npm `anvil` is a wrapper that runs the real binary as a grandchild in the same group:
+      // wait for the whole group, not only the direct child.
+      for (let i = 0; i < 100 && (!exited || groupAlive(pid) || (await portInUse(port))); i++) {
         if (i === 50) {
           try {
             process.kill(-pid, "SIGKILL");
@@ -122,7 +134,9 @@ export async function startNode(opts: NodeOptions = {}): Promise<LocalNode> {
         await sleep(100);
       }
     }
-    if (!exited || processAlive(pid)) throw new Error(`${kind} node (pid ${pid}) still running after stop`);
+    if (!exited || processAlive(pid) || groupAlive(pid)) {
+      throw new Error(`${kind} node (pid ${pid}) or a process of its group still running after stop`);
+    }
   };
 
   const deadline = Date.now() + (opts.timeoutMs ?? 60_000);

@@ -1,0 +1,455 @@
+/**
+ * What the user tasks do, as functions returning plain JSON-ready objects (amounts as exact decimal
+ * strings in human units: USD, base units, tokens). `tasks/user.ts` prints them; your own scripts
+ * can call them directly after `connect(hre)`.
+ */
+import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
+import { decodeBytes32String } from "ethers";
+import { type Bulwark, explainRevert, resolveMarket, resolveToken } from "./client";
+import { BulwarkError } from "./deployment";
+import { BPS, WAD, dec, divCeil, divFloor, parseAmount } from "./units";
+
+const REASONS = ["None", "BelowMaintenance", "BelowHardFloor"] as const;
+export type Reason = (typeof REASONS)[number];
+const reasonName = (r: bigint): Reason => REASONS[Number(r)] ?? "None";
+
+// ------------------------------------------------------------------------------------ deposit
+
+export interface DepositResult {
+  account: string;
+  token: string;
+  tokenAddress: string;
+  amount: string;
+  /** "vault": trader collateral; "pool": LP deposit for pool shares. */
+  target: "vault" | "pool";
+  minted: boolean;
+  approved: boolean;
+  txHash: string;
+  /** Vault collateral balance after (target vault), or pool shares held after (target pool). */
+  balanceAfter: string;
+}
+
+export async function deposit(
+  b: Bulwark,
+  signer: HardhatEthersSigner,
+  tokenArg: string,
+  amountArg: string,
+  opts: { pool?: boolean; mint?: boolean } = {},
+): Promise<DepositResult> {
+  const token = resolveToken(b, tokenArg);
+  const amount = parseAmount("amount", amountArg, token.decimals);
+  const target = opts.pool ? "pool" : "vault";
+  if (opts.pool && token.address !== b.quote.address) {
+    throw new BulwarkError(`the pool takes only the quote token ${b.quote.symbol}, not ${token.symbol}`);
+  }
+  const spender = opts.pool ? await b.pool.getAddress() : await b.vault.getAddress();
+  const erc20 = token.contract.connect(signer);
+
+  let minted = false;
+  if (opts.mint) {
+    const mock = (await b.hre.ethers.getContractAt("MockERC20", token.address)).connect(signer);
+    await explainRevert(b, `mint ${token.symbol} (--mint works only with the local mock tokens)`, async () =>
+      (await mock.mint(signer.address, amount)).wait(),
+    );
+    minted = true;
+  }
+  const balance = await erc20.balanceOf(signer.address);
+  if (balance < amount) {
+    throw new BulwarkError(
+      `${signer.address} holds ${dec(balance, token.decimals)} ${token.symbol}, less than ${amountArg}` +
+        " (on a local node, add --mint to mint mock tokens first)",
+    );
+  }
+  let approved = false;
+  if ((await erc20.allowance(signer.address, spender)) < amount) {
+    await explainRevert(b, "approve", async () => (await erc20.approve(spender, amount)).wait());
+    approved = true;
+  }
+  const receipt = await explainRevert(b, `deposit into the ${target}`, async () =>
+    opts.pool
+      ? (await b.pool.connect(signer).deposit(amount, signer.address)).wait()
+      : (await b.vault.connect(signer).deposit(token.address, amount)).wait(),
+  );
+  let balanceAfter: string;
+  if (opts.pool) {
+    balanceAfter = dec(await b.pool.balanceOf(signer.address), Number(await b.pool.decimals()));
+  } else if (token.address === b.quote.address) {
+    balanceAfter = dec(await b.vault.quoteBalance(signer.address));
+  } else {
+    balanceAfter = dec(await b.vault.collateralBalance(signer.address, token.address));
+  }
+  return {
+    account: signer.address,
+    token: token.symbol,
+    tokenAddress: token.address,
+    amount: dec(amount, token.decimals),
+    target,
+    minted,
+    approved,
+    txHash: receipt?.hash ?? "",
+    balanceAfter,
+  };
+}
+
+// ------------------------------------------------------------------------------------ trade
+
+export interface TradeResult {
+  account: string;
+  market: string;
+  sizeDelta: string;
+  /** Fill price previewed with `fillPrice` before sending. */
+  expectedFillPrice: string;
+  /** The acceptable price sent: preview × (1 ± slippage). */
+  limitPrice: string;
+  slippageBps: number;
+  fillPrice: string;
+  newSize: string;
+  fee: string;
+  realizedPnl: string;
+  txHash: string;
+}
+
+export async function trade(
+  b: Bulwark,
+  signer: HardhatEthersSigner,
+  marketArg: string,
+  sizeArg: string,
+  slippageBps: number,
+): Promise<TradeResult> {
+  const market = resolveMarket(b, marketArg);
+  const size = parseAmount("size", sizeArg, 18, true);
+  if (!Number.isInteger(slippageBps) || slippageBps < 0 || slippageBps >= 10_000) {
+    throw new BulwarkError(`slippage must be whole basis points in [0, 10000): got ${slippageBps}`);
+  }
+  const bps = BigInt(slippageBps);
+  const preview = await explainRevert(b, "fillPrice", () => b.vault.fillPrice(market.id, size));
+  // A buy accepts up to preview × (1 + slippage), rounded up; a sell down to preview × (1 − slippage).
+  const limit = size > 0n ? divCeil(preview * (BPS + bps), BPS) : divFloor(preview * (BPS - bps), BPS);
+  const receipt = await explainRevert(b, "trade", async () => {
+    const vault = b.vault.connect(signer);
+    // 30% over the estimate: it runs at the pending timestamp and can miss funding accrual work
+    // that the mined transaction then does.
+    const gasLimit = ((await vault.trade.estimateGas(market.id, size, limit)) * 13n) / 10n;
+    return (await vault.trade(market.id, size, limit, { gasLimit })).wait();
+  });
+  if (!receipt) throw new BulwarkError("trade: no receipt");
+  const traded = receipt.logs
+    .map((l) => b.vault.interface.parseLog(l))
+    .find((ev) => ev !== null && ev.name === "Traded");
+  if (!traded) throw new BulwarkError(`trade ${receipt.hash}: no Traded event`);
+  return {
+    account: signer.address,
+    market: market.name,
+    sizeDelta: dec(size),
+    expectedFillPrice: dec(preview),
+    limitPrice: dec(limit),
+    slippageBps,
+    fillPrice: dec(traded.args.fillPriceWad as bigint),
+    newSize: dec(traded.args.newSizeWad as bigint),
+    fee: dec(traded.args.feeWad as bigint),
+    realizedPnl: dec(traded.args.realizedPnlWad as bigint),
+    txHash: receipt.hash,
+  };
+}
+
+// ------------------------------------------------------------------------------------ status
+
+export interface PositionStatus {
+  market: string;
+  size: string;
+  entryPrice: string;
+  oraclePrice: string;
+  notional: string;
+  unrealizedPnl: string;
+  imr: string;
+  mmr: string;
+  /** Oracle price at which equity = MM, all else fixed; null when no such positive price exists. */
+  liquidationPrice: string | null;
+  /** With a wick filter (hard floor < 1): price at which equity = hardFloor × MM (liquidatable at once). */
+  hardFloorPrice: string | null;
+}
+
+export interface StatusResult {
+  account: string;
+  block: number;
+  equity: string;
+  initialMargin: string;
+  maintenanceMargin: string;
+  collateralValue: string;
+  unrealizedPnl: string;
+  accruedFunding: string;
+  /** equity / MM; null without a requirement. Liquidatable below 1 (see `liquidatable`). */
+  health: string | null;
+  liquidatable: boolean;
+  reason: Reason;
+  inLiquidation: boolean;
+  collateral: { token: string; balance: string; valueUsd: string }[];
+  positions: PositionStatus[];
+}
+
+/**
+ * An account's margin and per-position liquidation prices.
+ *
+ * Liquidation price of a position in market m (oracle asset A), holding every other price and the
+ * accrued funding fixed. Equity and MM are linear in A's price p near the current price p0:
+ *   E(p)  = E0  + (S + C) · (p − p0)      S = Σ sizes of the account's positions marked by A
+ *                                          C = Σ balance × weight of collateral priced by A
+ *   MM(p) = MM0 + N · (p − p0)            N = Σ |size| × mmr over the same positions
+ * E(p) = MM(p) gives  p* = p0 + (E0 − MM0) / (N − S − C), rounded toward p0. With a wick filter
+ * the account is liquidatable at p* once the smoothed price has crossed it too, and at once at
+ * p_hf = p0 + (E0 − hf·MM0) / (hf·N − S − C). mmr is the engine's ratio at the current notional:
+ * exact for the static engine; for the dynamic engine (mmr grows with notional, rises at a capped
+ * rate) it is the first-order estimate.
+ */
+export async function status(b: Bulwark, account: string): Promise<StatusResult> {
+  const [snap, inLiquidation, hardFloor, block] = await Promise.all([
+    explainRevert(b, "liquidationSnapshot", () => b.vault.liquidationSnapshot(account)),
+    b.vault.isInLiquidation(account),
+    b.engine.hardFloorWad(),
+    b.hre.ethers.provider.getBlockNumber(),
+  ]);
+  const h = snap.health;
+  const collateral = await Promise.all(
+    b.collaterals.map(async (t, i) => {
+      if (i === 0) {
+        const bal = await b.vault.quoteBalance(account);
+        return { token: t.symbol, address: t.address, balanceWad: bal, valueWad: bal, weightedWad: 0n };
+      }
+      const [bal, cfg, price] = await Promise.all([
+        b.vault.collateralBalance(account, t.address),
+        b.vault.collateralConfig(t.address),
+        b.oracle.getPrice(t.address),
+      ]);
+      const valueWad = (((bal * price) / WAD) * cfg.weightWad) / WAD;
+      return {
+        token: t.symbol,
+        address: t.address,
+        balanceWad: bal,
+        valueWad,
+        weightedWad: (bal * cfg.weightWad) / WAD,
+      };
+    }),
+  );
+
+  const rows = await Promise.all(
+    snap.positions.map(async (p) => {
+      const [pos, ratios] = await Promise.all([
+        b.vault.getPosition(account, p.marketId),
+        b.engine.marginRatios(p.marketId, p.notionalWad),
+      ]);
+      return { snap: p, entry: pos.entryPriceWad, mmr: ratios.mmrWad, imr: ratios.imrWad };
+    }),
+  );
+  const E0 = h.equityWad;
+  const MM0 = BigInt(h.maintenanceMarginWad);
+  const positions: PositionStatus[] = rows.map((r) => {
+    const asset = r.snap.oracleAsset.toLowerCase();
+    const same = rows.filter((x) => x.snap.oracleAsset.toLowerCase() === asset);
+    const S = same.reduce((acc, x) => acc + x.snap.sizeWad, 0n);
+    const N = same.reduce(
+      (acc, x) => acc + ((x.snap.sizeWad < 0n ? -x.snap.sizeWad : x.snap.sizeWad) * x.mmr) / WAD,
+      0n,
+    );
+    const C = collateral.filter((c) => c.address.toLowerCase() === asset).reduce((acc, c) => acc + c.weightedWad, 0n);
+    const p0 = r.snap.priceWad;
+    const solve = (floorWad: bigint): string | null => {
+      const denom = (N * floorWad) / WAD - S - C;
+      if (denom === 0n) return null;
+      const p = p0 + ((E0 - (MM0 * floorWad) / WAD) * WAD) / denom; // truncation: toward p0
+      return p > 0n ? dec(p) : null;
+    };
+    const size = r.snap.sizeWad;
+    return {
+      market: decodeBytes32String(r.snap.marketId),
+      size: dec(size),
+      entryPrice: dec(r.entry),
+      oraclePrice: dec(p0),
+      notional: dec(r.snap.notionalWad),
+      unrealizedPnl: dec((size * (p0 - r.entry)) / WAD),
+      imr: dec(r.imr),
+      mmr: dec(r.mmr),
+      liquidationPrice: solve(WAD),
+      hardFloorPrice: hardFloor < WAD ? solve(hardFloor) : null,
+    };
+  });
+
+  return {
+    account,
+    block,
+    equity: dec(E0),
+    initialMargin: dec(h.initialMarginWad),
+    maintenanceMargin: dec(MM0),
+    collateralValue: dec(h.collateralValueWad),
+    unrealizedPnl: dec(h.unrealizedPnlWad),
+    accruedFunding: dec(h.accruedFundingWad),
+    health: MM0 > 0n ? dec((E0 * WAD) / MM0) : null,
+    liquidatable: snap.liquidatable,
+    reason: reasonName(snap.reason),
+    inLiquidation,
+    collateral: collateral
+      .filter((c) => c.balanceWad !== 0n)
+      .map((c) => ({ token: c.token, balance: dec(c.balanceWad), valueUsd: dec(c.valueWad) })),
+    positions,
+  };
+}
+
+// ------------------------------------------------------------------------------------ liquidatable
+
+export interface AccountRow {
+  account: string;
+  equity: string;
+  maintenanceMargin: string;
+  health: string | null;
+  liquidatable: boolean;
+  reason: Reason;
+  /** A running auction holds the account (a new kick waits for it to end). */
+  inLiquidation: boolean;
+}
+
+export interface LiquidatableResult {
+  block: number;
+  fromBlock: number;
+  /** Distinct accounts seen in the vault's Deposited, Traded and PositionLiquidated events. */
+  accountsScanned: number;
+  liquidatable: AccountRow[];
+  /** Every scanned account (only with `all`). */
+  accounts?: AccountRow[];
+}
+
+/**
+ * Accounts discovered from the vault's events (depositors, traders, and bidders who took
+ * positions over), checked with `isLiquidatable` at the latest block. Logs are read in chunks of
+ * `chunk` blocks from `fromBlock` (default: the vault's deployment block from Ignition's journal,
+ * else 0).
+ */
+export async function listLiquidatable(
+  b: Bulwark,
+  opts: { fromBlock?: number; all?: boolean; chunk?: number } = {},
+): Promise<LiquidatableResult> {
+  const latest = await b.hre.ethers.provider.getBlockNumber();
+  const fromBlock = opts.fromBlock ?? b.addresses.deployBlock ?? 0;
+  const chunk = opts.chunk ?? 10_000;
+  const seen = new Set<string>();
+  const add = (a: string): void => void seen.add(b.hre.ethers.getAddress(a));
+  for (let from = fromBlock; from <= latest; from += chunk) {
+    const to = Math.min(from + chunk - 1, latest);
+    const [deposits, trades, takeovers] = await Promise.all([
+      b.vault.queryFilter(b.vault.filters.Deposited(), from, to),
+      b.vault.queryFilter(b.vault.filters.Traded(), from, to),
+      b.vault.queryFilter(b.vault.filters.PositionLiquidated(), from, to),
+    ]);
+    for (const ev of deposits) add(ev.args.account);
+    for (const ev of trades) add(ev.args.account);
+    for (const ev of takeovers) {
+      add(ev.args.account);
+      if (ev.args.to !== b.hre.ethers.ZeroAddress) add(ev.args.to);
+    }
+  }
+  const accounts = [...seen].sort();
+  const rows: AccountRow[] = [];
+  for (let i = 0; i < accounts.length; i += 25) {
+    rows.push(
+      ...(await Promise.all(
+        accounts.slice(i, i + 25).map(async (account): Promise<AccountRow> => {
+          const [[liq, reason], h, inLiquidation] = await Promise.all([
+            b.vault.isLiquidatable(account, { blockTag: latest }),
+            b.vault.accountHealth(account, { blockTag: latest }),
+            b.vault.isInLiquidation(account, { blockTag: latest }),
+          ]);
+          const mm = BigInt(h.maintenanceMarginWad);
+          return {
+            account,
+            equity: dec(h.equityWad),
+            maintenanceMargin: dec(mm),
+            health: mm > 0n ? dec((h.equityWad * WAD) / mm) : null,
+            liquidatable: liq,
+            reason: reasonName(reason),
+            inLiquidation,
+          };
+        }),
+      )),
+    );
+  }
+  const out: LiquidatableResult = {
+    block: latest,
+    fromBlock,
+    accountsScanned: accounts.length,
+    liquidatable: rows.filter((r) => r.liquidatable),
+  };
+  if (opts.all) out.accounts = rows;
+  return out;
+}
+
+// ------------------------------------------------------------------------------------ pool status
+
+export interface PoolStatusResult {
+  block: number;
+  pool: string;
+  quoteToken: string;
+  /** Pool value: realised balance minus traders' unrealised PnL plus unsettled funding (USD). */
+  poolValue: string;
+  /** Realised quote the pool owns in the vault (USD). */
+  poolBalance: string;
+  /** What LPs can withdraw now (USD). */
+  freeLiquidity: string;
+  /** reserveRatio × Σ max(long, short) open notional at oracle prices (USD). */
+  reserve: string;
+  reserveRatio: string;
+  totalShares: string;
+  /** Quote tokens one whole pool share redeems for. */
+  sharePrice: string;
+  insuranceBalance: string;
+  insuranceTarget: string;
+  markets: { market: string; oraclePrice: string; openLong: string; openShort: string; fundingRatePerDay: string }[];
+}
+
+export async function poolStatus(b: Bulwark): Promise<PoolStatusResult> {
+  const [block, value, balance, free, ratio, supply, shareDecimals, insurance, target] = await Promise.all([
+    b.hre.ethers.provider.getBlockNumber(),
+    b.vault.poolValue(),
+    b.vault.poolBalance(),
+    b.vault.poolFreeLiquidity(),
+    b.vault.reserveRatioWad(),
+    b.pool.totalSupply(),
+    b.pool.decimals(),
+    b.vault.insuranceBalance(),
+    b.insurance.targetBalanceWad(),
+  ]);
+  const sharePrice = await b.pool.convertToAssets(10n ** shareDecimals);
+  let openMax = 0n;
+  const markets = await Promise.all(
+    b.markets.map(async (m) => {
+      const [params, state, funding] = await Promise.all([
+        b.vault.marketParams(m.id),
+        b.vault.marketState(m.id),
+        b.vault.currentFunding(m.id),
+      ]);
+      const price = await b.oracle.getPrice(params.oracleAsset);
+      const long = BigInt(state.oiLongWad);
+      const short = BigInt(state.oiShortWad);
+      openMax += ((long > short ? long : short) * price) / WAD;
+      return {
+        market: m.name,
+        oraclePrice: dec(price),
+        openLong: dec(long),
+        openShort: dec(short),
+        fundingRatePerDay: dec(funding.rateWad),
+      };
+    }),
+  );
+  return {
+    block,
+    pool: await b.pool.getAddress(),
+    quoteToken: b.quote.symbol,
+    poolValue: dec(value),
+    poolBalance: dec(balance),
+    freeLiquidity: dec(free),
+    reserve: dec(divCeil(openMax * ratio, WAD)),
+    reserveRatio: dec(ratio),
+    totalShares: dec(supply, Number(shareDecimals)),
+    sharePrice: dec(sharePrice, b.quote.decimals),
+    insuranceBalance: dec(insurance),
+    insuranceTarget: dec(target),
+    markets,
+  };
+}

@@ -1,0 +1,209 @@
+/**
+ * User tasks: deposit, trade, status, liquidatable, pool-status. Each runs against any network
+ * (`--network localhost`) and finds the deployment in deploy/deployments/chain-<chainId>/, or in
+ * `--addresses` / BULWARK_ADDRESSES / `--deployment-id`. Human-readable output by default, `--json`
+ * for machine output. See docs/deploy.md for examples.
+ */
+import { task, types } from "hardhat/config";
+import type { ConfigurableTaskDefinition, HardhatRuntimeEnvironment } from "hardhat/types";
+import {
+  deposit,
+  listLiquidatable,
+  poolStatus,
+  status,
+  trade,
+  type AccountRow,
+  type DepositResult,
+  type LiquidatableResult,
+  type PoolStatusResult,
+  type StatusResult,
+  type TradeResult,
+} from "../scripts/lib/actions";
+import { connect, resolveAccount, resolveSigner, type Bulwark } from "../scripts/lib/client";
+import { BulwarkError } from "../scripts/lib/deployment";
+import { WAD, num, pct, usd } from "../scripts/lib/units";
+
+interface CommonArgs {
+  addresses?: string;
+  deploymentId?: string;
+  json: boolean;
+}
+
+/** Adds --addresses, --deployment-id and --json to a task. */
+function common(t: ConfigurableTaskDefinition): ConfigurableTaskDefinition {
+  return t
+    .addOptionalParam(
+      "addresses",
+      "Deployment addresses: a deployed_addresses.json, its folder, or inline JSON (default: BULWARK_ADDRESSES, else deploy/deployments/chain-<chainId>/)",
+    )
+    .addOptionalParam("deploymentId", "Ignition deployment id under deploy/deployments/ (default chain-<chainId>)")
+    .addFlag("json", "Print machine-readable JSON");
+}
+
+/**
+ * Runs a task body: connects, then prints the result as text or JSON. A BulwarkError (bad input,
+ * no deployment, a decoded revert) prints one line and sets exit code 1; anything else is a bug
+ * and propagates with its stack.
+ */
+async function run<T>(
+  hre: HardhatRuntimeEnvironment,
+  args: CommonArgs,
+  body: (b: Bulwark) => Promise<T>,
+  text: (r: T) => string,
+): Promise<T | undefined> {
+  try {
+    const b = await connect(hre, { addresses: args.addresses, deploymentId: args.deploymentId });
+    const result = await body(b);
+    console.log(args.json ? JSON.stringify(result, null, 2) : text(result));
+    return result;
+  } catch (e) {
+    if (!(e instanceof BulwarkError)) throw e;
+    // A user mistake: one line on stderr (and a JSON error object with --json), exit code 1.
+    if (args.json) console.log(JSON.stringify({ error: e.message }));
+    console.error(`Error: ${e.message}`);
+    process.exitCode = 1;
+    return undefined;
+  }
+}
+
+/** A WAD decimal string back to bigint, for display helpers. */
+const w = (s: string): bigint => {
+  const [i, f = ""] = s.replace("-", "").split(".");
+  const v = BigInt(i) * WAD + BigInt((f + "0".repeat(18)).slice(0, 18));
+  return s.startsWith("-") ? -v : v;
+};
+
+// ------------------------------------------------------------------------------------ deposit
+
+common(
+  task("deposit", "Deposits collateral into your Bulwark account (or quote into the LP pool with --pool)")
+    .addParam("token", "Collateral symbol (USDC, WETH, WBTC) or address")
+    .addParam("amount", "Amount in token units, e.g. 1000 or 0.5")
+    .addOptionalParam("account", "Signer: index into the network's accounts or an address (default 0)")
+    .addFlag("pool", "Deposit the quote token into the LiquidityPool for LP shares")
+    .addFlag("mint", "Mint the amount first (local mock tokens only)"),
+).setAction(
+  async (args: CommonArgs & { token: string; amount: string; account?: string; pool: boolean; mint: boolean }, hre) =>
+    run(
+      hre,
+      args,
+      async (b) => deposit(b, await resolveSigner(hre, args.account), args.token, args.amount, args),
+      (r: DepositResult) =>
+        [
+          `${r.account} deposited ${r.amount} ${r.token} into the ${r.target}` +
+            `${r.minted ? " (minted first)" : ""}${r.approved ? " (approved)" : ""}`,
+          `  tx ${r.txHash}`,
+          r.target === "pool"
+            ? `  pool shares held: ${r.balanceAfter}`
+            : `  ${r.token} balance in the vault: ${r.balanceAfter}`,
+        ].join("\n"),
+    ),
+);
+
+// ------------------------------------------------------------------------------------ trade
+
+common(
+  task("trade", "Opens, changes or closes a position at the vault's fill price, with a slippage bound")
+    .addParam("market", "Market name, e.g. ETH-USD or BTC-USD")
+    .addParam("size", "Signed size in base units: 2.5 buys, -2.5 sells")
+    .addOptionalParam("slippageBps", "Accepted move from the previewed fill price, in basis points", 50, types.int)
+    .addOptionalParam("account", "Signer: index into the network's accounts or an address (default 0)"),
+).setAction(async (args: CommonArgs & { market: string; size: string; slippageBps: number; account?: string }, hre) =>
+  run(
+    hre,
+    args,
+    async (b) => trade(b, await resolveSigner(hre, args.account), args.market, args.size, args.slippageBps),
+    (r: TradeResult) =>
+      [
+        `${r.account} ${w(r.sizeDelta) > 0n ? "bought" : "sold"} ${num(w(r.sizeDelta) < 0n ? -w(r.sizeDelta) : w(r.sizeDelta))} ${r.market} at ${usd(w(r.fillPrice))}` +
+          ` (preview ${usd(w(r.expectedFillPrice))}, limit ${usd(w(r.limitPrice))}, ${r.slippageBps} bps)`,
+        `  new size ${num(w(r.newSize))}, fee ${usd(w(r.fee))}, realized PnL ${usd(w(r.realizedPnl))}`,
+        `  tx ${r.txHash}`,
+      ].join("\n"),
+  ),
+);
+
+// ------------------------------------------------------------------------------------ status
+
+common(
+  task(
+    "status",
+    "An account's equity, margin requirements, health and per-position liquidation prices",
+  ).addOptionalParam("account", "Account: an address or an index into the network's accounts (default 0)"),
+).setAction(async (args: CommonArgs & { account?: string }, hre) =>
+  run(
+    hre,
+    args,
+    async (b) => status(b, await resolveAccount(hre, args.account)),
+    (r: StatusResult) => {
+      const lines = [
+        `account ${r.account} at block ${r.block}`,
+        `  equity ${usd(w(r.equity))}   IM ${usd(w(r.initialMargin))}   MM ${usd(w(r.maintenanceMargin))}` +
+          `   health ${r.health === null ? "n/a" : num(w(r.health), 18, 3)}` +
+          `   ${r.liquidatable ? `LIQUIDATABLE (${r.reason})` : "healthy"}${r.inLiquidation ? "   IN LIQUIDATION" : ""}`,
+        `  collateral ${usd(w(r.collateralValue))} (weighted, volatile assets)   uPnL ${usd(w(r.unrealizedPnl))}   funding owed ${usd(w(r.accruedFunding))}`,
+      ];
+      for (const c of r.collateral)
+        lines.push(`  ${c.token.padEnd(6)} ${num(w(c.balance)).padStart(16)}  ${usd(w(c.valueUsd))}`);
+      if (r.positions.length === 0) lines.push("  no positions");
+      for (const p of r.positions) {
+        lines.push(
+          `  ${p.market.padEnd(8)} size ${num(w(p.size)).padStart(10)}  entry ${usd(w(p.entryPrice))}  oracle ${usd(w(p.oraclePrice))}` +
+            `  notional ${usd(w(p.notional))}  uPnL ${usd(w(p.unrealizedPnl))}  mmr ${pct(w(p.mmr))}` +
+            `  liq. price ${p.liquidationPrice === null ? "none" : usd(w(p.liquidationPrice))}` +
+            (p.hardFloorPrice === null ? "" : ` (hard floor ${usd(w(p.hardFloorPrice))})`),
+        );
+      }
+      return lines.join("\n");
+    },
+  ),
+);
+
+// ------------------------------------------------------------------------------------ liquidatable
+
+const accountLine = (a: AccountRow): string =>
+  `  ${a.account}  equity ${usd(w(a.equity)).padStart(14)}  MM ${usd(w(a.maintenanceMargin)).padStart(12)}` +
+  `  health ${a.health === null ? "n/a" : num(w(a.health), 18, 3)}  ${a.liquidatable ? a.reason : "healthy"}` +
+  (a.inLiquidation ? "  (in auction)" : "");
+
+common(
+  task("liquidatable", "Lists liquidatable accounts, discovered from the vault's events")
+    .addOptionalParam("fromBlock", "First block to scan (default: the vault's deployment block)", undefined, types.int)
+    .addOptionalParam("chunk", "Blocks per eth_getLogs request", 10_000, types.int)
+    .addFlag("all", "List every account seen, not only the liquidatable ones"),
+).setAction(async (args: CommonArgs & { fromBlock?: number; chunk: number; all: boolean }, hre) =>
+  run(
+    hre,
+    args,
+    (b) => listLiquidatable(b, args),
+    (r: LiquidatableResult) =>
+      [
+        `block ${r.block}: ${r.liquidatable.length} liquidatable of ${r.accountsScanned} accounts (events from block ${r.fromBlock})`,
+        ...(r.accounts ?? r.liquidatable).map(accountLine),
+      ].join("\n"),
+  ),
+);
+
+// ------------------------------------------------------------------------------------ pool-status
+
+common(task("pool-status", "LP pool value, share price, reserve, free liquidity and insurance balance")).setAction(
+  async (args: CommonArgs, hre) =>
+    run(
+      hre,
+      args,
+      (b) => poolStatus(b),
+      (r: PoolStatusResult) =>
+        [
+          `pool ${r.pool} (${r.quoteToken}) at block ${r.block}`,
+          `  value ${usd(w(r.poolValue))}   realised balance ${usd(w(r.poolBalance))}   free liquidity ${usd(w(r.freeLiquidity))}`,
+          `  reserve ${usd(w(r.reserve))} (${pct(w(r.reserveRatio))} of open notional)   shares ${num(w(r.totalShares), 18, 2)}`,
+          `  share price ${r.sharePrice} ${r.quoteToken}`,
+          `  insurance ${usd(w(r.insuranceBalance))} (target ${usd(w(r.insuranceTarget))})`,
+          ...r.markets.map(
+            (m) =>
+              `  ${m.market.padEnd(8)} oracle ${usd(w(m.oraclePrice))}  open long ${num(w(m.openLong))}  open short ${num(w(m.openShort))}` +
+              `  funding ${pct(w(m.fundingRatePerDay), 4)}/day`,
+          ),
+        ].join("\n"),
+    ),
+);

@@ -1,0 +1,125 @@
+/**
+ * Fork harness. Local target (default): start a chain as a child process (`hardhat node`, or anvil
+ * with CHAIN=anvil), deploy with the Ignition CLI, populate the pre-crash state, and remember the
+ * populated block. External target: FORK_URL (optional FORK_BLOCK) and the deployment's addresses
+ * from BULWARK_ADDRESSES or deploy/deployments/chain-<id>/. Either way the in-process Hardhat
+ * network then forks the target at that block (`hardhat_reset` + one mined block, see
+ * toolchain.md), and cascades run on the fork.
+ */
+import fs from "node:fs";
+import { JsonRpcProvider } from "ethers";
+import { reset } from "@nomicfoundation/hardhat-network-helpers";
+import type { HardhatRuntimeEnvironment } from "hardhat/types";
+import { resolveAddresses } from "../../scripts/lib/deployment";
+import { startNode, type LocalNode } from "../shared/node";
+import { addressOf, ignitionDeploy, ROOT, testDeploymentId, type Deployment } from "../scripts/cli";
+import { populate, traders as populationOf } from "./population";
+
+export interface ForkTarget {
+  kind: "local" | "external";
+  url: string;
+  /** Block to fork at: the populated block (local), FORK_BLOCK or the latest (external). */
+  block: number;
+  vault: string;
+  /** Accounts of the pre-crash population (local); discovered from events on the fork otherwise. */
+  population: string[];
+  node?: LocalNode;
+  deployment?: Deployment;
+  /** Wall-clock milliseconds: node start, Ignition deploy, populate. */
+  timings: Record<string, number>;
+  /** Stops the node and removes the deployment folder (local); nothing for external targets. */
+  close(): Promise<void>;
+}
+
+export async function prepareTarget(): Promise<ForkTarget> {
+  const url = process.env.FORK_URL;
+  if (url) return externalTarget(url);
+  const timings: Record<string, number> = {};
+  let t = Date.now();
+  const node = await startNode();
+  timings.startNodeMs = Date.now() - t;
+  let deployment: Deployment | undefined;
+  const close = async (): Promise<void> => {
+    if (deployment) fs.rmSync(deployment.dir, { recursive: true, force: true });
+    await node.stop();
+  };
+  try {
+    t = Date.now();
+    deployment = await ignitionDeploy({
+      module: "deploy/modules/BulwarkLocal.ts",
+      parameters: "deploy/parameters/local.json",
+      network: "localhost",
+      chainId: node.chainId,
+      deploymentId: testDeploymentId(`fork-${node.kind}`),
+      env: { LOCALHOST_RPC_URL: node.url },
+    });
+    timings.deployMs = Date.now() - t;
+    t = Date.now();
+    const provider = new JsonRpcProvider(node.url, undefined, { staticNetwork: true, cacheTimeout: -1 });
+    try {
+      const admin = await provider.getSigner(0);
+      const population = await populate(provider, admin, {
+        vault: addressOf(deployment, "PerpVault"),
+        pool: addressOf(deployment, "LiquidityPool"),
+        usdc: addressOf(deployment, "USDC"),
+        weth: addressOf(deployment, "WETH"),
+      });
+      timings.populateMs = Date.now() - t;
+      return {
+        kind: "local",
+        url: node.url,
+        block: await provider.getBlockNumber(),
+        vault: addressOf(deployment, "PerpVault"),
+        population: population.map((p) => p.address),
+        node,
+        deployment,
+        timings,
+        close,
+      };
+    } finally {
+      provider.destroy();
+    }
+  } catch (e) {
+    await close();
+    throw e;
+  }
+}
+
+async function externalTarget(url: string): Promise<ForkTarget> {
+  const provider = new JsonRpcProvider(url, undefined, { staticNetwork: true });
+  try {
+    const chainId = Number((await provider.getNetwork()).chainId);
+    const block = process.env.FORK_BLOCK ? Number(process.env.FORK_BLOCK) : await provider.getBlockNumber();
+    const { vault } = resolveAddresses({ chainId, root: ROOT });
+    if ((await provider.getCode(vault, block)) === "0x") {
+      throw new Error(`FORK_URL: no PerpVault at ${vault} on chain ${chainId} at block ${block}`);
+    }
+    return {
+      kind: "external",
+      url,
+      block,
+      vault,
+      population: [], // discovered from the vault's events on the fork
+      timings: {},
+      close: async () => undefined,
+    };
+  } finally {
+    provider.destroy();
+  }
+}
+
+/**
+ * Forks the in-process network at `block` of `url`, then mines one block so that the next call
+ * does not hit "No known hardfork for execution on historical block" (toolchain.md).
+ */
+export async function forkAt(hre: HardhatRuntimeEnvironment, url: string, block: number): Promise<void> {
+  await reset(url, block); // hardhat_reset with forking; also drops loadFixture snapshots
+  await hre.network.provider.request({ method: "evm_mine", params: [] });
+}
+
+/** Returns the in-process network to a fresh, unforked chain (as other test files expect it). */
+export async function unfork(): Promise<void> {
+  await reset();
+}
+
+export { populationOf };

@@ -1,0 +1,216 @@
+/**
+ * The user tasks against a running node, run as a user runs them: `npx hardhat <task> --network
+ * localhost` child processes, asserting on their --json output and on chain state read directly.
+ * Deploy → deposit (LP and traders) → trade → status (liquidation price checked on chain) →
+ * crash → liquidatable → pool-status, plus the errors users hit.
+ */
+import { expect } from "chai";
+import fs from "node:fs";
+import { JsonRpcProvider, parseUnits, type JsonRpcSigner } from "ethers";
+import { startNode, portInUse, type LocalNode } from "../shared/node";
+import { MockAggregator__factory, PerpVault__factory, LiquidityPool__factory } from "../../typechain-types";
+import type {
+  DepositResult,
+  LiquidatableResult,
+  PoolStatusResult,
+  StatusResult,
+  TradeResult,
+} from "../../scripts/lib/actions";
+import { addressOf, hardhat, hardhatJson, ignitionDeploy, testDeploymentId, type Deployment } from "./cli";
+
+const WAD = 10n ** 18n;
+const w = (s: string): bigint => parseUnits(s, 18);
+
+describe("user tasks against a local node (child processes)", function () {
+  let node: LocalNode;
+  let dep: Deployment;
+  let provider: JsonRpcProvider;
+  let admin: JsonRpcSigner;
+  let env: Record<string, string>;
+  let at: string[]; // --network localhost --deployment-id <id>
+  const accounts: string[] = [];
+
+  before(async function () {
+    node = await startNode();
+    env = { LOCALHOST_RPC_URL: node.url };
+    provider = new JsonRpcProvider(node.url, undefined, { staticNetwork: true, cacheTimeout: -1 });
+    admin = await provider.getSigner(0);
+    for (let i = 0; i < 5; i++) accounts.push((await provider.getSigner(i)).address);
+  });
+
+  after(async function () {
+    provider?.destroy();
+    if (dep) fs.rmSync(dep.dir, { recursive: true, force: true });
+    if (node) {
+      await node.stop();
+      expect(await portInUse(node.port), "node port still open").to.equal(false);
+    }
+  });
+
+  it("deploys with the Ignition CLI (BulwarkLocal + local.json)", async function () {
+    dep = await ignitionDeploy({
+      module: "deploy/modules/BulwarkLocal.ts",
+      parameters: "deploy/parameters/local.json",
+      network: "localhost",
+      chainId: node.chainId,
+      deploymentId: testDeploymentId("tasks"),
+      env,
+    });
+    at = ["--network", "localhost", "--deployment-id", dep.id];
+    expect(await provider.getCode(addressOf(dep, "PerpVault"))).to.not.equal("0x");
+    const vault = PerpVault__factory.connect(addressOf(dep, "PerpVault"), provider);
+    expect(await vault.pool()).to.equal(addressOf(dep, "LiquidityPool"));
+  });
+
+  it("deposit: an LP funds the pool, traders deposit USDC and WETH (approving as needed)", async function () {
+    const lp = await hardhatJson<DepositResult>(
+      ["deposit", "--token", "USDC", "--amount", "1000000", "--pool", "--mint", "--account", "1", ...at],
+      env,
+    );
+    expect(lp).to.include({ target: "pool", token: "USDC", amount: "1000000", minted: true, approved: true });
+    const pool = LiquidityPool__factory.connect(addressOf(dep, "LiquidityPool"), provider);
+    expect(await pool.balanceOf(accounts[1])).to.be.greaterThan(0n);
+    expect(await pool.totalAssets()).to.equal(1_000_000n * 10n ** 6n);
+
+    const vault = PerpVault__factory.connect(addressOf(dep, "PerpVault"), provider);
+    const deposits: [number, string, string][] = [
+      [2, "USDC", "10000"],
+      [3, "usdc", "20000"], // symbols are case-insensitive
+      [3, "WETH", "2"],
+      [4, addressOf(dep, "USDC"), "10000"], // or an address
+    ];
+    for (const [i, token, amount] of deposits) {
+      const r = await hardhatJson<DepositResult>(
+        ["deposit", "--token", token, "--amount", amount, "--mint", "--account", String(i), ...at],
+        env,
+      );
+      expect(r.account).to.equal(accounts[i]);
+      expect(r.target).to.equal("vault");
+      expect(r.balanceAfter).to.equal(token === "WETH" ? "2" : amount);
+    }
+    expect(await vault.quoteBalance(accounts[2])).to.equal(10_000n * WAD);
+    expect(await vault.collateralBalance(accounts[3], addressOf(dep, "WETH"))).to.equal(2n * WAD);
+
+    // Approvals are for the exact amount (never unlimited): a second deposit approves again.
+    const again = await hardhatJson<DepositResult>(
+      ["deposit", "--token", "USDC", "--amount", "1", "--mint", "--account", "4", ...at],
+      env,
+    );
+    expect(again.approved).to.equal(true);
+  });
+
+  it("trade: longs and shorts at the previewed fill price within the slippage bound", async function () {
+    const vault = PerpVault__factory.connect(addressOf(dep, "PerpVault"), provider);
+    const trades: [number, string, string][] = [
+      [2, "ETH-USD", "50"], // alice: ~15x long
+      [3, "eth-usd", "10"], // bob: ~1.3x long, with WETH collateral
+      [4, "BTC-USD", "-0.5"], // carol: short BTC
+    ];
+    for (const [i, market, size] of trades) {
+      const r = await hardhatJson<TradeResult>(
+        ["trade", "--market", market, "--size", size, "--slippage-bps", "30", "--account", String(i), ...at],
+        env,
+      );
+      expect(r.newSize).to.equal(size);
+      expect(r.market).to.equal(market.toUpperCase());
+      const fill = w(r.fillPrice);
+      if (size.startsWith("-")) expect(fill).to.be.gte(w(r.limitPrice));
+      else expect(fill).to.be.lte(w(r.limitPrice));
+      expect(w(r.limitPrice)).to.equal(
+        size.startsWith("-")
+          ? (w(r.expectedFillPrice) * 9970n) / 10000n
+          : (w(r.expectedFillPrice) * 10030n + 9999n) / 10000n,
+      );
+      const id = (await vault.marketIds()).find((m) => Buffer.from(m.slice(2, 16), "hex").toString() === r.market);
+      expect((await vault.getPosition(accounts[i], id!)).sizeWad).to.equal(w(size));
+    }
+  });
+
+  it("status: equity and requirements match the vault; the liquidation price is where health crosses 1", async function () {
+    const vault = PerpVault__factory.connect(addressOf(dep, "PerpVault"), provider);
+    // BULWARK_ADDRESSES (a deployment folder) instead of --deployment-id.
+    const r = await hardhatJson<StatusResult>(["status", "--account", accounts[2], "--network", "localhost"], {
+      ...env,
+      BULWARK_ADDRESSES: dep.dir,
+    });
+    const h = await vault.accountHealth(accounts[2], { blockTag: r.block });
+    expect(w(r.equity)).to.equal(h.equityWad);
+    expect(w(r.maintenanceMargin)).to.equal(h.maintenanceMarginWad);
+    expect(w(r.initialMargin)).to.equal(h.initialMarginWad);
+    expect(r.liquidatable).to.equal(false);
+    expect(r.positions).to.have.length(1);
+    const liq = w(r.positions[0].liquidationPrice!);
+    // Long 50 ETH, ~$10k margin, mmr 2.5%: about $3000 - 6150/48.75 ≈ $2874.
+    expect(liq).to.be.within(2_850n * WAD, 2_900n * WAD);
+
+    const feed = MockAggregator__factory.connect(addressOf(dep, "EthUsdFeed"), admin);
+    const e8 = (x: bigint): bigint => x / 10n ** 10n;
+    await (await feed.setAnswer(e8((liq * 10_005n) / 10_000n))).wait(); // 0.05% above: still healthy
+    expect((await vault.isLiquidatable(accounts[2]))[0]).to.equal(false);
+    await (await feed.setAnswer(e8((liq * 9_995n) / 10_000n))).wait(); // 0.05% below: liquidatable
+    expect((await vault.isLiquidatable(accounts[2]))[0]).to.equal(true);
+
+    const after = await hardhatJson<StatusResult>(["status", "--account", "2", ...at], env);
+    expect(after.liquidatable).to.equal(true);
+    expect(after.reason).to.equal("BelowHardFloor"); // the static engine's hard floor is 1 × MM
+    expect(w(after.health!)).to.be.lessThan(WAD);
+  });
+
+  it("liquidatable: after the crash lists exactly the undercollateralized account", async function () {
+    const vault = PerpVault__factory.connect(addressOf(dep, "PerpVault"), provider);
+    const r = await hardhatJson<LiquidatableResult>(["liquidatable", "--all", ...at], env);
+    expect(r.accountsScanned).to.equal(3); // alice, bob, carol; the LP deposited into the pool
+    expect(r.liquidatable.map((a) => a.account)).to.deep.equal([accounts[2]]);
+    for (const a of r.accounts!) {
+      expect(a.liquidatable).to.equal((await vault.isLiquidatable(a.account, { blockTag: r.block }))[0]);
+    }
+    // Inline JSON addresses work too, and without --all only liquidatable accounts are listed.
+    const inline = await hardhatJson<LiquidatableResult>(
+      ["liquidatable", "--network", "localhost", "--addresses", JSON.stringify({ vault: addressOf(dep, "PerpVault") })],
+      env,
+    );
+    expect(inline.accounts).to.equal(undefined);
+    expect(inline.liquidatable.map((a) => a.account)).to.deep.equal([accounts[2]]);
+  });
+
+  it("pool-status: pool value, shares, reserve and insurance match the chain", async function () {
+    const vault = PerpVault__factory.connect(addressOf(dep, "PerpVault"), provider);
+    const pool = LiquidityPool__factory.connect(addressOf(dep, "LiquidityPool"), provider);
+    const r = await hardhatJson<PoolStatusResult>(["pool-status", ...at], env);
+    const tag = { blockTag: r.block };
+    expect(w(r.poolValue)).to.equal(await vault.poolValue(tag));
+    expect(w(r.freeLiquidity)).to.equal(await vault.poolFreeLiquidity(tag));
+    expect(w(r.insuranceBalance)).to.equal(await vault.insuranceBalance(tag));
+    expect(w(r.insuranceBalance)).to.be.greaterThan(0n); // a share of the trading fees
+    expect(parseUnits(r.sharePrice, 6)).to.equal(await pool.convertToAssets(10n ** (await pool.decimals()), tag));
+    expect(r.reserveRatio).to.equal("0.25");
+    expect(r.markets.map((m) => m.market)).to.deep.equal(["ETH-USD", "BTC-USD"]);
+    expect(r.markets[0].openLong).to.equal("60");
+    expect(r.markets[1].openShort).to.equal("0.5");
+  });
+
+  it("bad input and missing deployments fail with one clear line and exit code 1", async function () {
+    // Input validation is unit-tested in lib.spec.ts; here, one of each kind through the CLI.
+    const cases: [string[], string][] = [
+      [
+        ["trade", "--market", "DOGE-USD", "--size", "1", ...at],
+        'unknown market "DOGE-USD"; listed markets: ETH-USD, BTC-USD',
+      ],
+      // Alice is liquidatable: a risk-increasing trade fails the margin check, decoded.
+      [
+        ["trade", "--market", "ETH-USD", "--size", "1", "--account", "2", ...at],
+        "trade reverted: Undercollateralized(",
+      ],
+      [
+        ["status", "--network", "localhost", "--deployment-id", "no-such-deployment"],
+        `no deployment found for chain id ${node.chainId}`,
+      ],
+    ];
+    for (const [args, message] of cases) {
+      const r = await hardhat(args, env);
+      expect(r.code, args.join(" ")).to.equal(1);
+      expect(r.stderr).to.include(message);
+      expect(r.stderr).to.not.include("    at "); // no stack trace
+    }
+  });
+});
