@@ -240,7 +240,11 @@ contract AuctionHouse is IAuctionHouse, AccessControl, ReentrancyGuardTransient 
                 ? vault.marketParams(_marketIdAt(index)).oracleAsset
                 : _collateralRefs[index].token;
         uint256 oraclePrice = oracle.getPrice(asset);
-        priceWad = oraclePrice.mulWad(kind == LotKind.Position && a.lot < 0 ? 2e18 - factorWad : factorWad);
+        // Rounded as a take rounds it (in the protocol's favour), so that the view's price works
+        // as a take's price limit: up for what the bidder pays, down for a short lot it sells.
+        priceWad = kind == LotKind.Position && a.lot < 0
+            ? oraclePrice.mulWad(2e18 - factorWad)
+            : oraclePrice.mulWadUp(factorWad);
     }
 
     /// @inheritdoc IAuctionHouse

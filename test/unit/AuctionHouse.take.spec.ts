@@ -229,6 +229,21 @@ describe("AuctionHouse.take", () => {
       expect(await w.vault.isInLiquidation(trader.address)).to.equal(false);
     });
 
+    it("auctionStatus quotes the price a take clears at, so it works as the exact price limit (regression)", async () => {
+      const s = await loadFixture(kickedLong);
+      // Read the view at the take's own second: it rounds as the take does (up, for a long lot).
+      await time.setNextBlockTimestamp(s.k.timestamp + 24n);
+      await mine();
+      const [quoted] = await s.w.auction.auctionStatus(s.k.id);
+      expect(quoted).to.equal(expectedPrice(24n, CRASH_PRICE, false));
+      await time.setNextBlockTimestamp(s.k.timestamp + 24n + 1n);
+      // One second later the curve has not stepped (12 s steps): the quote still clears.
+      await expect(s.w.auction.connect(s.bidder).take(s.k.id, WAD, quoted, s.bidder.address, "0x")).to.emit(
+        s.w.auction,
+        "Take",
+      );
+    });
+
     it("enforces the price limit on a long lot: price ≤ limit", async () => {
       const s = await loadFixture(kickedLong);
       const price = expectedPrice(24n, CRASH_PRICE, false);
