@@ -44,7 +44,10 @@ async function collateralScene(): Promise<Scene & { id: bigint }> {
 }
 
 async function griefer(w: World, fundUsd: bigint): Promise<MockGriefingTaker> {
-  const g = await ethers.deployContract("MockGriefingTaker", [await w.auction.getAddress(), await w.vault.getAddress()]);
+  const g = await ethers.deployContract("MockGriefingTaker", [
+    await w.auction.getAddress(),
+    await w.vault.getAddress(),
+  ]);
   await w.usdc.mint(await g.getAddress(), usdc(Number(fundUsd)));
   await g.depositToVault(await w.usdc.getAddress(), usdc(Number(fundUsd)));
   return g;
@@ -241,7 +244,9 @@ describe("attacks: liquidation", () => {
     await time.increase(1_801);
     await w.ethFeed.setAnswer(e8(CRASH));
     const before = await w.vault.quoteBalance(keeper.address);
-    await expect(w.auction.connect(keeper).redo(k.id)).to.emit(w.auction, "Backstop").and.not.to.emit(w.auction, "Redo");
+    await expect(w.auction.connect(keeper).redo(k.id))
+      .to.emit(w.auction, "Backstop")
+      .and.not.to.emit(w.auction, "Redo");
     expect(await w.vault.quoteBalance(keeper.address)).to.equal(before);
     await expectSolvent(w.vault);
   });

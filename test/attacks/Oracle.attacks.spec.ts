@@ -5,7 +5,14 @@ import { anyValue } from "@nomicfoundation/hardhat-chai-matchers/withArgs";
 import type { ContractTransactionReceipt } from "ethers";
 import { ETH_USD, WAD, e8, openLeveraged, setEthPrice, usdc, wad, type World } from "../shared/fixtures";
 import { deployAuctionWorld, rpow } from "../shared/auction-math";
-import { deployPairWithLiquidity, FeeAmount, poolState, swapExactIn, type PoolHandle, type UniswapV3 } from "../shared/uniswap";
+import {
+  deployPairWithLiquidity,
+  FeeAmount,
+  poolState,
+  swapExactIn,
+  type PoolHandle,
+  type UniswapV3,
+} from "../shared/uniswap";
 import { expectSolvent, protocolValue } from "./helpers";
 import type { UniswapFlashTaker } from "../../typechain-types";
 
@@ -64,7 +71,9 @@ async function flashScene(): Promise<FlashScene> {
   await w.vault.connect(trader).deposit(await w.usdc.getAddress(), usdc(1_000));
   await w.vault.connect(trader).trade(ETH_USD, 60n * WAD, ethers.MaxUint256);
   await setEthPrice(w, 2_600);
-  await w.vault.connect(w.liquidator).liquidatePosition(trader.address, ETH_USD, -60n * WAD, ORACLE_2600, ethers.ZeroAddress);
+  await w.vault
+    .connect(w.liquidator)
+    .liquidatePosition(trader.address, ETH_USD, -60n * WAD, ORACLE_2600, ethers.ZeroAddress);
   await w.weth.mint(w.lp.address, 1_000n * WAD);
   const { uni, handle } = await deployPairWithLiquidity(
     w.admin,
@@ -170,14 +179,19 @@ describe("attacks: oracle and venue manipulation", () => {
       w.oracle,
       "StalePrice",
     );
-    await expect(w.vault.connect(trader).trade(ETH_USD, -WAD, 0n)).to.be.revertedWithCustomError(w.oracle, "StalePrice");
+    await expect(w.vault.connect(trader).trade(ETH_USD, -WAD, 0n)).to.be.revertedWithCustomError(
+      w.oracle,
+      "StalePrice",
+    );
     await expect(w.vault.connect(trader).withdraw(usdcAddr, usdc(1))).to.be.revertedWithCustomError(
       w.oracle,
       "StalePrice",
     );
     await expect(w.auction.connect(keeper).kick(trader.address)).to.be.revertedWithCustomError(w.oracle, "StalePrice");
     await w.vault.connect(trader).deposit(usdcAddr, usdc(1_000)); // never reads a price
-    await expect(w.breaker.poke(ETH_USD)).to.emit(w.breaker, "LevelChanged").withArgs(ETH_USD, 0, 2, GUARD, anyValue, 3_900n);
+    await expect(w.breaker.poke(ETH_USD))
+      .to.emit(w.breaker, "LevelChanged")
+      .withArgs(ETH_USD, 0, 2, GUARD, anyValue, 3_900n);
     await expectSolvent(w.vault);
   });
 
@@ -194,9 +208,10 @@ describe("attacks: oracle and venue manipulation", () => {
       await expect(w.vault.connect(trader).trade(ETH_USD, WAD, ethers.MaxUint256))
         .to.be.revertedWithCustomError(w.oracle, "NonPositivePrice")
         .withArgs(await w.weth.getAddress(), await w.ethFeed.getAddress(), answer);
-      await expect(
-        w.vault.connect(trader).withdraw(await w.usdc.getAddress(), usdc(1)),
-      ).to.be.revertedWithCustomError(w.oracle, "NonPositivePrice");
+      await expect(w.vault.connect(trader).withdraw(await w.usdc.getAddress(), usdc(1))).to.be.revertedWithCustomError(
+        w.oracle,
+        "NonPositivePrice",
+      );
       await expect(w.auction.connect(keeper).kick(trader.address)).to.be.revertedWithCustomError(
         w.oracle,
         "NonPositivePrice",

@@ -34,8 +34,10 @@ describe("attacks: parameter changes", () => {
     const cases: [string, () => Promise<unknown>, () => Promise<unknown>, { interface: unknown }][] = [
       [
         "vault taker fee > 1%",
-        async () => w.vault.connect(outsider).setMarketParams(ETH_USD, await marketParamsWith(w, { takerFeeWad: wad(0.02) })),
-        async () => w.vault.connect(w.admin).setMarketParams(ETH_USD, await marketParamsWith(w, { takerFeeWad: wad(0.02) })),
+        async () =>
+          w.vault.connect(outsider).setMarketParams(ETH_USD, await marketParamsWith(w, { takerFeeWad: wad(0.02) })),
+        async () =>
+          w.vault.connect(w.admin).setMarketParams(ETH_USD, await marketParamsWith(w, { takerFeeWad: wad(0.02) })),
         w.vault,
       ],
       [
@@ -58,8 +60,22 @@ describe("attacks: parameter changes", () => {
       ],
       [
         "auction throttle window < 60 s",
-        () => w.auction.connect(outsider).setThrottle({ windowSec: 1, globalCapacityWad: t.globalCapacityWad, maxOutstandingWad: t.maxOutstandingWad }),
-        () => w.auction.connect(w.admin).setThrottle({ windowSec: 1, globalCapacityWad: t.globalCapacityWad, maxOutstandingWad: t.maxOutstandingWad }),
+        () =>
+          w.auction
+            .connect(outsider)
+            .setThrottle({
+              windowSec: 1,
+              globalCapacityWad: t.globalCapacityWad,
+              maxOutstandingWad: t.maxOutstandingWad,
+            }),
+        () =>
+          w.auction
+            .connect(w.admin)
+            .setThrottle({
+              windowSec: 1,
+              globalCapacityWad: t.globalCapacityWad,
+              maxOutstandingWad: t.maxOutstandingWad,
+            }),
         w.auction,
       ],
       [
@@ -77,14 +93,19 @@ describe("attacks: parameter changes", () => {
       await expect(asAdmin(), name).to.be.reverted;
     }
     // Bounded values name the parameter and its bounds.
-    await expect(w.vault.connect(w.admin).setMarketParams(ETH_USD, await marketParamsWith(w, { takerFeeWad: wad(0.02) })))
+    await expect(
+      w.vault.connect(w.admin).setMarketParams(ETH_USD, await marketParamsWith(w, { takerFeeWad: wad(0.02) })),
+    )
       .to.be.revertedWithCustomError(w.vault, "ParamOutOfBounds")
       .withArgs(ethers.encodeBytes32String("takerFee"), wad(0.02), 0n, wad(0.01));
     await expect(w.auction.connect(w.admin).setParams({ ...a, penaltyWad: wad(0.5) }))
       .to.be.revertedWithCustomError(w.auction, "ParamOutOfBounds")
       .withArgs(ethers.encodeBytes32String("penalty"), wad(0.5), 0n, wad(0.2));
     // An in-bounds change is public: it emits, and the same value again is rejected.
-    await expect(w.vault.connect(w.admin).setGlobalParams(wad(0.3), wad(0.25), 5n * WAD)).to.emit(w.vault, "GlobalParamsSet");
+    await expect(w.vault.connect(w.admin).setGlobalParams(wad(0.3), wad(0.25), 5n * WAD)).to.emit(
+      w.vault,
+      "GlobalParamsSet",
+    );
     await expect(w.vault.connect(w.admin).setGlobalParams(wad(0.3), wad(0.25), 5n * WAD)).to.be.revertedWithCustomError(
       w.vault,
       "NoChange",
@@ -99,7 +120,9 @@ describe("attacks: parameter changes", () => {
     const quoted = await w.vault.fillPrice(ETH_USD, size);
     const acceptable = (quoted * 1_001n) / 1_000n; // 0.1% slippage
     // The admin front-runs with the highest taker fee the bounds allow.
-    await w.vault.connect(w.admin).setMarketParams(ETH_USD, await marketParamsWith(w, { takerFeeWad: wad(0.01), makerFeeWad: wad(0.01) }));
+    await w.vault
+      .connect(w.admin)
+      .setMarketParams(ETH_USD, await marketParamsWith(w, { takerFeeWad: wad(0.01), makerFeeWad: wad(0.01) }));
     const receipt = (await (await w.vault.connect(trader).trade(ETH_USD, size, acceptable)).wait())!;
     const [traded] = await w.vault.queryFilter(w.vault.filters.Traded(trader.address), receipt.blockNumber);
     const notional = (size * traded.args.fillPriceWad) / WAD;

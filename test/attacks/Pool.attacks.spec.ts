@@ -70,10 +70,9 @@ describe("attacks: ERC-4626 pool", () => {
     const c = await loadFixture(emptyCore);
     await c.pool.connect(c.attacker).deposit(1n, c.attacker.address);
     await c.vault.connect(c.attacker).deposit(await c.quote.getAddress(), usdc(100_000));
-    await expect(c.vault.connect(c.attacker).trade(ETH_USD, WAD / 1000n, ethers.MaxUint256)).to.be.revertedWithCustomError(
-      c.vault,
-      "OpenInterestCapExceeded",
-    );
+    await expect(
+      c.vault.connect(c.attacker).trade(ETH_USD, WAD / 1000n, ethers.MaxUint256),
+    ).to.be.revertedWithCustomError(c.vault, "OpenInterestCapExceeded");
     expect(await c.pool.totalAssets()).to.equal(1n);
     // The only other way in, the insurance fund, is not the pool's.
     await c.vault.connect(c.attacker).fundInsurance(usdc(50_000));

@@ -100,7 +100,9 @@ describe("attacks: weird tokens", () => {
     const pos = await w.vault.getPosition(debtor.address, BTC_USD);
     const quote = await w.vault.quoteBalance(debtor.address);
     const close = pos.entryPriceWad + ((-9_000n * WAD - quote) * WAD) / pos.sizeWad; // leaves −$9,000
-    await w.vault.connect(w.liquidator).liquidatePosition(debtor.address, BTC_USD, -pos.sizeWad, close, ethers.ZeroAddress);
+    await w.vault
+      .connect(w.liquidator)
+      .liquidatePosition(debtor.address, BTC_USD, -pos.sizeWad, close, ethers.ZeroAddress);
     const k = await kick(w, keeper, debtor.address);
     await w.vault.connect(bidder).deposit(await w.usdc.getAddress(), usdc(50_000));
     const [, , before] = await w.auction.auctionStatus(k.id);
@@ -163,7 +165,10 @@ describe("attacks: weird tokens", () => {
     const quoteAddr = await c.quote.getAddress();
     const vaultAddr = await c.vault.getAddress();
     const exact = async () => {
-      const owed = (await c.vault.quoteBalance(c.trader.address)) + (await c.vault.poolBalance()) + BigInt(await c.vault.insuranceBalance());
+      const owed =
+        (await c.vault.quoteBalance(c.trader.address)) +
+        (await c.vault.poolBalance()) +
+        BigInt(await c.vault.insuranceBalance());
       expect((await c.quote.balanceOf(vaultAddr)) * c.scale).to.equal(owed);
     };
     await c.pool.connect(c.lp).deposit(1_000_000n * c.unit, c.lp.address);
