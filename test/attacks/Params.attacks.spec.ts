@@ -61,21 +61,17 @@ describe("attacks: parameter changes", () => {
       [
         "auction throttle window < 60 s",
         () =>
-          w.auction
-            .connect(outsider)
-            .setThrottle({
-              windowSec: 1,
-              globalCapacityWad: t.globalCapacityWad,
-              maxOutstandingWad: t.maxOutstandingWad,
-            }),
+          w.auction.connect(outsider).setThrottle({
+            windowSec: 1,
+            globalCapacityWad: t.globalCapacityWad,
+            maxOutstandingWad: t.maxOutstandingWad,
+          }),
         () =>
-          w.auction
-            .connect(w.admin)
-            .setThrottle({
-              windowSec: 1,
-              globalCapacityWad: t.globalCapacityWad,
-              maxOutstandingWad: t.maxOutstandingWad,
-            }),
+          w.auction.connect(w.admin).setThrottle({
+            windowSec: 1,
+            globalCapacityWad: t.globalCapacityWad,
+            maxOutstandingWad: t.maxOutstandingWad,
+          }),
         w.auction,
       ],
       [
