@@ -51,6 +51,10 @@ contract CircuitBreaker is ICircuitBreaker, AccessControl {
     mapping(bytes32 market => uint256 word) internal _state;
     /// @dev Per key: when the guardian last tripped it.
     mapping(bytes32 market => uint256 at) internal _guardianTrippedAt;
+    /// @dev When the guardian last tripped any market key. A global trip pauses every market, so a
+    /// global trip and a market trip share one rearm clock: alternating the two keys must not
+    /// keep a market paused for longer than `maxPauseSec` per `guardianRearmSec`.
+    uint256 internal _guardianMarketTrippedAt;
 
     /// @dev Price extremes over the rolling window: each is replaced by the current price once it
     /// is older than the window, or when the price goes beyond it.
@@ -120,7 +124,10 @@ contract CircuitBreaker is ICircuitBreaker, AccessControl {
     function trip(bytes32 market, uint8 toLevel) external onlyRole(GUARDIAN_ROLE) {
         if (toLevel == 0 || toLevel > 3) revert InvalidLevel(toLevel);
         if (market != GLOBAL && _assetOf[market] == address(0)) revert UnknownMarket(market);
+        // A market is paused by its own key and by the global key: both count against its rearm.
         uint256 last = _guardianTrippedAt[market];
+        uint256 other = market == GLOBAL ? _guardianMarketTrippedAt : _guardianTrippedAt[GLOBAL];
+        if (other > last) last = other;
         // solhint-disable-next-line not-rely-on-time
         if (last != 0 && block.timestamp < last + _params.guardianRearmSec) {
             revert GuardianRearming(market, last + _params.guardianRearmSec);
@@ -128,6 +135,7 @@ contract CircuitBreaker is ICircuitBreaker, AccessControl {
         uint256 current = _state[market].levelAt(block.timestamp); // solhint-disable-line not-rely-on-time
         if (toLevel <= current) revert LevelNotRaised(market, current, toLevel);
         _guardianTrippedAt[market] = block.timestamp; // solhint-disable-line not-rely-on-time
+        if (market != GLOBAL) _guardianMarketTrippedAt = block.timestamp; // solhint-disable-line not-rely-on-time
         _raise(market, toLevel, Trigger.Guardian, 0, 0);
     }
 

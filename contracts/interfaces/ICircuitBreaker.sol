@@ -33,7 +33,9 @@ interface ICircuitBreaker {
     /// @param cautionImWad IM multiple for risk-increasing trades at level 1 (≥ 1).
     /// @param haltImWad IM multiple a withdrawal must keep at level 3 (≥ 1): the conservative margin.
     /// @param guardianRearmSec After a guardian trip, the guardian cannot trip the same key again
-    /// for this long (≥ 2 × maxPauseSec, so a guardian pauses at most half of the time).
+    /// for this long (≥ 2 × maxPauseSec, so a guardian pauses at most half of the time). A global
+    /// trip and a market trip share the clock: after a global trip no market key can be tripped,
+    /// and after a market trip the global key cannot, until the rearm has passed.
     struct Params {
         uint32 windowSec;
         uint64 band1Wad;

@@ -1,0 +1,755 @@
+import { expect } from "chai";
+import fc from "fast-check";
+import hre, { ethers } from "hardhat";
+import { takeSnapshot, type SnapshotRestorer } from "@nomicfoundation/hardhat-toolbox/network-helpers";
+import { Interface, type ContractTransactionReceipt, type ContractTransactionResponse } from "ethers";
+import { BTC_USD, ETH_USD, WAD, usdc, type World } from "../shared/fixtures";
+import { DEFAULTS, deployAuctionWorld } from "../shared/auction-math";
+import { allowed, curveFactor, curvePrice, levelAt, type CurveParams, type Operation } from "../shared/system-model";
+import type { SystemLens } from "../../typechain-types";
+
+/**
+ * System invariants under random sequences over the whole stack (model-based, `fc.commands`
+ * style: `fc.asyncModelRun` over generated commands, fixed seed). Actions: trader deposits and
+ * withdrawals in USDC/WETH/WBTC, trades (opening, adding, reducing, flipping), price moves and
+ * crashes, time warps, kicks (of any account, healthy or not), takes (partial and whole, with
+ * price limits), redo, breaker pokes, guardian trips, LP deposits and withdrawals.
+ *
+ * After every step (docs/invariants.md):
+ * S1 token solvency, exact: for every token, vault balance × scale = Σ account claims (+ pool +
+ *    insurance for the quote token), totalDeposited = Σ claims, and the balance equals the
+ *    reference model's, which follows every Deposited / Withdrawn / CollateralSeized / Pool* /
+ *    InsuranceFunded event;
+ * S2 open interest: each market's stored long and short totals equal the sums of positions;
+ * S3 fair kick: a kick of an account the vault called healthy reverts NotLiquidatable (with
+ *    equity ≥ MM), and a kick that succeeds was of a liquidatable account;
+ * S4 curve: a take clears at exactly the curve price at its second (oracle × m, rounded for the
+ *    account), and a take of a stale auction reverts AuctionNeedsRedo;
+ * S5 breaker matrix: an operation the matrix blocks at the effective level (computed by the
+ *    model from the breaker's state words at the transaction's timestamp) never succeeds, and an
+ *    operation it allows never reverts BreakerActive.
+ *
+ * Budget from the environment (scripts/fuzz.ts sets it): FUZZ_RUNS (default 300), FUZZ_STEPS
+ * (40), FUZZ_SEED (20251109). FUZZ_PATH replays a failure fast-check reports.
+ */
+
+const RUNS = Number(process.env.FUZZ_RUNS ?? 300);
+const STEPS = Number(process.env.FUZZ_STEPS ?? 40);
+const SEED = Number(process.env.FUZZ_SEED ?? 20_251_109);
+const GAS = { gasLimit: 6_000_000 };
+const GLOBAL = ethers.ZeroHash;
+
+const MARKETS = [ETH_USD, BTC_USD] as const;
+/** Per vault collateral index (0 = USDC): 10^(18 − decimals), filled in by the fixture. */
+const TOKEN_SCALE: bigint[] = [];
+const TRADERS = [0, 1, 2, 3] as const;
+const BIDDERS = [4, 5] as const;
+const ACTORS = [0, 1, 2, 3, 4, 5] as const;
+const BASE_E8 = [3_000n * 10n ** 8n, 60_000n * 10n ** 8n] as const;
+const BAND_E8 = [
+  [600n * 10n ** 8n, 9_000n * 10n ** 8n],
+  [12_000n * 10n ** 8n, 180_000n * 10n ** 8n],
+] as const;
+
+const CURVE: CurveParams = {
+  stepSec: DEFAULTS.curveStepSec,
+  cutWad: DEFAULTS.curveCutWad,
+  bufWad: DEFAULTS.bufWad,
+  cuspWad: DEFAULTS.cuspWad,
+  floorWad: DEFAULTS.floorWad,
+  tailSec: DEFAULTS.tailSec,
+};
+
+// ------------------------------------------------------------------------------ model and real
+
+interface Model {
+  now: number;
+  e8: [bigint, bigint];
+  /** The vault's token balances (token units) as the events say. */
+  vaultTokens: [bigint, bigint, bigint];
+  /** Running auctions (from Kick / AuctionEnded). */
+  auctions: Set<bigint>;
+}
+
+interface Real {
+  w: World;
+  lens: SystemLens;
+  vaultAddr: string;
+  actors: string[];
+  tokens: [string, string, string];
+}
+
+const stats = { steps: 0, sequences: 0, outcomes: new Map<string, number>() };
+const bump = (k: string): void => void stats.outcomes.set(k, (stats.outcomes.get(k) ?? 0) + 1);
+
+let errorIfaces: Interface[] = [];
+function errorName(e: unknown): string | undefined {
+  const data = (e as { data?: unknown }).data;
+  if (typeof data !== "string" || data.length < 10) return undefined;
+  for (const iface of errorIfaces) {
+    try {
+      const parsed = iface.parseError(data);
+      if (parsed) return parsed.name;
+    } catch {
+      // another interface's error
+    }
+  }
+  return undefined;
+}
+
+type Outcome = { ok: true; receipt: ContractTransactionReceipt } | { ok: false; error: string };
+
+/** Mines `tx` at the model's clock + 1 s; returns the receipt or the custom error's name. */
+async function send(
+  m: Model,
+  r: Real,
+  label: string,
+  tx: () => Promise<ContractTransactionResponse>,
+): Promise<Outcome> {
+  m.now += 1;
+  await hre.network.provider.request({ method: "evm_setNextBlockTimestamp", params: [m.now] });
+  try {
+    const receipt = (await (await tx()).wait()) as ContractTransactionReceipt;
+    applyEvents(m, r, receipt);
+    bump(`${label}: ok`);
+    return { ok: true, receipt };
+  } catch (e) {
+    const name = errorName(e);
+    if (name === undefined)
+      throw new Error(`${label}: failed without a custom error: ${(e as Error).message}`, { cause: e });
+    bump(`${label}: ${name}`);
+    return { ok: false, error: name };
+  }
+}
+
+function expectError(o: Outcome, label: string, allowedErrors: string[]): void {
+  if (!o.ok) expect(allowedErrors, `${label} reverted ${o.error}`).to.include(o.error);
+}
+
+function applyEvents(m: Model, r: Real, receipt: ContractTransactionReceipt): void {
+  const vault = r.vaultAddr.toLowerCase();
+  const auction = r.w.auction.target.toString().toLowerCase();
+  for (const log of receipt.logs) {
+    const at = log.address.toLowerCase();
+    if (at === vault) {
+      const ev = r.w.vault.interface.parseLog(log);
+      if (ev === null) continue;
+      const ix = r.tokens.indexOf(ev.args.token ?? "");
+      switch (ev.name) {
+        case "Deposited":
+          m.vaultTokens[ix] += BigInt(ev.args.amount);
+          break;
+        case "Withdrawn":
+        case "CollateralSeized":
+          m.vaultTokens[ix] -= BigInt(ev.args.amount);
+          break;
+        case "PoolDeposited":
+        case "InsuranceFunded":
+          m.vaultTokens[0] += BigInt(ev.args.amountWad) / TOKEN_SCALE[0];
+          break;
+        case "PoolWithdrawn":
+        case "InsuranceWithdrawn":
+          m.vaultTokens[0] -= BigInt(ev.args.amountWad) / TOKEN_SCALE[0];
+          break;
+        default:
+          break;
+      }
+    } else if (at === auction) {
+      const ev = r.w.auction.interface.parseLog(log);
+      if (ev?.name === "Kick") m.auctions.add(BigInt(ev.args.id));
+      if (ev?.name === "AuctionEnded") m.auctions.delete(BigInt(ev.args.id));
+    }
+  }
+}
+
+/** Effective breaker level of a market (or the global level) at the next transaction's second. */
+async function levelNext(m: Model, r: Real, market: string): Promise<number> {
+  const at = BigInt(m.now + 1);
+  const g = levelAt(await r.w.breaker.stateOf(GLOBAL), at);
+  if (market === GLOBAL) return g;
+  return Math.max(g, levelAt(await r.w.breaker.stateOf(market), at));
+}
+
+async function maxLevelNext(m: Model, r: Real): Promise<number> {
+  return Math.max(await levelNext(m, r, ETH_USD), await levelNext(m, r, BTC_USD));
+}
+
+/** S5: a blocked operation never succeeds; an allowed one never reverts BreakerActive. */
+function checkMatrix(op: Operation, level: number, o: Outcome): void {
+  if (!allowed(op, level)) expect(o.ok, `${op} succeeded at level ${level}`).to.equal(false);
+  else if (!o.ok) expect(o.error, `${op} blocked by the breaker at level ${level}`).to.not.equal("BreakerActive");
+}
+
+/** S1, S2 after every step. */
+async function checkInvariants(m: Model, r: Real): Promise<void> {
+  const t = await r.lens.totals(r.vaultAddr, r.actors);
+  for (let i = 0; i < 3; i++) {
+    expect(t.heldWad[i], `S1 token ${i}: held vs owed`).to.equal(t.owedWad[i]);
+    expect(t.heldWad[i], `S1 token ${i}: held vs model`).to.equal(m.vaultTokens[i] * TOKEN_SCALE[i]);
+    if (i > 0) expect(t.depositedWad[i], `S1 token ${i}: totalDeposited`).to.equal(t.owedWad[i]);
+  }
+  for (let j = 0; j < MARKETS.length; j++) {
+    expect(t.oiLongWad[j], `S2 market ${j} long`).to.equal(t.sumLongWad[j]);
+    expect(t.oiShortWad[j], `S2 market ${j} short`).to.equal(t.sumShortWad[j]);
+  }
+  stats.steps += 1;
+}
+
+// ------------------------------------------------------------------------------------ commands
+
+type Step = fc.AsyncCommand<Model, Real>;
+
+abstract class Base implements Step {
+  check(): boolean {
+    return true;
+  }
+  async run(m: Model, r: Real): Promise<void> {
+    await this.act(m, r);
+    await checkInvariants(m, r);
+  }
+  abstract act(m: Model, r: Real): Promise<void>;
+  abstract toString(): string;
+}
+
+class Deposit extends Base {
+  constructor(
+    readonly who: number,
+    readonly token: 0 | 1 | 2,
+    readonly amount: bigint,
+  ) {
+    super();
+  }
+  async act(m: Model, r: Real): Promise<void> {
+    const s = r.w.traders[this.who];
+    // A negative amount is a count of hundredths of a whole token (its decimals from the scale).
+    const amount = this.amount > 0n ? this.amount : (-this.amount * (WAD / TOKEN_SCALE[this.token])) / 100n;
+    const o = await send(m, r, "deposit", () => r.w.vault.connect(s).deposit(r.tokens[this.token], amount, GAS));
+    checkMatrix("deposit", 0, o);
+    expect(o.ok, "deposits always go through").to.equal(true);
+  }
+  toString(): string {
+    return `Deposit(${this.who}, ${this.token}, ${this.amount})`;
+  }
+}
+
+class Withdraw extends Base {
+  constructor(
+    readonly who: number,
+    readonly token: 0 | 1 | 2,
+    readonly permille: number,
+  ) {
+    super();
+  }
+  async act(m: Model, r: Real): Promise<void> {
+    const s = r.w.traders[this.who];
+    const balance =
+      this.token === 0
+        ? await r.w.vault.quoteBalance(s.address)
+        : await r.w.vault.collateralBalance(s.address, r.tokens[this.token]);
+    const units = balance > 0n ? (balance * BigInt(this.permille)) / 1000n / TOKEN_SCALE[this.token] : 0n;
+    const amount = units === 0n ? 1n : units;
+    const o = await send(m, r, "withdraw", () => r.w.vault.connect(s).withdraw(r.tokens[this.token], amount, GAS));
+    expectError(o, "withdraw", ["Undercollateralized", "AccountInLiquidation", "InsufficientBalance"]);
+  }
+  toString(): string {
+    return `Withdraw(${this.who}, ${this.token}, ${this.permille}‰)`;
+  }
+}
+
+class Trade extends Base {
+  constructor(
+    readonly who: number,
+    readonly market: 0 | 1,
+    readonly deltaMilli: number,
+  ) {
+    super();
+  }
+  async act(m: Model, r: Real): Promise<void> {
+    const s = r.w.traders[this.who];
+    const id = MARKETS[this.market];
+    const unit = this.market === 0 ? WAD / 10n : WAD / 500n; // 0.1 ETH, 0.002 BTC per step of the draw
+    const delta = BigInt(this.deltaMilli === 0 ? 1 : this.deltaMilli) * unit;
+    const size = (await r.w.vault.getPosition(s.address, id)).sizeWad;
+    const next = size + delta;
+    const abs = (x: bigint) => (x < 0n ? -x : x);
+    const increases = abs(next) > abs(size) || (size !== 0n && next !== 0n && size > 0n !== next > 0n);
+    const level = await levelNext(m, r, id);
+    const o = await send(m, r, "trade", () =>
+      r.w.vault.connect(s).trade(id, delta, delta > 0n ? ethers.MaxUint256 : 0n, GAS),
+    );
+    checkMatrix(increases ? "risk-increasing trade" : "reduce-only trade", level, o);
+    expectError(o, "trade", [
+      "Undercollateralized",
+      "OpenInterestCapExceeded",
+      "InvalidFillPrice",
+      "AccountInLiquidation",
+      "BreakerActive",
+    ]);
+  }
+  toString(): string {
+    return `Trade(${this.who}, ${this.market}, ${this.deltaMilli})`;
+  }
+}
+
+/** Opens as much as the margin allows (90% of it), long or short: the accounts kicks need. */
+class Lever extends Base {
+  constructor(
+    readonly who: number,
+    readonly market: 0 | 1,
+    readonly long: boolean,
+  ) {
+    super();
+  }
+  async act(m: Model, r: Real): Promise<void> {
+    const s = r.w.traders[this.who];
+    const id = MARKETS[this.market];
+    const h = await r.w.vault.accountHealth(s.address);
+    const free = h.equityWad - BigInt(h.initialMarginWad);
+    const priceWad = m.e8[this.market] * 10n ** 10n;
+    let size = free > 0n ? (free * WAD * 18n) / priceWad : WAD / 1000n; // 90% of free / 5% IMR
+    if (size === 0n) size = 1n;
+    const delta = this.long ? size : -size;
+    const pos = (await r.w.vault.getPosition(s.address, id)).sizeWad;
+    const increases = pos === 0n || pos > 0n === this.long;
+    const level = await levelNext(m, r, id);
+    const o = await send(m, r, "lever", () =>
+      r.w.vault.connect(s).trade(id, delta, delta > 0n ? ethers.MaxUint256 : 0n, GAS),
+    );
+    if (increases) checkMatrix("risk-increasing trade", level, o);
+    expectError(o, "lever", [
+      "Undercollateralized",
+      "OpenInterestCapExceeded",
+      "InvalidFillPrice",
+      "AccountInLiquidation",
+      "BreakerActive",
+    ]);
+  }
+  toString(): string {
+    return `Lever(${this.who}, ${this.market}, ${this.long ? "long" : "short"})`;
+  }
+}
+
+class MovePrice extends Base {
+  constructor(
+    readonly asset: 0 | 1,
+    readonly bps: number,
+  ) {
+    super();
+  }
+  async act(m: Model, r: Real): Promise<void> {
+    const [lo, hi] = BAND_E8[this.asset];
+    let p = (m.e8[this.asset] * BigInt(10_000 + this.bps)) / 10_000n;
+    p = p < lo ? lo : p > hi ? hi : p;
+    m.e8[this.asset] = p;
+    const feed = this.asset === 0 ? r.w.ethFeed : r.w.btcFeed;
+    const o = await send(m, r, "price", () => feed.setAnswer(p, GAS));
+    expect(o.ok).to.equal(true);
+  }
+  toString(): string {
+    return `MovePrice(${this.asset}, ${this.bps}bps)`;
+  }
+}
+
+class Warp extends Base {
+  constructor(readonly seconds: number) {
+    super();
+  }
+  async act(m: Model, r: Real): Promise<void> {
+    m.now += this.seconds;
+    // Chainlink rounds keep coming: the feeds are refreshed at the new time.
+    await send(m, r, "warp", () => r.w.ethFeed.setAnswer(m.e8[0], GAS));
+    await send(m, r, "warp", () => r.w.btcFeed.setAnswer(m.e8[1], GAS));
+  }
+  toString(): string {
+    return `Warp(${this.seconds}s)`;
+  }
+}
+
+class Kick extends Base {
+  /** `target` −1: the first liquidatable actor not yet in liquidation (a keeper's scan). */
+  constructor(
+    readonly keeper: number,
+    readonly target: number,
+  ) {
+    super();
+  }
+  async act(m: Model, r: Real): Promise<void> {
+    const keeper = r.w.traders[this.keeper];
+    let target = r.actors[Math.max(this.target, 0)];
+    if (this.target < 0) {
+      for (const a of r.actors) {
+        if ((await r.w.vault.isLiquidatable(a))[0] && !(await r.w.vault.isInLiquidation(a))) {
+          target = a;
+          break;
+        }
+      }
+    }
+    const [liquidatable] = await r.w.vault.isLiquidatable(target);
+    const health = await r.w.vault.accountHealth(target);
+    const levels = [await levelNext(m, r, ETH_USD), await levelNext(m, r, BTC_USD), await levelNext(m, r, GLOBAL)];
+    const o = await send(m, r, "kick", () => r.w.auction.connect(keeper).kick(target, GAS));
+    if (!liquidatable) {
+      // S3: the vault called it healthy (prices and funding are fixed until the next step).
+      expect(health.equityWad >= BigInt(health.maintenanceMarginWad), "S3: healthy means equity ≥ MM").to.equal(true);
+      expect(o.ok, "S3: a healthy account was kicked").to.equal(false);
+      if (!o.ok) expect(o.error).to.equal("NotLiquidatable");
+      return;
+    }
+    if (o.ok) {
+      const [ev] = await r.w.auction.queryFilter(r.w.auction.filters.Kick(), o.receipt.blockNumber);
+      const key = ev.args.key;
+      const level = key === ETH_USD ? levels[0] : key === BTC_USD ? levels[1] : levels[2];
+      checkMatrix("kick", level, o);
+    } else {
+      expectError(o, "kick", ["NothingToLiquidate", "NoCapacity", "BreakerActive"]);
+      if (o.error === "BreakerActive") expect(Math.max(...levels)).to.be.at.least(2);
+    }
+  }
+  toString(): string {
+    return `Kick(${this.keeper} → ${this.target < 0 ? "scan" : this.target})`;
+  }
+}
+
+/** Picks a running auction (or, with none, an id nobody runs). */
+function pick(m: Model, r: Real, i: number): bigint {
+  const ids = [...m.auctions].sort((a, b) => (a < b ? -1 : 1));
+  if (ids.length === 0) return (BigInt(r.actors[0]) << 16n) | 1n;
+  return ids[i % ids.length];
+}
+
+class Take extends Base {
+  constructor(
+    readonly bidder: number,
+    readonly i: number,
+    readonly permille: number,
+    readonly limit: "none" | "curve" | "better",
+  ) {
+    super();
+  }
+  async act(m: Model, r: Real): Promise<void> {
+    const b = r.w.traders[this.bidder];
+    const id = pick(m, r, this.i);
+    const [, , a] = await r.w.auction.auctionStatus(id);
+    const lot = BigInt(a.lot);
+    const isPosition = ((id >> 8n) & 0xffn) === 0n;
+    const index = Number(id & 0xffn);
+    const market = isPosition ? MARKETS[index] : GLOBAL;
+    const level = await levelNext(m, r, market);
+    const abs = lot < 0n ? -lot : lot;
+    const amount = abs === 0n ? 1n : (abs * BigInt(this.permille)) / 1000n + 1n;
+    // The curve price at the take's second (S4).
+    const elapsed = BigInt(m.now + 1) - BigInt(a.startTime);
+    const { factorWad, stale } = curveFactor(CURVE, elapsed);
+    const asset = isPosition ? (index === 0 ? 0 : 1) : index === 1 ? 0 : 1;
+    const oracleWad = m.e8[asset] * 10n ** 10n;
+    const shortLot = isPosition && lot < 0n;
+    const expected = curvePrice(oracleWad, factorWad, shortLot);
+    const limitWad =
+      this.limit === "none"
+        ? shortLot
+          ? 0n
+          : ethers.MaxUint256
+        : this.limit === "curve"
+          ? expected
+          : shortLot
+            ? expected + 1n
+            : expected - 1n;
+    const o = await send(m, r, "take", () => r.w.auction.connect(b).take(id, amount, limitWad, b.address, "0x", GAS));
+    if (lot === 0n) {
+      expect(o.ok).to.equal(false);
+      return expectError(o, "take", ["AuctionNotRunning"]);
+    }
+    checkMatrix("take", level, o);
+    if (o.ok) {
+      expect(stale, "S4: a stale auction was taken").to.equal(false);
+      expect(this.limit, "S4: a limit better than the curve filled").to.not.equal("better");
+      const [ev] = await r.w.auction.queryFilter(r.w.auction.filters.Take(id), o.receipt.blockNumber);
+      expect(ev.args.priceWad, "S4: take price = curve price").to.equal(expected);
+    } else {
+      if (stale && level < 3) expect(o.error).to.equal("AuctionNeedsRedo");
+      expectError(o, "take", [
+        "AuctionNeedsRedo",
+        "DustRemainder",
+        "PriceLimitExceeded",
+        "Undercollateralized",
+        "AccountInLiquidation",
+        "InsufficientBalance",
+        "ZeroTake",
+        "BreakerActive",
+        "SelfTransfer",
+      ]);
+    }
+  }
+  toString(): string {
+    return `Take(${this.bidder}, #${this.i}, ${this.permille}‰, ${this.limit})`;
+  }
+}
+
+class Redo extends Base {
+  constructor(
+    readonly keeper: number,
+    readonly i: number,
+  ) {
+    super();
+  }
+  async act(m: Model, r: Real): Promise<void> {
+    const id = pick(m, r, this.i);
+    const [, , a] = await r.w.auction.auctionStatus(id);
+    const isPosition = ((id >> 8n) & 0xffn) === 0n;
+    const market = isPosition ? MARKETS[Number(id & 0xffn)] : GLOBAL;
+    const level = await levelNext(m, r, market);
+    const { stale } = curveFactor(CURVE, BigInt(m.now + 1) - BigInt(a.startTime));
+    const o = await send(m, r, "redo", () => r.w.auction.connect(r.w.traders[this.keeper]).redo(id, GAS));
+    if (BigInt(a.lot) === 0n) return expectError(o, "redo", ["AuctionNotRunning"]);
+    checkMatrix("redo", level, o);
+    if (o.ok) expect(stale, "a live auction was redone").to.equal(true);
+    else expectError(o, "redo", ["AuctionNotStale", "BreakerActive"]);
+  }
+  toString(): string {
+    return `Redo(${this.keeper}, #${this.i})`;
+  }
+}
+
+class Poke extends Base {
+  constructor(readonly key: 0 | 1 | 2) {
+    super();
+  }
+  async act(m: Model, r: Real): Promise<void> {
+    const key = [ETH_USD, BTC_USD, GLOBAL][this.key];
+    const o = await send(m, r, "poke", () => r.w.breaker.poke(key, GAS));
+    expect(o.ok, "poke never reverts").to.equal(true);
+  }
+  toString(): string {
+    return `Poke(${this.key})`;
+  }
+}
+
+class GuardianTrip extends Base {
+  constructor(
+    readonly key: 0 | 1 | 2,
+    readonly level: number,
+  ) {
+    super();
+  }
+  async act(m: Model, r: Real): Promise<void> {
+    const key = [ETH_USD, BTC_USD, GLOBAL][this.key];
+    const o = await send(m, r, "trip", () => r.w.breaker.connect(r.w.admin).trip(key, this.level, GAS));
+    expectError(o, "trip", ["GuardianRearming", "LevelNotRaised"]);
+  }
+  toString(): string {
+    return `GuardianTrip(${this.key}, ${this.level})`;
+  }
+}
+
+class LpDeposit extends Base {
+  constructor(readonly amount: bigint) {
+    super();
+  }
+  async act(m: Model, r: Real): Promise<void> {
+    const o = await send(m, r, "lpDeposit", () => r.w.pool.connect(r.w.lp).deposit(this.amount, r.w.lp.address, GAS));
+    checkMatrix("LP deposit", 0, o);
+    expect(o.ok, "LP deposits always go through").to.equal(true);
+  }
+  toString(): string {
+    return `LpDeposit(${this.amount})`;
+  }
+}
+
+class LpWithdraw extends Base {
+  constructor(readonly permille: number) {
+    super();
+  }
+  async act(m: Model, r: Real): Promise<void> {
+    const level = await maxLevelNext(m, r);
+    const max = await r.w.pool.maxWithdraw(r.w.lp.address);
+    const amount = max === 0n ? usdc(1_000) : (max * BigInt(this.permille)) / 1000n + 1n;
+    const o = await send(m, r, "lpWithdraw", () =>
+      r.w.pool.connect(r.w.lp).withdraw(amount, r.w.lp.address, r.w.lp.address, GAS),
+    );
+    checkMatrix("LP withdraw", level, o);
+    expectError(o, "lpWithdraw", ["ERC4626ExceededMaxWithdraw", "InsufficientPoolLiquidity", "BreakerActive"]);
+  }
+  toString(): string {
+    return `LpWithdraw(${this.permille}‰)`;
+  }
+}
+
+const actor = fc.constantFrom(...ACTORS);
+const trader = fc.constantFrom(...TRADERS);
+const bidder = fc.constantFrom(...BIDDERS);
+const permille = fc.integer({ min: 1, max: 1000 });
+
+const steps: fc.Arbitrary<Step> = fc.oneof(
+  {
+    weight: 3,
+    arbitrary: fc
+      .tuple(
+        trader,
+        fc.oneof(
+          fc.tuple(fc.constant<0>(0), fc.bigInt({ min: usdc(100), max: usdc(20_000) })),
+          fc.tuple(fc.constantFrom<1 | 2>(1, 2), fc.integer({ min: 1, max: 500 })),
+        ),
+      )
+      // Volatile collateral in hundredths of a whole token (WETH or WBTC, whatever their index).
+      .map(([t, [k, a]]) => new Deposit(t, k, k === 0 ? BigInt(a) : -BigInt(a))),
+  },
+  {
+    weight: 1,
+    arbitrary: fc
+      .tuple(trader, fc.constantFrom<0 | 1 | 2>(0, 1, 2), permille)
+      .map(([t, k, p]) => new Withdraw(t, k, p)),
+  },
+  {
+    weight: 5,
+    arbitrary: fc
+      .tuple(actor, fc.constantFrom<0 | 1>(0, 1), fc.integer({ min: -600, max: 600 }))
+      .map(([t, k, d]) => new Trade(t, k, d)),
+  },
+  {
+    weight: 3,
+    arbitrary: fc.tuple(trader, fc.constantFrom<0 | 1>(0, 1), fc.boolean()).map(([t, k, l]) => new Lever(t, k, l)),
+  },
+  {
+    weight: 4,
+    arbitrary: fc
+      .tuple(
+        fc.constantFrom<0 | 1>(0, 1),
+        fc.oneof(
+          { weight: 4, arbitrary: fc.integer({ min: -600, max: 600 }) },
+          { weight: 2, arbitrary: fc.integer({ min: -2_500, max: -500 }) },
+          { weight: 1, arbitrary: fc.integer({ min: 800, max: 2_000 }) },
+        ),
+      )
+      .map(([k, b]) => new MovePrice(k, b)),
+  },
+  {
+    weight: 2,
+    arbitrary: fc
+      .oneof(
+        { weight: 3, arbitrary: fc.integer({ min: 1, max: 120 }) },
+        { weight: 1, arbitrary: fc.integer({ min: 120, max: 2_400 }) },
+      )
+      .map((s) => new Warp(s)),
+  },
+  { weight: 2, arbitrary: fc.tuple(bidder, actor).map(([k, t]) => new Kick(k, t)) },
+  { weight: 4, arbitrary: bidder.map((k) => new Kick(k, -1)) },
+  {
+    weight: 3,
+    arbitrary: fc
+      .tuple(
+        bidder,
+        fc.nat({ max: 7 }),
+        permille,
+        fc.constantFrom<"none" | "curve" | "better">("none", "curve", "curve", "better"),
+      )
+      .map(([b, i, p, l]) => new Take(b, i, p, l)),
+  },
+  { weight: 2, arbitrary: fc.tuple(bidder, fc.nat({ max: 7 })).map(([k, i]) => new Redo(k, i)) },
+  { weight: 1, arbitrary: fc.constantFrom<0 | 1 | 2>(0, 1, 2).map((k) => new Poke(k)) },
+  {
+    weight: 1,
+    arbitrary: fc
+      .tuple(fc.constantFrom<0 | 1 | 2>(0, 1, 2), fc.integer({ min: 1, max: 3 }), fc.nat({ max: 2 }))
+      .map(([k, l, skip]) => (skip === 0 ? new GuardianTrip(k, l) : new Poke(k))),
+  },
+  { weight: 1, arbitrary: fc.bigInt({ min: usdc(1_000), max: usdc(500_000) }).map((a) => new LpDeposit(a)) },
+  { weight: 1, arbitrary: permille.map((p) => new LpWithdraw(p)) },
+);
+
+const sequences = fc.array(steps, { minLength: STEPS, maxLength: STEPS });
+
+// ------------------------------------------------------------------------------------ fixture
+
+interface Fixture {
+  real: Real;
+  snapshot: SnapshotRestorer;
+  startNow: number;
+  startTokens: [bigint, bigint, bigint];
+}
+
+async function fixture(): Promise<Fixture> {
+  const w = await deployAuctionWorld();
+  const lens = await ethers.deployContract("SystemLens");
+  const vaultAddr = await w.vault.getAddress();
+  // Vault collateral order (index 0 is the quote token); tokens below are named by this index.
+  const listed = await w.vault.collateralTokens();
+  const tokens: [string, string, string] = [listed[0], listed[1], listed[2]];
+  TOKEN_SCALE.length = 0;
+  for (const t of tokens) TOKEN_SCALE.push(10n ** (18n - BigInt((await w.vault.collateralConfig(t)).decimals)));
+  // The pool's own cap is $10M × 1; the bidders hold USDC in the vault to pay for lots.
+  for (const b of BIDDERS) await w.vault.connect(w.traders[b]).deposit(tokens[0], usdc(300_000));
+  for (const t of TRADERS) await w.vault.connect(w.traders[t]).deposit(tokens[0], usdc(10_000));
+  // Short guardian rearm and pauses so trips and recoveries happen within a sequence.
+  const p = await w.breaker.params();
+  await w.breaker.connect(w.admin).setParams({
+    windowSec: p.windowSec,
+    band1Wad: p.band1Wad,
+    band2Wad: p.band2Wad,
+    band3Wad: p.band3Wad,
+    hysteresisWad: p.hysteresisWad,
+    cooldownSec: 300n,
+    maxPauseSec: 900n,
+    oracleMaxAgeSec: p.oracleMaxAgeSec,
+    oracleDeviationWad: p.oracleDeviationWad,
+    insuranceWindowSec: p.insuranceWindowSec,
+    insuranceDrawdownWad: p.insuranceDrawdownWad,
+    insuranceMinPeakWad: p.insuranceMinPeakWad,
+    cautionImWad: p.cautionImWad,
+    haltImWad: p.haltImWad,
+    guardianRearmSec: 1_800n,
+  });
+  const actors = ACTORS.map((i) => w.traders[i].address);
+  const real: Real = { w, lens, vaultAddr, actors, tokens };
+  const balances = (await Promise.all(
+    tokens.map(async (t) => (await ethers.getContractAt("MockERC20", t)).balanceOf(vaultAddr)),
+  )) as [bigint, bigint, bigint];
+  const startNow = Number((await ethers.provider.getBlock("latest"))!.timestamp);
+  return { real, snapshot: await takeSnapshot(), startNow, startTokens: balances };
+}
+
+describe("invariant: whole system (model-based, fc.commands): solvency, OI, fair kicks, curve, breaker matrix", function () {
+  this.timeout(0);
+
+  it(`S1–S5 hold after every step of ${RUNS} sequences of ${STEPS} steps (seed ${SEED})`, async () => {
+    const f = await fixture();
+    errorIfaces = [
+      f.real.w.vault.interface,
+      f.real.w.auction.interface,
+      f.real.w.breaker.interface,
+      f.real.w.pool.interface,
+      f.real.w.oracle.interface,
+      new Interface(["error ReentrancyGuardReentrantCall()"]),
+    ];
+    const started = Date.now();
+    let violations = 0;
+    try {
+      await fc.assert(
+        fc.asyncProperty(sequences, async (cmds) => {
+          await f.snapshot.restore();
+          // Each sequence starts later than the last ended: the feeds are refreshed at that time.
+          const m: Model = {
+            now: Math.max(f.startNow, Number((await ethers.provider.getBlock("latest"))!.timestamp)),
+            e8: [BASE_E8[0], BASE_E8[1]],
+            vaultTokens: [...f.startTokens],
+            auctions: new Set(),
+          };
+          await fc.asyncModelRun(() => ({ model: m, real: f.real }), cmds);
+          stats.sequences += 1;
+        }),
+        { seed: SEED, numRuns: RUNS, endOnFailure: true, path: process.env.FUZZ_PATH },
+      );
+    } catch (e) {
+      violations = 1;
+      throw e;
+    } finally {
+      const secs = ((Date.now() - started) / 1000).toFixed(1);
+      console.log(
+        `      fuzz: runs=${stats.sequences} seed=${SEED} steps=${stats.steps} (${STEPS} per sequence) violations=${violations} time=${secs}s`,
+      );
+      const outcomes = [...stats.outcomes.entries()].sort(([a], [b]) => a.localeCompare(b));
+      console.log(`      outcomes: ${outcomes.map(([k, v]) => `${k}=${v}`).join(", ")}`);
+    }
+    expect(stats.sequences).to.equal(RUNS);
+    expect(stats.steps).to.be.at.least(RUNS * STEPS);
+  });
+});
