@@ -242,9 +242,10 @@ contract AuctionHouse is IAuctionHouse, AccessControl, ReentrancyGuardTransient 
         uint256 oraclePrice = oracle.getPrice(asset);
         // Rounded as a take rounds it (in the protocol's favour), so that the view's price works
         // as a take's price limit: up for what the bidder pays, down for a short lot it sells.
-        priceWad = kind == LotKind.Position && a.lot < 0
-            ? oraclePrice.mulWad(2e18 - factorWad)
-            : oraclePrice.mulWadUp(factorWad);
+        priceWad =
+            kind == LotKind.Position && a.lot < 0
+                ? oraclePrice.mulWad(2e18 - factorWad)
+                : oraclePrice.mulWadUp(factorWad);
     }
 
     /// @inheritdoc IAuctionHouse
