@@ -257,6 +257,8 @@ export async function runOnce(
   const series: SeriesRow[] = [];
   let breakerTrips = 0;
   let blocksPaused = 0;
+  /** Effective breaker level per asset at the end of the last mined block (0 before any). */
+  let lastLevels: number[] = w.assets.map(() => 0);
   const momentum = scenario.population.momentum;
   let momentumSpent = 0;
 
@@ -316,9 +318,8 @@ export async function runOnce(
       // Keepers read the throttle first: no kick on a market without capacity (it would revert).
       const capacityOk = await timed("capacity", () => marketsWithCapacity(w));
       // ... and the breaker: no kicks on a market at level ≥ 2, no takes or redos at level 3.
-      const breakerLevels = w.breakerEnabled
-        ? await Promise.all(w.assets.map(async (a) => Number(await w.breaker.level(a.marketId))))
-        : w.assets.map(() => 0);
+      // Levels as of the last mined block: what the previous block's series row recorded.
+      const breakerLevels = lastLevels;
       const marketOf = new Map(pop.traders.map((tr) => [tr.address.toLowerCase(), tr.asset]));
       const candidates = (scans.get(b - latency) ?? scans.get(-1) ?? []).filter((acc) => {
         const asset = marketOf.get(acc.toLowerCase()) ?? 0;
@@ -534,6 +535,7 @@ export async function runOnce(
       ? await Promise.all(w.assets.map(async (a) => Number(await w.breaker.level(a.marketId))))
       : w.assets.map(() => 0);
     if (levels.some((l) => l >= 2)) blocksPaused++;
+    lastLevels = levels;
     for (const a of w.assets) {
       const d = perAsset[a.index].discounts;
       series.push({

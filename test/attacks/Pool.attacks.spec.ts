@@ -1,8 +1,7 @@
 import { expect } from "chai";
-import hre, { ethers } from "hardhat";
+import { ethers } from "hardhat";
 import { loadFixture } from "@nomicfoundation/hardhat-toolbox/network-helpers";
-import BulwarkCore from "../../deploy/modules/BulwarkCore";
-import { ETH_USD, WAD, e8, usdc, wad, deployWorld } from "../shared/fixtures";
+import { ETH_USD, WAD, usdc, deployWorld, deployCoreOn } from "../shared/fixtures";
 import { expectSolvent } from "./helpers";
 
 /**
@@ -15,26 +14,7 @@ import { expectSolvent } from "./helpers";
 async function emptyCore() {
   const [admin, attacker, victim] = await ethers.getSigners();
   const quote = await ethers.deployContract("MockERC20", ["USD Coin", "USDC", 6]);
-  const weth = await ethers.deployContract("MockERC20", ["Wrapped Ether", "WETH", 18]);
-  const feed = await ethers.deployContract("MockAggregator", [8, "ETH / USD", e8(3_000)]);
-  const core = await hre.ignition.deploy(BulwarkCore, {
-    parameters: { BulwarkCore: { quoteToken: await quote.getAddress() } },
-    displayUi: false,
-  });
-  const vault = await ethers.getContractAt("PerpVault", await core.vault.getAddress());
-  const pool = await ethers.getContractAt("LiquidityPool", await core.pool.getAddress());
-  const oracle = await ethers.getContractAt("OracleRouter", await core.oracleRouter.getAddress());
-  const risk = await ethers.getContractAt("StaticRiskEngine", await core.riskEngine.getAddress());
-  await oracle.setFeed(await weth.getAddress(), feed, 3600, ethers.ZeroAddress, 0, 0);
-  await risk.setRatios(ETH_USD, wad(0.1), wad(0.05));
-  await vault.listMarket(ETH_USD, {
-    oracleAsset: await weth.getAddress(),
-    makerFeeWad: wad(0.0002),
-    takerFeeWad: wad(0.0006),
-    maxFundingVelocityWad: 0n,
-    maxOiPoolRatioWad: WAD,
-    skewScaleWad: 1_000_000n * WAD,
-  });
+  const { vault, pool } = await deployCoreOn(quote);
   for (const who of [attacker, victim]) {
     await quote.mint(who.address, usdc(1_000_000));
     await quote.connect(who).approve(await vault.getAddress(), ethers.MaxUint256);

@@ -1,8 +1,7 @@
 import { expect } from "chai";
-import hre, { ethers } from "hardhat";
+import { ethers } from "hardhat";
 import { loadFixture } from "@nomicfoundation/hardhat-toolbox/network-helpers";
-import BulwarkCore from "../../deploy/modules/BulwarkCore";
-import { BTC_USD, ETH_USD, WAD, e8, usdc, wad, type World } from "../shared/fixtures";
+import { BTC_USD, ETH_USD, WAD, e8, usdc, wad, type World, deployCoreOn } from "../shared/fixtures";
 import { deployAuctionWorld, kick } from "../shared/auction-math";
 import { expectSolvent } from "./helpers";
 
@@ -26,26 +25,7 @@ async function coreWith(quoteName: "MockFeeOnTransferToken" | "MockNoReturnToken
       ? await ethers.deployContract("MockNoReturnToken", ["Tether-like", "NRT", 6n])
       : await ethers.deployContract("MockFeeOnTransferToken");
   const decimals = quoteName === "MockNoReturnToken" ? 6n : 18n;
-  const weth = await ethers.deployContract("MockERC20", ["Wrapped Ether", "WETH", 18]);
-  const feed = await ethers.deployContract("MockAggregator", [8, "ETH / USD", e8(3_000)]);
-  const core = await hre.ignition.deploy(BulwarkCore, {
-    parameters: { BulwarkCore: { quoteToken: await quote.getAddress() } },
-    displayUi: false,
-  });
-  const vault = await ethers.getContractAt("PerpVault", await core.vault.getAddress());
-  const pool = await ethers.getContractAt("LiquidityPool", await core.pool.getAddress());
-  const oracle = await ethers.getContractAt("OracleRouter", await core.oracleRouter.getAddress());
-  const risk = await ethers.getContractAt("StaticRiskEngine", await core.riskEngine.getAddress());
-  await oracle.setFeed(await weth.getAddress(), feed, 3600, ethers.ZeroAddress, 0, 0);
-  await risk.setRatios(ETH_USD, wad(0.1), wad(0.05));
-  await vault.listMarket(ETH_USD, {
-    oracleAsset: await weth.getAddress(),
-    makerFeeWad: wad(0.0002),
-    takerFeeWad: wad(0.0006),
-    maxFundingVelocityWad: 0n,
-    maxOiPoolRatioWad: WAD,
-    skewScaleWad: 1_000_000n * WAD,
-  });
+  const { feed, vault, pool } = await deployCoreOn(quote);
   const unit = 10n ** decimals;
   for (const who of [lp, trader]) {
     await quote.mint(who.address, 2_000_000n * unit);

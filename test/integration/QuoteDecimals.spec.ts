@@ -1,8 +1,7 @@
 import { expect } from "chai";
-import hre, { ethers } from "hardhat";
+import { ethers } from "hardhat";
 import { loadFixture } from "@nomicfoundation/hardhat-toolbox/network-helpers";
-import BulwarkCore from "../../deploy/modules/BulwarkCore";
-import { ETH_USD, WAD, wad } from "../shared/fixtures";
+import { ETH_USD, WAD, wad, deployCoreOn } from "../shared/fixtures";
 
 /**
  * The whole stack on quote tokens of 6, 8 and 18 decimals, deployed through the `BulwarkCore`
@@ -17,26 +16,7 @@ for (const decimals of [6, 8, 18]) {
     async function deployCore() {
       const [admin, lp, trader] = await ethers.getSigners();
       const quote = await ethers.deployContract("MockERC20", ["Quote", "Q", decimals]);
-      const weth = await ethers.deployContract("MockERC20", ["Wrapped Ether", "WETH", 18]);
-      const feed = await ethers.deployContract("MockAggregator", [8, "ETH / USD", 3000n * 10n ** 8n]);
-      const core = await hre.ignition.deploy(BulwarkCore, {
-        parameters: { BulwarkCore: { quoteToken: await quote.getAddress() } },
-        displayUi: false,
-      });
-      const vault = await ethers.getContractAt("PerpVault", await core.vault.getAddress());
-      const pool = await ethers.getContractAt("LiquidityPool", await core.pool.getAddress());
-      const oracle = await ethers.getContractAt("OracleRouter", await core.oracleRouter.getAddress());
-      const risk = await ethers.getContractAt("StaticRiskEngine", await core.riskEngine.getAddress());
-      await oracle.setFeed(await weth.getAddress(), feed, 3600, ethers.ZeroAddress, 0, 0);
-      await risk.setRatios(ETH_USD, wad(0.1), wad(0.05));
-      await vault.listMarket(ETH_USD, {
-        oracleAsset: await weth.getAddress(),
-        makerFeeWad: wad(0.0002),
-        takerFeeWad: wad(0.0006),
-        maxFundingVelocityWad: 0n,
-        maxOiPoolRatioWad: WAD,
-        skewScaleWad: 1_000_000n * WAD,
-      });
+      const { feed, vault, pool } = await deployCoreOn(quote);
       await vault.setGlobalParams(wad(0.2), wad(0.25), 5n * WAD);
       for (const who of [lp, trader]) {
         await quote.mint(who.address, 2_000_000n * unit);

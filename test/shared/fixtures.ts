@@ -1,5 +1,6 @@
 import hre, { ethers } from "hardhat";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
+import BulwarkCore from "../../deploy/modules/BulwarkCore";
 import BulwarkLocal, { ETH_USD, BTC_USD } from "../../deploy/modules/BulwarkLocal";
 import type {
   AuctionHouse,
@@ -143,4 +144,32 @@ export async function openLeveraged(
 ): Promise<void> {
   if (collateralUsd > 0) await w.vault.connect(trader).deposit(await w.usdc.getAddress(), usdc(collateralUsd));
   await w.vault.connect(trader).trade(market, sizeWad, anyPrice(sizeWad));
+}
+
+/**
+ * The `BulwarkCore` module on an existing quote token, with WETH, an ETH/USD mock feed at $3,000
+ * and the ETH-USD market listed (IMR 10%, MMR 5%, funding velocity zero). Nothing is deposited.
+ */
+export async function deployCoreOn(quote: Addressable) {
+  const weth = await ethers.deployContract("MockERC20", ["Wrapped Ether", "WETH", 18]);
+  const feed = await ethers.deployContract("MockAggregator", [8, "ETH / USD", e8(3_000)]);
+  const core = await hre.ignition.deploy(BulwarkCore, {
+    parameters: { BulwarkCore: { quoteToken: await quote.getAddress() } },
+    displayUi: false,
+  });
+  const vault = await ethers.getContractAt("PerpVault", await core.vault.getAddress());
+  const pool = await ethers.getContractAt("LiquidityPool", await core.pool.getAddress());
+  const oracle = await ethers.getContractAt("OracleRouter", await core.oracleRouter.getAddress());
+  const risk = await ethers.getContractAt("StaticRiskEngine", await core.riskEngine.getAddress());
+  await oracle.setFeed(await weth.getAddress(), feed, 3600, ethers.ZeroAddress, 0, 0);
+  await risk.setRatios(ETH_USD, wad(0.1), wad(0.05));
+  await vault.listMarket(ETH_USD, {
+    oracleAsset: await weth.getAddress(),
+    makerFeeWad: wad(0.0002),
+    takerFeeWad: wad(0.0006),
+    maxFundingVelocityWad: 0n,
+    maxOiPoolRatioWad: WAD,
+    skewScaleWad: 1_000_000n * WAD,
+  });
+  return { weth, feed, vault, pool };
 }
