@@ -273,7 +273,7 @@ contract CircuitBreaker is ICircuitBreaker, AccessControl {
                     : p.band1Wad;
     }
 
-    /// @dev Insurance drawdown from the window's peak beyond the limit trips global level 2.
+    /// @dev Insurance drawdown from the window's peak beyond the limit trips global level 1 (caution).
     function _checkInsurance() internal {
         uint256 balance = vault.insuranceBalance();
         uint256 peak = _insurancePeakWad;
@@ -286,7 +286,7 @@ contract CircuitBreaker is ICircuitBreaker, AccessControl {
         if (peak < _params.insuranceMinPeakWad) return;
         uint256 lost = peak - balance;
         uint256 limit = _params.insuranceDrawdownWad;
-        if (lost * WAD > limit * peak) _raise(GLOBAL, 2, Trigger.InsuranceDrawdown, (lost * WAD) / peak, limit);
+        if (lost * WAD > limit * peak) _raise(GLOBAL, 1, Trigger.InsuranceDrawdown, (lost * WAD) / peak, limit);
     }
 
     // ------------------------------------------------------------------ internal: state

@@ -24,7 +24,7 @@ export default buildModule("BulwarkLocalDynamic", (m) => {
     liquidationHorizonSec: m.getParameter("liquidationHorizonSec", 3_600),
     smoothingHalfLifeSec: m.getParameter("smoothingHalfLifeSec", 180),
     volMultiplierBps: m.getParameter("volMultiplierBps", 30_000),
-    maintenanceFractionBps: m.getParameter("maintenanceFractionBps", 5_000),
+    maintenanceFractionBps: m.getParameter("maintenanceFractionBps", 7_000),
     maxMmrRisePerHourBps: m.getParameter("maxMmrRisePerHourBps", 100),
     impactFactorBps: m.getParameter("impactFactorBps", 100),
   };

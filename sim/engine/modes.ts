@@ -59,7 +59,7 @@ export const DYNAMIC_ENGINE = {
   liquidationHorizonSec: 3_600,
   smoothingHalfLifeSec: 180,
   volMultiplierBps: 30_000,
-  maintenanceFractionBps: 5_000,
+  maintenanceFractionBps: 7_000,
   maxMmrRisePerHourBps: 100,
   impactFactorBps: 100,
   initialVolBps: 8_000,

@@ -25,6 +25,7 @@ import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signer
 import type { AuctionHouse, MockAggregator, PerpVault, RiskEngine } from "../../typechain-types";
 import { connect, type Bulwark } from "../../scripts/lib/client";
 import { listLiquidatable } from "../../scripts/lib/actions";
+import { DYNAMIC_ENGINE } from "../../sim/engine/modes";
 
 const WAD = 10n ** 18n;
 export type Mode = "baseline" | "full";
@@ -229,22 +230,23 @@ async function applyMode(ctx: ForkContext, mode: Mode, sc: CascadeScenario): Pro
   await sendOk(auction.connect(admin).setMarketCapacity(ctx.marketId, BigInt(sc.throttleUsdPerWindow) * WAD));
   const engine = await (
     await hre.ethers.getContractFactory("RiskEngine", admin)
-  ).deploy(admin.address, await ctx.b.oracle.getAddress(), 5_000);
+  ).deploy(admin.address, await ctx.b.oracle.getAddress(), DYNAMIC_ENGINE.hardFloorBps);
   for (const m of ctx.b.markets) {
     const oracleAsset = (await vault.marketParams(m.id)).oracleAsset;
     await sendOk(
       engine.configureMarket(m.id, {
         oracleAsset,
-        volHalfLifeSec: 14_400,
-        liquidationHorizonSec: 3_600,
-        smoothingHalfLifeSec: 180,
-        volMultiplierBps: 30_000,
-        initialVolBps: 8_000,
-        baseImrBps: 500,
-        baseMmrBps: 250,
-        maintenanceFractionBps: 5_000,
-        maxMmrRisePerHourBps: 100,
-        impactFactorBps: 100,
+        // The lab's `full` parameter set (sim/engine/modes.ts): one set everywhere.
+        volHalfLifeSec: DYNAMIC_ENGINE.volHalfLifeSec,
+        liquidationHorizonSec: DYNAMIC_ENGINE.liquidationHorizonSec,
+        smoothingHalfLifeSec: DYNAMIC_ENGINE.smoothingHalfLifeSec,
+        volMultiplierBps: DYNAMIC_ENGINE.volMultiplierBps,
+        initialVolBps: DYNAMIC_ENGINE.initialVolBps,
+        baseImrBps: DYNAMIC_ENGINE.baseImrBps,
+        baseMmrBps: DYNAMIC_ENGINE.baseMmrBps,
+        maintenanceFractionBps: DYNAMIC_ENGINE.maintenanceFractionBps,
+        maxMmrRisePerHourBps: DYNAMIC_ENGINE.maxMmrRisePerHourBps,
+        impactFactorBps: DYNAMIC_ENGINE.impactFactorBps,
         depthUsdWad: BigInt(m.id === ctx.marketId ? sc.depthUsdPer1Pct : 50_000_000) * WAD,
       }),
     );

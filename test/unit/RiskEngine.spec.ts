@@ -170,8 +170,9 @@ describe("RiskEngine", () => {
 
     it("starts every market at its base ratios, with the smoothed price at the oracle price", async () => {
       const w = await loadFixture(deployDynamicWorld);
-      expect(await w.engine.marginRatios(ETH_USD, 0n)).to.deep.equal([500n * BPS, 250n * BPS]);
-      expect(await w.engine.marginRatios(BTC_USD, 0n)).to.deep.equal([500n * BPS, 250n * BPS]);
+      // maintenance = max(baseMmr 2.5%, maintenanceFraction 0.7 × imr 5%) = 3.5%
+      expect(await w.engine.marginRatios(ETH_USD, 0n)).to.deep.equal([500n * BPS, 350n * BPS]);
+      expect(await w.engine.marginRatios(BTC_USD, 0n)).to.deep.equal([500n * BPS, 350n * BPS]);
       expect(await w.engine.smoothedPrice(ETH_USD)).to.equal(3_000n * WAD);
       expect(await w.engine.smoothedPrice(BTC_USD)).to.equal(60_000n * WAD);
       expect(await w.engine.isConfigured(ETH_USD)).to.equal(true);
@@ -688,14 +689,15 @@ describe("RiskEngine", () => {
       deep: string;
     }
 
-    /** Three 10 ETH longs at $3,000: $30k, $5k and $4.5k of collateral. */
+    /** Three 10 ETH longs at $3,000: $30k, $5.1k and $4.5k of collateral. At $2,550 (MM 3.5%)
+     * `between` has ~$600 of equity: below MM (~$897), above the hard floor (~$448). */
     async function book(): Promise<Book> {
       const w = await deployDynamicWorld();
       const usdcAddr = await w.usdc.getAddress();
       const [h, b, d] = w.traders;
       for (const [trader, collateral] of [
         [h, 30_000],
-        [b, 5_000],
+        [b, 5_100],
         [d, 4_500],
       ] as const) {
         await w.vault.connect(trader).deposit(usdcAddr, usdc(collateral));
@@ -767,7 +769,7 @@ describe("RiskEngine", () => {
           if (r !== NONE && flippedAfter < 0) flippedAfter = minute;
           if (flippedAfter > 0) expect(r).to.equal(BELOW_MAINTENANCE);
         }
-        // ~14 minutes by the model (the smoothed price must close 96% of the gap); the filter held
+        // ~12 minutes by the model (the smoothed price must close 93% of the gap); the filter held
         // for the first minutes, and the 30-minute window (10 half-lives) caught it.
         expect(flippedAfter, "minutes until the account below MM became liquidatable").to.be.gte(5);
         expect(flippedAfter).to.be.lte(20);
