@@ -209,6 +209,9 @@ interface IAuctionHouse {
     function setParams(Params calldata params) external;
     function setThrottle(Throttle calldata throttle) external;
     function setMarketCapacity(bytes32 marketId, uint96 capacityWad) external;
+    /// @notice Wires the circuit breaker (admin). Bounded: `cautionCapacityBps` in [1, 10,000],
+    /// `reportDiscountBps` in [0, 10,000]; a config equal to the current one reverts `NoChange`.
+    /// Emits `BreakerConfigSet`.
     function setBreakerConfig(BreakerConfig calldata config) external;
     function breakerConfig() external view returns (BreakerConfig memory);
 }

@@ -134,6 +134,12 @@ contract AuctionHouse is IAuctionHouse, AccessControl, ReentrancyGuardTransient 
     function setBreakerConfig(BreakerConfig calldata config) external onlyRole(DEFAULT_ADMIN_ROLE) {
         _bound("cautionCapacityBps", config.cautionCapacityBps, 1, 10_000);
         _bound("reportDiscountBps", config.reportDiscountBps, 0, 10_000);
+        BreakerConfig memory cur = _breakerConfig;
+        if (
+            cur.breaker == config.breaker &&
+            cur.cautionCapacityBps == config.cautionCapacityBps &&
+            cur.reportDiscountBps == config.reportDiscountBps
+        ) revert NoChange();
         _breakerConfig = config;
         _global.reportDiscountBps = config.reportDiscountBps;
         emit BreakerConfigSet(config);

@@ -603,6 +603,9 @@ describe("CircuitBreaker", () => {
       ).to.emit(w.auction, "BreakerConfigSet");
       expect((await w.auction.breakerConfig()).cautionCapacityBps).to.equal(2_500);
       await expect(
+        w.auction.connect(w.admin).setBreakerConfig({ breaker, cautionCapacityBps: 2_500, reportDiscountBps: 0 }),
+      ).to.be.revertedWithCustomError(w.auction, "NoChange");
+      await expect(
         w.auction.connect(w.traders[0]).setBreakerConfig({ breaker, cautionCapacityBps: 1, reportDiscountBps: 0 }),
       ).to.be.revertedWithCustomError(w.auction, "AccessControlUnauthorizedAccount");
     });
