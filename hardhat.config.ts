@@ -21,7 +21,7 @@ subtask(TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD).setAction(
 );
 
 // Ignition reads and parses a contract's whole build-info file (12 MB with viaIR) once per contract
-// it deploys: most of a deploy's time. Parse each build-info file once per process instead (keyed by
+// it deploys: most of an in-process deploy's time. Parse each build-info file once per process instead (keyed by
 // path, size and mtime, so a recompile in the same process is still seen). The object is only read.
 {
   const resolverFile = path.join(
@@ -53,6 +53,35 @@ subtask(TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD).setAction(
     parsed.set(file, { stamp, value });
     value.catch(() => parsed.delete(file));
     return value;
+  };
+
+  // A file deployment (the CLI) then stores that build info once per contract too: the same
+  // `<id>.json` (the id is the hash of the compiler input) stringified and rewritten each time.
+  // Write each one once per process; the per-contract `.dbg.json` pointer is still written.
+  const loaderFile = path.join(
+    path.dirname(require.resolve("@nomicfoundation/ignition-core")),
+    "internal",
+    "deployment-loader",
+    "file-deployment-loader.js",
+  );
+  type Loader = {
+    _initialize(): Promise<void>;
+    _paths: { artifactsDir: string; buildInfoDir: string };
+    storeBuildInfo(futureId: string, buildInfo: { id: string }): Promise<void>;
+  };
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { FileDeploymentLoader } = require(loaderFile) as { FileDeploymentLoader: { prototype: Loader } };
+  const written = new Set<string>();
+  FileDeploymentLoader.prototype.storeBuildInfo = async function (this: Loader, futureId, buildInfo) {
+    await this._initialize();
+    const file = path.join(this._paths.buildInfoDir, `${buildInfo.id}.json`);
+    if (!written.has(file) || !fs.existsSync(file)) {
+      await fs.promises.writeFile(file, JSON.stringify(buildInfo, undefined, 2));
+      written.add(file);
+    }
+    const debugFile = path.join(this._paths.artifactsDir, `${futureId}.dbg.json`);
+    const pointer = { _format: "hh-sol-dbg-1", buildInfo: path.relative(this._paths.artifactsDir, file) };
+    await fs.promises.writeFile(debugFile, JSON.stringify(pointer, undefined, 2));
   };
 }
 
