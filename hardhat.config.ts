@@ -20,6 +20,71 @@ subtask(TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD).setAction(
   },
 );
 
+// Ignition reads and parses a contract's whole build-info file (12 MB with viaIR) once per contract
+// it deploys: most of an in-process deploy's time. Parse each build-info file once per process instead (keyed by
+// path, size and mtime, so a recompile in the same process is still seen). The object is only read.
+{
+  const resolverFile = path.join(
+    path.dirname(require.resolve("@nomicfoundation/hardhat-ignition")),
+    "hardhat-artifact-resolver.js",
+  );
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { HardhatArtifactResolver } = require(resolverFile) as {
+    HardhatArtifactResolver: { prototype: Record<string, unknown> };
+  };
+  type Resolver = {
+    getBuildInfo(contractName: string): Promise<unknown>;
+    _resolvePath(contractName: string): Promise<string | undefined>;
+  };
+  const proto = HardhatArtifactResolver.prototype as unknown as Resolver;
+  const original = proto.getBuildInfo;
+  const parsed = new Map<string, { stamp: string; value: Promise<unknown> }>();
+  proto.getBuildInfo = async function (this: Resolver, contractName: string): Promise<unknown> {
+    const artifactPath = contractName.includes(":") ? undefined : await this._resolvePath(contractName);
+    if (artifactPath === undefined) return original.call(this, contractName);
+    const debugPath = artifactPath.replace(".json", ".dbg.json");
+    const debug = JSON.parse(await fs.promises.readFile(debugPath, "utf8")) as { buildInfo: string };
+    const file = path.join(path.dirname(debugPath), debug.buildInfo);
+    const st = await fs.promises.stat(file);
+    const stamp = `${st.size}:${st.mtimeMs}`;
+    const hit = parsed.get(file);
+    if (hit?.stamp === stamp) return hit.value;
+    const value = fs.promises.readFile(file, "utf8").then((text) => JSON.parse(text) as unknown);
+    parsed.set(file, { stamp, value });
+    value.catch(() => parsed.delete(file));
+    return value;
+  };
+
+  // A file deployment (the CLI) then stores that build info once per contract too: the same
+  // `<id>.json` (the id is the hash of the compiler input) stringified and rewritten each time.
+  // Write each one once per process; the per-contract `.dbg.json` pointer is still written.
+  const loaderFile = path.join(
+    path.dirname(require.resolve("@nomicfoundation/ignition-core")),
+    "internal",
+    "deployment-loader",
+    "file-deployment-loader.js",
+  );
+  type Loader = {
+    _initialize(): Promise<void>;
+    _paths: { artifactsDir: string; buildInfoDir: string };
+    storeBuildInfo(futureId: string, buildInfo: { id: string }): Promise<void>;
+  };
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { FileDeploymentLoader } = require(loaderFile) as { FileDeploymentLoader: { prototype: Loader } };
+  const written = new Set<string>();
+  FileDeploymentLoader.prototype.storeBuildInfo = async function (this: Loader, futureId, buildInfo) {
+    await this._initialize();
+    const file = path.join(this._paths.buildInfoDir, `${buildInfo.id}.json`);
+    if (!written.has(file) || !fs.existsSync(file)) {
+      await fs.promises.writeFile(file, JSON.stringify(buildInfo, undefined, 2));
+      written.add(file);
+    }
+    const debugFile = path.join(this._paths.artifactsDir, `${futureId}.dbg.json`);
+    const pointer = { _format: "hh-sol-dbg-1", buildInfo: path.relative(this._paths.artifactsDir, file) };
+    await fs.promises.writeFile(debugFile, JSON.stringify(pointer, undefined, 2));
+  };
+}
+
 // Every file in tasks/ registers Hardhat tasks (simulate, keeper, user scripts). Tasks import
 // TypeChain types with `import type` only, so they load before the first compile.
 const TASKS_DIR = path.join(__dirname, "tasks");

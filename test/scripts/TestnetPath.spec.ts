@@ -54,7 +54,7 @@ describe("testnet path: the sepolia network and parameter file, on a local node 
       env,
     });
     expect(dep.dir.endsWith(`chain-${SEPOLIA}`)).to.equal(true);
-    const provider = new JsonRpcProvider(node.url, undefined, { staticNetwork: true });
+    const provider = new JsonRpcProvider(node.url, undefined, { staticNetwork: true, batchMaxCount: 1 });
     try {
       expect(Number((await provider.getNetwork()).chainId)).to.equal(SEPOLIA);
       const vault = PerpVault__factory.connect(addressOf(dep, "PerpVault"), provider);
