@@ -23,7 +23,9 @@ subtask(TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD).setAction(
 // Ignition reads and parses a contract's whole build-info file (12 MB with viaIR) once per contract
 // it deploys: most of an in-process deploy's time. Parse each build-info file once per process instead (keyed by
 // path, size and mtime, so a recompile in the same process is still seen). The object is only read.
-{
+// Both patches touch Ignition internals (pinned by package-lock.json): if a newer Ignition moves
+// them, the patches are skipped and deploys run unpatched: slower, with the same result.
+try {
   const resolverFile = path.join(
     path.dirname(require.resolve("@nomicfoundation/hardhat-ignition")),
     "hardhat-artifact-resolver.js",
@@ -37,6 +39,9 @@ subtask(TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD).setAction(
     _resolvePath(contractName: string): Promise<string | undefined>;
   };
   const proto = HardhatArtifactResolver.prototype as unknown as Resolver;
+  if (typeof proto.getBuildInfo !== "function" || typeof proto._resolvePath !== "function") {
+    throw new Error("HardhatArtifactResolver internals moved");
+  }
   const original = proto.getBuildInfo;
   const parsed = new Map<string, { stamp: string; value: Promise<unknown> }>();
   proto.getBuildInfo = async function (this: Resolver, contractName: string): Promise<unknown> {
@@ -71,6 +76,9 @@ subtask(TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD).setAction(
   };
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { FileDeploymentLoader } = require(loaderFile) as { FileDeploymentLoader: { prototype: Loader } };
+  if (typeof FileDeploymentLoader.prototype.storeBuildInfo !== "function") {
+    throw new Error("FileDeploymentLoader internals moved");
+  }
   const written = new Set<string>();
   FileDeploymentLoader.prototype.storeBuildInfo = async function (this: Loader, futureId, buildInfo) {
     await this._initialize();
@@ -83,6 +91,8 @@ subtask(TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD).setAction(
     const pointer = { _format: "hh-sol-dbg-1", buildInfo: path.relative(this._paths.artifactsDir, file) };
     await fs.promises.writeFile(debugFile, JSON.stringify(pointer, undefined, 2));
   };
+} catch {
+  // Ignition's internals moved (see above): leave it unpatched.
 }
 
 // Every file in tasks/ registers Hardhat tasks (simulate, keeper, user scripts). Tasks import
