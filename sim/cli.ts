@@ -7,6 +7,7 @@ import path from "node:path";
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
 import { MetricsFile } from "./aggregate";
 import { runScenario } from "./engine";
+import { profileReport } from "./engine/profile";
 import { writeReport, WrittenReport } from "./report";
 import { defaultProgressStyle, makeProgress, ProgressStyle } from "./report/progress";
 import { textTable } from "./report/table";
@@ -160,6 +161,7 @@ export async function simulate(hre: HardhatRuntimeEnvironment, opts: SimulateOpt
       `${(run.runs.reduce((a, r) => a + r.wallMs, 0) / 1000).toFixed(1)} s, ` +
       `report ${(written.info.reportMs / 1000).toFixed(1)} s, total ${(written.info.totalMs / 1000).toFixed(1)} s`,
   );
+  if (process.env.LAB_PROFILE) log(profileReport());
   return { ...written, scenario, run, table };
 }
 

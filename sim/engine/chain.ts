@@ -5,6 +5,7 @@
  * this adapter, so it runs unchanged on the in-process network and on `--network localhost`.
  */
 import type { EIP1193Provider } from "hardhat/types";
+import { charge } from "./profile";
 
 export interface TxRequest {
   from: string;
@@ -43,7 +44,12 @@ export class Chain {
   }
 
   async request<T = unknown>(method: string, params: unknown[] = []): Promise<T> {
-    return (await this.provider.request({ method, params })) as T;
+    const t0 = performance.now();
+    try {
+      return (await this.provider.request({ method, params })) as T;
+    } finally {
+      charge(`rpc ${method}`, performance.now() - t0, 1);
+    }
   }
 
   private dev(name: "setBalance" | "impersonateAccount" | "setBlockGasLimit"): string {

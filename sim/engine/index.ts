@@ -11,6 +11,7 @@ import { modeParams, STATIC_RATIOS } from "./modes";
 import { fundamentalPath } from "./paths";
 import { drawTraders, mineBatch, openPopulation, type Trader } from "./population";
 import { runOnce, type Populated } from "./run";
+import { timed } from "./profile";
 import { readMargins } from "./views";
 import {
   COLLATERAL_WEIGHT,
@@ -79,7 +80,9 @@ export async function runScenario(
         }
         const tr = Date.now();
         const runIndex = si * modes.length + mi;
-        const out = await runOnce(w, scenario, pop, mode, { fn: progress, runIndex, runs: total });
+        const out = await timed("run (total)", () =>
+          runOnce(w, scenario, pop, mode, { fn: progress, runIndex, runs: total }),
+        );
         runs.push({ mode, seed, metrics: out.metrics, series: out.series, wallMs: Date.now() - tr });
         if (process.env.LAB_DEBUG)
           console.log(

@@ -16,7 +16,7 @@ import { modeParams, type ModeParams } from "./modes";
 import { AUCTION, AUCTION_BREAKER_DEFAULTS, QUOTE_DECIMALS, e8, fromWad, units, wad, type World } from "./world";
 import { readMargins, scanLiquidatable, blockState, tokenBalance, marketsWithCapacity } from "./views";
 import { sqrtAtUsd } from "./venue";
-import { timed } from "./profile";
+import { charge, spent, timed } from "./profile";
 import { HealthModel } from "./health";
 
 const MAX_UINT = (1n << 256n) - 1n;
@@ -225,8 +225,8 @@ export async function runOnce(
     }
     return v;
   };
-  const keeper0 = await keeperBook(startOracle);
-  const hedger0 = await hedgerBook(startOracle);
+  const keeper0 = await timed("books", () => keeperBook(startOracle));
+  const hedger0 = await timed("books", () => hedgerBook(startOracle));
 
   // State tracked across blocks.
   const venue: number[][] = w.assets.map(() => []);
@@ -238,7 +238,7 @@ export async function runOnce(
     lastWrite[i] = { price: a.spec.initialPriceUsd, time: pop.startTime };
   });
   const health = new HealthModel(w);
-  await health.calibrate(traderAccounts, oracle);
+  await timed("calibrate", () => health.calibrate(traderAccounts, oracle));
   const scan = (): Promise<string[]> =>
     timed("scan", () => scanLiquidatable(w, health.candidates(traderAccounts, oracle)));
   const scans = new Map<number, string[]>();
@@ -263,6 +263,8 @@ export async function runOnce(
   let momentumSpent = 0;
 
   for (let b = 0; b < scenario.blocks; b++) {
+    const tBuild = performance.now();
+    const capBefore = spent("capacity");
     const txs: TxRequest[] = [];
     const prevVenue = w.assets.map((a) => venueAt(a.index, b - 1));
     // 1. Oracle relayer.
@@ -400,10 +402,11 @@ export async function runOnce(
         });
       }
 
+    charge("build", performance.now() - tBuild - (spent("capacity") - capBefore));
     const res = await sendAll(txs);
     m.gas += res.gas;
     m.txs += res.count;
-    const bn = await w.chain.blockNumber();
+    const bn = await timed("blockNumber", () => w.chain.blockNumber());
     const logs = await timed("logs", () =>
       w.chain.logs(bn, bn, [w.auctionAddr, w.vaultAddr, w.breakerAddr, ...w.agentAddrs.keepers]),
     );
@@ -412,6 +415,7 @@ export async function runOnce(
 
     // Excess: liquidated accounts that were healthy at the fundamental price, on the state just
     // before this block (a historical call), with the vault's own equity re-marked.
+    const tEvents = performance.now();
     const liquidated = new Set<string>();
     for (const log of logs) {
       const ev = parse(w, log);
@@ -419,6 +423,7 @@ export async function runOnce(
         liquidated.add(String(ev.args[1]).toLowerCase());
       if (ev?.name === "InstantLiquidation") liquidated.add(String(ev.args[0]).toLowerCase());
     }
+    charge("events", performance.now() - tEvents);
     const healthyAtFundamental = new Map<string, boolean>();
     if (liquidated.size > 0) {
       const accs = [...liquidated];
@@ -437,6 +442,7 @@ export async function runOnce(
     }
 
     // Events of the block.
+    const tEvents2 = performance.now();
     const perAsset = w.assets.map(() => ({ liq: 0, notional: 0, discounts: [] as number[] }));
     const touched = new Set<string>();
     for (const log of logs) {
@@ -531,8 +537,9 @@ export async function runOnce(
         }
       }
     }
+    charge("events", performance.now() - tEvents2);
     const levels = w.breakerEnabled
-      ? await Promise.all(w.assets.map(async (a) => Number(await w.breaker.level(a.marketId))))
+      ? await timed("levels", () => Promise.all(w.assets.map(async (a) => Number(await w.breaker.level(a.marketId)))))
       : w.assets.map(() => 0);
     if (levels.some((l) => l >= 2)) blocksPaused++;
     lastLevels = levels;
@@ -583,13 +590,13 @@ export async function runOnce(
 
   // Closing books.
   const sEnd = await blockState(w);
-  const endMargins = await readMargins(w, traderAccounts, [], []);
+  const endMargins = await timed("books", () => readMargins(w, traderAccounts, [], []));
   const latent = endMargins.reduce(
     (s, mg) => s + (mg.ok && mg.equityOracleWad < 0n ? -fromWad(mg.equityOracleWad) : 0),
     0,
   );
-  const keeper1 = await keeperBook(oracle);
-  const hedger1 = await hedgerBook(oracle);
+  const keeper1 = await timed("books", () => keeperBook(oracle));
+  const hedger1 = await timed("books", () => hedgerBook(oracle));
 
   // Price metrics: per asset, the adverse move of the fundamental's own direction.
   let fundMove = 0;
