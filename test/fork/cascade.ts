@@ -59,7 +59,7 @@ export const THIN_BOOK_CRASH: CascadeScenario = {
   bidderMinDiscountBps: 100,
   bidderHedgeUsdPerStep: 150_000,
   throttleUsdPerWindow: 5_000_000,
-  settleSteps: 60,
+  settleSteps: 150,
   settleStepSec: 300,
 };
 
