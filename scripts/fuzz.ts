@@ -2,57 +2,112 @@
  * Runs the whole-system fuzz (test/invariant/SystemInvariants.spec.ts) with any budget and prints
  * what it ran.
  *
- *   npm run fuzz -- --runs 10000 --seed 42 [--steps 40]
+ *   npm run fuzz -- --runs 10000 --seed 42 [--steps 40] [--jobs 2]
  *
  * The spec reads FUZZ_RUNS, FUZZ_SEED and FUZZ_STEPS; without flags it runs the CI budget
- * (300 sequences of 40 steps, seed 20251109). A failure prints fast-check's counterexample and
- * the `path` to replay it with FUZZ_PATH.
+ * (300 sequences of 40 steps, seed 20251109). `--jobs J` splits the sequences over J worker
+ * processes (one per core), worker i running its share with seed S + i, so the union is
+ * reproducible from S and J. A failure prints fast-check's counterexample, the worker's seed and
+ * the `path` to replay it with FUZZ_SEED and FUZZ_PATH.
  */
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import path from "node:path";
 
 class FuzzArgumentError extends Error {}
 
-function parseArgs(argv: string[]): { runs: string; seed: string; steps: string } {
-  const out = { runs: "300", seed: "20251109", steps: "40" };
+interface Args {
+  runs: number;
+  seed: number;
+  steps: number;
+  jobs: number;
+}
+
+function parseArgs(argv: string[]): Args {
+  const out: Args = { runs: 300, seed: 20_251_109, steps: 40, jobs: 1 };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
     const value = argv[i + 1];
-    if (!["--runs", "--seed", "--steps"].includes(flag)) throw new FuzzArgumentError(`unknown argument ${flag}`);
+    if (!["--runs", "--seed", "--steps", "--jobs"].includes(flag))
+      throw new FuzzArgumentError(`unknown argument ${flag}`);
     if (value === undefined || !/^\d+$/.test(value))
       throw new FuzzArgumentError(`${flag} needs a whole number, got ${value}`);
-    out[flag.slice(2) as keyof typeof out] = value;
+    out[flag.slice(2) as keyof Args] = Number(value);
     i++;
   }
+  if (out.runs < 1 || out.steps < 1) throw new FuzzArgumentError("--runs and --steps must be at least 1");
+  if (out.jobs < 1 || out.jobs > out.runs)
+    throw new FuzzArgumentError(`--jobs must be between 1 and --runs (${out.runs})`);
   return out;
 }
 
-function main(): void {
-  let args: ReturnType<typeof parseArgs>;
+interface Worker {
+  seed: number;
+  runs: number;
+  summary: string;
+  code: number | null;
+}
+
+function runWorker(w: Worker, label: string, args: Args): Promise<void> {
+  const spec = path.join("test", "invariant", "SystemInvariants.spec.ts");
+  const child = spawn("npx", ["hardhat", "test", "--no-compile", spec], {
+    env: { ...process.env, FUZZ_RUNS: String(w.runs), FUZZ_SEED: String(w.seed), FUZZ_STEPS: String(args.steps) },
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  let pending = "";
+  child.stdout.on("data", (chunk: Buffer) => {
+    pending += chunk.toString();
+    const lines = pending.split("\n");
+    pending = lines.pop() ?? "";
+    for (const line of lines) {
+      process.stdout.write(`${label}${line}\n`);
+      const m = /fuzz: (runs=.*)/.exec(line);
+      if (m) w.summary = m[1];
+    }
+  });
+  return new Promise((resolve) =>
+    child.on("close", (code) => {
+      if (pending) process.stdout.write(`${label}${pending}\n`);
+      w.code = code;
+      resolve();
+    }),
+  );
+}
+
+async function main(): Promise<void> {
+  let args: Args;
   try {
     args = parseArgs(process.argv.slice(2));
   } catch (e) {
-    console.error(`fuzz: ${(e as Error).message}\nusage: npm run fuzz -- [--runs N] [--seed S] [--steps K]`);
+    console.error(`fuzz: ${(e as Error).message}\nusage: npm run fuzz -- [--runs N] [--seed S] [--steps K] [--jobs J]`);
     process.exit(2);
   }
   const started = Date.now();
-  console.log(`fuzz: running ${args.runs} sequences of ${args.steps} steps, seed ${args.seed}`);
-  const child = spawn("npx", ["hardhat", "test", path.join("test", "invariant", "SystemInvariants.spec.ts")], {
-    env: { ...process.env, FUZZ_RUNS: args.runs, FUZZ_SEED: args.seed, FUZZ_STEPS: args.steps },
-    stdio: ["ignore", "pipe", "inherit"],
-  });
-  let summary = "";
-  child.stdout.on("data", (chunk: Buffer) => {
-    const text = chunk.toString();
-    process.stdout.write(text);
-    const m = /fuzz: (runs=.*)/.exec(text);
-    if (m) summary = m[1];
-  });
-  child.on("close", (code) => {
-    const secs = ((Date.now() - started) / 1000).toFixed(1);
-    console.log(`\nfuzz: ${summary || "no summary (compile or set-up failed)"}; wall time ${secs}s; exit ${code}`);
-    process.exit(code ?? 1);
-  });
+  // Compile once here so the workers do not race on artifacts/.
+  const compiled = spawnSync("npx", ["hardhat", "compile", "--quiet"], { stdio: "inherit" });
+  if (compiled.status !== 0) process.exit(compiled.status ?? 1);
+  const workers: Worker[] = Array.from({ length: args.jobs }, (_, i) => ({
+    seed: args.seed + i,
+    runs: Math.floor(args.runs / args.jobs) + (i < args.runs % args.jobs ? 1 : 0),
+    summary: "",
+    code: null,
+  }));
+  console.log(
+    `fuzz: running ${args.runs} sequences of ${args.steps} steps, seed ${args.seed}` +
+      (args.jobs > 1
+        ? ` over ${args.jobs} workers (${workers.map((w) => `seed ${w.seed}: ${w.runs}`).join(", ")})`
+        : ""),
+  );
+  await Promise.all(workers.map((w, i) => runWorker(w, args.jobs > 1 ? `[${i}] ` : "", args)));
+  const secs = ((Date.now() - started) / 1000).toFixed(1);
+  for (const w of workers) {
+    console.log(`fuzz: seed ${w.seed}: ${w.summary || "no summary (set-up failed)"}; exit ${w.code}`);
+  }
+  const failed = workers.filter((w) => w.code !== 0);
+  console.log(
+    `fuzz: ${args.runs} sequences of ${args.steps} steps (seed ${args.seed}, ${args.jobs} worker${args.jobs > 1 ? "s" : ""}): ` +
+      `${failed.length === 0 ? "zero violations" : `${failed.length} worker(s) failed`}; wall time ${secs}s`,
+  );
+  process.exit(failed.length === 0 ? 0 : 1);
 }
 
-main();
+void main();

@@ -1,6 +1,7 @@
 import { expect } from "chai";
 import { ethers } from "hardhat";
-import { loadFixture, time } from "@nomicfoundation/hardhat-toolbox/network-helpers";
+import { time } from "@nomicfoundation/hardhat-toolbox/network-helpers";
+import { loadFixture } from "../shared/fixture";
 import { ETH_USD, WAD, e8, openLeveraged, usdc } from "../shared/fixtures";
 import { deployAuctionWorld } from "../shared/auction-math";
 import { expectSolvent } from "./helpers";

@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { ethers } from "hardhat";
-import { loadFixture } from "@nomicfoundation/hardhat-toolbox/network-helpers";
+import { loadFixture } from "../shared/fixture";
 import { ETH_USD, WAD, usdc, deployWorld, deployCoreOn } from "../shared/fixtures";
 import { expectSolvent } from "./helpers";
 

@@ -1,6 +1,8 @@
 import { expect } from "chai";
 import { ethers } from "hardhat";
-import { loadFixture, time } from "@nomicfoundation/hardhat-toolbox/network-helpers";
+import { time } from "@nomicfoundation/hardhat-toolbox/network-helpers";
+import { loadFixture } from "../shared/fixture";
+import { budget } from "../shared/budget";
 import { ETH_USD, WAD, deployWorld, e8, openLeveraged, usdc, type World } from "../shared/fixtures";
 import { deployAuctionWorld } from "../shared/auction-math";
 import { expectSolvent } from "./helpers";
@@ -10,7 +12,7 @@ import { expectSolvent } from "./helpers";
  * skewed position, and self-transfers. Every rounding must favour the protocol.
  */
 
-const ROUND_TRIPS = 1_000;
+const ROUND_TRIPS = budget(1_000);
 
 /** The auction world with zero fees on ETH-USD: a round trip at a fixed price is worth exactly 0. */
 async function feelessWorld(): Promise<World> {

@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { ethers } from "hardhat";
-import { loadFixture } from "@nomicfoundation/hardhat-toolbox/network-helpers";
+import { loadFixture } from "../shared/fixture";
 import { BTC_USD, ETH_USD, WAD, e8, usdc, wad, type World, deployCoreOn } from "../shared/fixtures";
 import { deployAuctionWorld, kick } from "../shared/auction-math";
 import { expectSolvent } from "./helpers";

@@ -1,6 +1,7 @@
 import { expect } from "chai";
 import { ethers } from "hardhat";
-import { loadFixture, setBalance, time } from "@nomicfoundation/hardhat-toolbox/network-helpers";
+import { setBalance, time } from "@nomicfoundation/hardhat-toolbox/network-helpers";
+import { loadFixture } from "../shared/fixture";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 import type { ContractTransactionReceipt, ContractTransactionResponse } from "ethers";
 import { deployWorld, ETH_USD, setEthPrice, usdc, WAD, type World } from "../shared/fixtures";

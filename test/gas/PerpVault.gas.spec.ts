@@ -2,7 +2,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { expect } from "chai";
 import { artifacts } from "hardhat";
-import { loadFixture } from "@nomicfoundation/hardhat-toolbox/network-helpers";
+import { loadFixture } from "../shared/fixture";
 import { deployWorld, ETH_USD, BTC_USD, anyPrice, usdc, WAD, type World } from "../shared/fixtures";
 import { GasSnapshot } from "../shared/gas";
 

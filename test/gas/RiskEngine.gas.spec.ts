@@ -3,7 +3,7 @@ import path from "node:path";
 import { expect } from "chai";
 import { artifacts } from "hardhat";
 import type { ContractTransactionResponse } from "ethers";
-import { loadFixture } from "@nomicfoundation/hardhat-toolbox/network-helpers";
+import { loadFixture } from "../shared/fixture";
 import { anyPrice, BTC_USD, deployWorld, ETH_USD, setEthPrice, usdc, WAD, wad, type World } from "../shared/fixtures";
 import { deployDynamicWorld } from "../shared/fixtures-risk";
 import { GasSnapshot } from "../shared/gas";

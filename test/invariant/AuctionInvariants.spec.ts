@@ -1,7 +1,9 @@
 import { expect } from "chai";
 import fc from "fast-check";
 import hre, { ethers } from "hardhat";
-import { loadFixture, time } from "@nomicfoundation/hardhat-toolbox/network-helpers";
+import { time } from "@nomicfoundation/hardhat-toolbox/network-helpers";
+import { loadFixture } from "../shared/fixture";
+import { budget } from "../shared/budget";
 import {
   Interface,
   type ContractTransactionReceipt,
@@ -68,7 +70,7 @@ import type { UniswapFlashTaker } from "../../typechain-types";
  */
 
 const SEED = 20_251_011;
-const NUM_SEQUENCES = 120;
+const NUM_SEQUENCES = budget(120);
 /**
  * Steps that always run per sequence: take / flash take / redo are skipped while no auction
  * runs, so sequences are drawn with at least this many other steps (21–35 steps in all).

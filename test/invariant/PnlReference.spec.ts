@@ -1,7 +1,9 @@
 import { expect } from "chai";
 import fc from "fast-check";
 import { ethers } from "hardhat";
-import { loadFixture, time } from "@nomicfoundation/hardhat-toolbox/network-helpers";
+import { time } from "@nomicfoundation/hardhat-toolbox/network-helpers";
+import { loadFixture } from "../shared/fixture";
+import { budget } from "../shared/budget";
 import type { ContractTransactionReceipt } from "ethers";
 import { anyPrice, BTC_USD, deployWorld, ETH_USD, usdc, wad, WAD, type World } from "../shared/fixtures";
 import { abs, ReferenceVault, type RefTradeResult } from "../shared/reference";
@@ -16,7 +18,7 @@ import { abs, ReferenceVault, type RefTradeResult } from "../shared/reference";
  */
 
 const SEED = 42;
-const NUM_RUNS = 8;
+const NUM_RUNS = budget(8);
 const MIN_TRADES_PER_RUN = 50;
 const TRADERS = 3;
 const COLLATERAL_USD = 200_000;

@@ -776,6 +776,13 @@ describe("invariant: whole system (model-based, fc.commands): solvency, OI, fair
           };
           await fc.asyncModelRun(() => ({ model: m, real: f.real }), cmds);
           stats.sequences += 1;
+          // Long budgets (npm run fuzz) report progress every 500 sequences; the CI budget stays quiet.
+          if (RUNS > 1000 && stats.sequences % 500 === 0) {
+            const secs = (Date.now() - started) / 1000;
+            console.log(
+              `      fuzz: ${stats.sequences}/${RUNS} sequences, ${secs.toFixed(0)}s, ~${((secs / stats.sequences) * (RUNS - stats.sequences)).toFixed(0)}s left`,
+            );
+          }
         }),
         { seed: SEED, numRuns: RUNS, endOnFailure: true, path: process.env.FUZZ_PATH },
       );

@@ -1,7 +1,9 @@
 import { expect } from "chai";
 import fc from "fast-check";
 import hre, { ethers } from "hardhat";
-import { loadFixture, time } from "@nomicfoundation/hardhat-toolbox/network-helpers";
+import { time } from "@nomicfoundation/hardhat-toolbox/network-helpers";
+import { loadFixture } from "../shared/fixture";
+import { budget } from "../shared/budget";
 import { Interface, type ContractTransactionResponse } from "ethers";
 import { BTC_USD, deployWorld, ETH_USD, WAD, type World } from "../shared/fixtures";
 
@@ -25,7 +27,7 @@ import { BTC_USD, deployWorld, ETH_USD, WAD, type World } from "../shared/fixtur
  */
 
 const SEED = 42;
-const NUM_SEQUENCES = 200;
+const NUM_SEQUENCES = budget(200);
 const MIN_STEPS = 20;
 const MAX_STEPS = 24;
 

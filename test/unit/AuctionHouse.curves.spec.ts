@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import fc from "fast-check";
 import { ethers } from "hardhat";
-import { loadFixture } from "@nomicfoundation/hardhat-toolbox/network-helpers";
+import { loadFixture } from "../shared/fixture";
 import type { IPriceCurve } from "../../typechain-types";
 import { deployWorld, wad } from "../shared/fixtures";
 import { DEFAULTS, exponentialFactor, linearFactor, stairstepFactor, WAD } from "../shared/auction-math";

@@ -1,6 +1,7 @@
 import { expect } from "chai";
 import { ethers } from "hardhat";
-import { loadFixture, mine, takeSnapshot, time } from "@nomicfoundation/hardhat-toolbox/network-helpers";
+import { mine, takeSnapshot, time } from "@nomicfoundation/hardhat-toolbox/network-helpers";
+import { loadFixture } from "../shared/fixture";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 import type { ContractTransactionResponse } from "ethers";
 import { ETH_USD, openLeveraged, WAD, wad, type World } from "../shared/fixtures";

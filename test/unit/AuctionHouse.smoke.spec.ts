@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { ethers } from "hardhat";
-import { loadFixture } from "@nomicfoundation/hardhat-toolbox/network-helpers";
+import { loadFixture } from "../shared/fixture";
 import { deployWorld, ETH_USD, openLeveraged, setEthPrice, usdc, WAD } from "../shared/fixtures";
 
 describe("AuctionHouse smoke", () => {

@@ -1,7 +1,8 @@
 import { expect } from "chai";
 import fc from "fast-check";
 import { ethers } from "hardhat";
-import { loadFixture, mine, time } from "@nomicfoundation/hardhat-toolbox/network-helpers";
+import { mine, time } from "@nomicfoundation/hardhat-toolbox/network-helpers";
+import { loadFixture } from "../shared/fixture";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 import type { MockRecordingTaker, MockReentrantTaker } from "../../typechain-types";
 import { ETH_USD, openLeveraged, WAD, wad, type World } from "../shared/fixtures";

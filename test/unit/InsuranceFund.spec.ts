@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { ethers } from "hardhat";
-import { loadFixture } from "@nomicfoundation/hardhat-toolbox/network-helpers";
+import { loadFixture } from "../shared/fixture";
 import { deployWorld, ETH_USD, usdc, WAD, wad, type World } from "../shared/fixtures";
 
 const SCALE = 10n ** 12n; // USDC units → WAD

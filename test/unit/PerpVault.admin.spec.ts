@@ -1,6 +1,7 @@
 import { expect } from "chai";
 import { ethers } from "hardhat";
-import { loadFixture, time } from "@nomicfoundation/hardhat-toolbox/network-helpers";
+import { time } from "@nomicfoundation/hardhat-toolbox/network-helpers";
+import { loadFixture } from "../shared/fixture";
 import { BTC_USD, deployWorld, e8, ETH_USD, usdc, WAD, wad, type World } from "../shared/fixtures";
 
 const b32 = (s: string): string => ethers.encodeBytes32String(s);

@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { ethers, network } from "hardhat";
-import { loadFixture } from "@nomicfoundation/hardhat-toolbox/network-helpers";
+import { loadFixture } from "../shared/fixture";
 import { deployWorld, usdc, wad, WAD, type World } from "../shared/fixtures";
 
 const marketParams = (oracleAsset: string) => ({

@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { ethers } from "hardhat";
-import { loadFixture } from "@nomicfoundation/hardhat-toolbox/network-helpers";
+import { loadFixture } from "../shared/fixture";
 import { BTC_USD, deployWorld, ETH_USD, wad, WAD } from "../shared/fixtures";
 
 const MIN_MMR = 5n * 10n ** 15n; // 0.5%

@@ -1,0 +1,11 @@
+import hre from "hardhat";
+
+/**
+ * How many runs a property suite does. Under solidity-coverage the instrumented contracts run
+ * several times slower and the question is which lines and branches run, not how many random
+ * sequences: suites then take a tenth of their budget (at least `min`). Everywhere else, `n`.
+ */
+export function budget(n: number, min = 2): number {
+  const coverage = (hre as unknown as { __SOLIDITY_COVERAGE_RUNNING?: boolean }).__SOLIDITY_COVERAGE_RUNNING === true;
+  return coverage ? Math.max(min, Math.ceil(n / 10)) : n;
+}
