@@ -83,6 +83,11 @@ interface Real {
   vaultAddr: string;
   actors: string[];
   tokens: [string, string, string];
+  /**
+   * Oracle asset (0 = ETH, 1 = BTC) of each vault collateral index. Read from the deployment, not
+   * assumed: Ignition lists WBTC before WETH (the two listings share a batch, ordered by id).
+   */
+  assetOfToken: [number, number, number];
 }
 
 /**
@@ -473,7 +478,7 @@ class Take extends Base {
     // The curve price at the take's second (S4).
     const elapsed = BigInt(m.now + 1) - BigInt(a.startTime);
     const { factorWad, stale } = curveFactor(CURVE, elapsed);
-    const asset = isPosition ? (index === 0 ? 0 : 1) : index === 1 ? 0 : 1;
+    const asset = isPosition ? (index === 0 ? 0 : 1) : r.assetOfToken[index];
     const oracleWad = m.e8[asset] * 10n ** 10n;
     const shortLot = isPosition && lot < 0n;
     const expected = curvePrice(oracleWad, factorWad, shortLot);
@@ -739,7 +744,11 @@ async function fixture(): Promise<Fixture> {
     pool: w.pool.connect(direct),
     lens: lens.connect(direct),
   };
-  const real: Real = { w, read, vaultAddr, actors, tokens };
+  const weth = await w.weth.getAddress();
+  const wbtc = await w.wbtc.getAddress();
+  const assetOfToken = tokens.map((t) => (t === weth ? 0 : t === wbtc ? 1 : -1)) as [number, number, number];
+  expect(assetOfToken.slice(1).sort(), "collateral indices 1 and 2 are WETH and WBTC").to.deep.equal([0, 1]);
+  const real: Real = { w, read, vaultAddr, actors, tokens, assetOfToken };
   const balances = (await Promise.all(
     tokens.map(async (t) => (await ethers.getContractAt("MockERC20", t)).balanceOf(vaultAddr)),
   )) as [bigint, bigint, bigint];
