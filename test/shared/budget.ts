@@ -3,9 +3,9 @@ import hre from "hardhat";
 /**
  * How many runs a property suite does. Under solidity-coverage the instrumented contracts run
  * several times slower and the question is which lines and branches run, not how many random
- * sequences: suites then take a tenth of their budget (at least `min`). Everywhere else, `n`.
+ * sequences: suites then take a tenth of their budget (at least 2). Everywhere else, `n`.
  */
-export function budget(n: number, min = 2): number {
+export function budget(n: number): number {
   const coverage = (hre as unknown as { __SOLIDITY_COVERAGE_RUNNING?: boolean }).__SOLIDITY_COVERAGE_RUNNING === true;
-  return coverage ? Math.max(min, Math.ceil(n / 10)) : n;
+  return coverage ? Math.max(2, Math.ceil(n / 10)) : n;
 }

@@ -1,5 +1,4 @@
-import { ethers, network } from "hardhat";
-import { loadFixture as baseLoadFixture } from "@nomicfoundation/hardhat-toolbox/network-helpers";
+import { loadFixture as baseLoadFixture, time } from "@nomicfoundation/hardhat-toolbox/network-helpers";
 
 /**
  * `loadFixture` that also rewinds the chain's clock to the fixture's own time.
@@ -13,7 +12,6 @@ import { loadFixture as baseLoadFixture } from "@nomicfoundation/hardhat-toolbox
  */
 export async function loadFixture<T>(fixture: () => Promise<T>): Promise<T> {
   const value = await baseLoadFixture(fixture);
-  const latest = await ethers.provider.getBlock("latest");
-  await network.provider.request({ method: "evm_setNextBlockTimestamp", params: [latest!.timestamp + 1] });
+  await time.setNextBlockTimestamp((await time.latest()) + 1);
   return value;
 }
