@@ -18,12 +18,12 @@ async function listCollateral(w: World, token: string, priceUsd: number, weight 
 }
 
 /** The core stack on a quote token of the given mock contract (ETH-USD listed, $1M of LP). */
-async function coreWith(quoteName: "MockFeeOnTransferToken" | "MockNoReturnToken") {
+async function coreWith(quoteName: "MockFeeOnTransferToken" | "MockNoReturnToken" | "MockReentrantToken") {
   const [admin, lp, trader] = await ethers.getSigners();
   const quote =
     quoteName === "MockNoReturnToken"
       ? await ethers.deployContract("MockNoReturnToken", ["Tether-like", "NRT", 6n])
-      : await ethers.deployContract("MockFeeOnTransferToken");
+      : await ethers.deployContract(quoteName);
   const decimals = quoteName === "MockNoReturnToken" ? 6n : 18n;
   const { feed, vault, pool } = await deployCoreOn(quote);
   const unit = 10n ** decimals;
@@ -37,6 +37,7 @@ async function coreWith(quoteName: "MockFeeOnTransferToken" | "MockNoReturnToken
 
 const coreNoReturn = () => coreWith("MockNoReturnToken");
 const coreFeeOnTransfer = () => coreWith("MockFeeOnTransferToken");
+const coreReentrant = () => coreWith("MockReentrantToken");
 
 describe("attacks: weird tokens", () => {
   it("attack: re-entrant token: a transfer hook that re-enters withdraw during a deposit reverts, and nothing moves", async () => {
@@ -65,6 +66,48 @@ describe("attacks: weird tokens", () => {
     await re.arm(ethers.ZeroAddress, "0x");
     await w.vault.connect(attacker).deposit(reAddr, 5n * WAD); // unarmed: works
     await expectSolvent(w.vault);
+  });
+
+  it("attack: re-entrant quote token into the LP pool: a hook fired by a pool deposit or withdrawal cannot re-enter deposit, mint, withdraw or redeem", async () => {
+    const c = await loadFixture(coreReentrant);
+    const re = await ethers.getContractAt("MockReentrantToken", await c.quote.getAddress());
+    const poolAddr = await c.pool.getAddress();
+    await c.pool.connect(c.lp).deposit(100_000n * c.unit, c.lp.address); // unarmed
+    const lp = c.lp.address;
+    const payloads = [
+      c.pool.interface.encodeFunctionData("deposit", [c.unit, lp]),
+      c.pool.interface.encodeFunctionData("mint", [10n ** 6n, lp]),
+      c.pool.interface.encodeFunctionData("withdraw", [c.unit, lp, lp]),
+      c.pool.interface.encodeFunctionData("redeem", [10n ** 6n, lp, lp]),
+    ];
+    const state = async () => [
+      await c.pool.totalSupply(),
+      await c.pool.balanceOf(lp),
+      await c.pool.totalAssets(),
+      await c.vault.poolBalance(),
+      await re.balanceOf(lp),
+      await re.balanceOf(await c.vault.getAddress()),
+    ];
+    const before = await state();
+    const shares = await c.pool.balanceOf(lp);
+    for (const payload of payloads) {
+      // The hook fires on the quote transfer into the vault (deposit, mint) or out of it (withdraw, redeem).
+      for (const outer of [
+        () => c.pool.connect(c.lp).deposit(1_000n * c.unit, lp),
+        () => c.pool.connect(c.lp).mint(10n ** 9n, lp),
+        () => c.pool.connect(c.lp).withdraw(1_000n * c.unit, lp, lp),
+        () => c.pool.connect(c.lp).redeem(shares / 10n, lp, lp),
+      ]) {
+        await re.arm(poolAddr, payload);
+        await expect(outer()).to.be.revertedWithCustomError(c.pool, "ReentrancyGuardReentrantCall");
+      }
+    }
+    expect(await state()).to.deep.equal(before);
+    await re.arm(ethers.ZeroAddress, "0x");
+    await c.pool.connect(c.lp).redeem(shares / 10n, lp, lp); // unarmed: works
+    expect(await c.pool.balanceOf(lp)).to.equal(shares - shares / 10n);
+    const owed = (await c.vault.poolBalance()) + BigInt(await c.vault.insuranceBalance());
+    expect((await re.balanceOf(await c.vault.getAddress())) * c.scale).to.equal(owed);
   });
 
   it("attack: re-entrant collateral in an auction: a hook fired by the seized transfer cannot re-enter the auction house or the vault", async () => {
