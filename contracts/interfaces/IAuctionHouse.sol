@@ -206,9 +206,25 @@ interface IAuctionHouse {
     /// @notice Capacity (USD WAD) a kick could use now on `marketId`.
     function availableCapacity(bytes32 marketId) external view returns (uint256);
 
-    function setParams(Params calldata params) external;
-    function setThrottle(Throttle calldata throttle) external;
+    /// @notice Sets the auction parameters (risk admin). Every field is bounded by a constant in
+    /// code and reverts `ParamOutOfBounds(name, value, min, max)` outside it; a zero curve reverts
+    /// `ZeroAddress`; a set equal to the current one reverts `NoChange`. Emits `ParamsSet`.
+    /// @param newParams The full parameter set (curve, buffer, tail, floor, cusp, incentives, dust, target health, resets).
+    function setParams(Params calldata newParams) external;
+
+    /// @notice Sets the liquidation throttle (risk admin). `windowSec`, `globalCapacityWad` and
+    /// `maxOutstandingWad` are bounded (`ParamOutOfBounds`); an unchanged throttle reverts
+    /// `NoChange`. Emits `ThrottleSet`.
+    /// @param newThrottle The rolling window and the global and outstanding caps (USD WAD).
+    function setThrottle(Throttle calldata newThrottle) external;
+
+    /// @notice Sets one market's own kick capacity per window (risk admin); 0 lifts the market's cap,
+    /// leaving the global window and the outstanding cap. An unchanged value reverts `NoChange`.
+    /// Emits `MarketCapacitySet`.
+    /// @param marketId The market.
+    /// @param capacityWad Notional (USD WAD) the market's kicks may use per window.
     function setMarketCapacity(bytes32 marketId, uint96 capacityWad) external;
+
     /// @notice Wires the circuit breaker (admin). Bounded: `cautionCapacityBps` in [1, 10,000],
     /// `reportDiscountBps` in [0, 10,000]; a config equal to the current one reverts `NoChange`.
     /// Emits `BreakerConfigSet`.

@@ -17,8 +17,13 @@ library BreakerState {
     uint256 internal constant WAD = 1e18;
 
     /// @notice Packs a state word.
-    function pack(uint256 level, uint256 stepAt, uint256 stepSec, uint256 endAt) internal pure returns (uint256) {
-        return level | (stepAt << 8) | (stepSec << 40) | (endAt << 64);
+    function pack(
+        uint256 level,
+        uint256 firstStepAt,
+        uint256 cooldownSec,
+        uint256 hardEndAt
+    ) internal pure returns (uint256) {
+        return level | (firstStepAt << 8) | (cooldownSec << 40) | (hardEndAt << 64);
     }
 
     /// @notice Adds the margin multipliers to a state word (the low 96 bits are kept).

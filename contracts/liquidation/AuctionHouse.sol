@@ -105,20 +105,20 @@ contract AuctionHouse is IAuctionHouse, AccessControl, ReentrancyGuardTransient 
     // ------------------------------------------------------------------ admin
 
     /// @inheritdoc IAuctionHouse
-    function setParams(Params calldata params) external onlyRole(RISK_ADMIN_ROLE) {
-        if (keccak256(abi.encode(params)) == keccak256(abi.encode(_loadParams()))) revert NoChange();
-        _setParams(params);
+    function setParams(Params calldata newParams) external onlyRole(RISK_ADMIN_ROLE) {
+        if (keccak256(abi.encode(newParams)) == keccak256(abi.encode(_loadParams()))) revert NoChange();
+        _setParams(newParams);
     }
 
     /// @inheritdoc IAuctionHouse
-    function setThrottle(Throttle calldata throttle) external onlyRole(RISK_ADMIN_ROLE) {
+    function setThrottle(Throttle calldata newThrottle) external onlyRole(RISK_ADMIN_ROLE) {
         Throttle memory cur = _throttle;
         if (
-            cur.windowSec == throttle.windowSec &&
-            cur.globalCapacityWad == throttle.globalCapacityWad &&
-            cur.maxOutstandingWad == throttle.maxOutstandingWad
+            cur.windowSec == newThrottle.windowSec &&
+            cur.globalCapacityWad == newThrottle.globalCapacityWad &&
+            cur.maxOutstandingWad == newThrottle.maxOutstandingWad
         ) revert NoChange();
-        _setThrottle(throttle);
+        _setThrottle(newThrottle);
     }
 
     /// @inheritdoc IAuctionHouse

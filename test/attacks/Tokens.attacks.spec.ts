@@ -23,7 +23,9 @@ async function coreWith(quoteName: "MockFeeOnTransferToken" | "MockNoReturnToken
   const quote =
     quoteName === "MockNoReturnToken"
       ? await ethers.deployContract("MockNoReturnToken", ["Tether-like", "NRT", 6n])
-      : await ethers.deployContract(quoteName);
+      : quoteName === "MockReentrantToken"
+        ? await ethers.deployContract("MockReentrantToken")
+        : await ethers.deployContract("MockFeeOnTransferToken");
   const decimals = quoteName === "MockNoReturnToken" ? 6n : 18n;
   const { feed, vault, pool } = await deployCoreOn(quote);
   const unit = 10n ** decimals;
