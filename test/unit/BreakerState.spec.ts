@@ -3,8 +3,7 @@ import fc from "fast-check";
 import { ethers } from "hardhat";
 import { loadFixture } from "../shared/fixture";
 import { budget } from "../shared/budget";
-
-const WAD = 10n ** 18n;
+import { WAD } from "../shared/fixtures";
 
 /**
  * Reference model of the breaker's recovery schedule (architecture.md §5): a trip at `level` holds
