@@ -712,7 +712,9 @@ contract PerpVault is IPerpVault, AccessControl, ReentrancyGuardTransient {
         address to
     ) internal returns (int256 realizedPnlWad, uint256 fillPriceWad) {
         if (to == account) revert SelfTransfer(account);
-        int256 size = _positions[account][index].sizeWad;
+        // `account` zero: the pool sells `to` a slice of its own exposure (an auction of a lot it
+        // took over at the kick); the auction house bounds the slice by the lot.
+        int256 size = account == address(0) ? -sliceWad : _positions[account][index].sizeWad;
         if (sliceWad == 0 || (size > 0) == (sliceWad > 0) || sliceWad.abs() > size.abs()) {
             revert InvalidLiquidationSlice(account, marketId, size, sliceWad);
         }
@@ -741,9 +743,12 @@ contract PerpVault is IPerpVault, AccessControl, ReentrancyGuardTransient {
         MarketParams memory params = m.params;
         MarketState memory st = m.state;
         VaultLogic.accrueFunding(params, st, oraclePrice);
-        int256 fundingPaid;
-        (realizedPnl, fundingPaid, , ) = _fill(account, index, sliceWad, priceWad, st);
-        int256 poolDelta = fundingPaid - realizedPnl;
+        int256 poolDelta;
+        if (account != address(0)) {
+            int256 fundingPaid;
+            (realizedPnl, fundingPaid, , ) = _fill(account, index, sliceWad, priceWad, st);
+            poolDelta = fundingPaid - realizedPnl;
+        }
         if (to != address(0)) poolDelta += _fillCounterparty(to, index, -sliceWad, priceWad, st);
         m.state = st;
         _poolBalanceWad = (int256(_poolBalanceWad) + poolDelta).toInt128();

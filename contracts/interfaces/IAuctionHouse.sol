@@ -43,11 +43,13 @@ interface IAuctionHouse {
     /// @notice What an auction sells.
     enum LotKind {
         Position,
-        Collateral
+        Collateral,
+        Pool
     }
 
     /// @notice One running auction, packed in one slot.
-    /// @param lot Remaining lot: the account's signed position slice (base WAD), or collateral (WAD).
+    /// @param lot Remaining lot: the account's signed position slice (base WAD), collateral (WAD),
+    /// or, for a pool lot, the slice the pool took over (signed as the account held it).
     /// @param tabWad Position lot: remaining lot notional at kick (USD WAD), used for throttles and
     /// rewards. Collateral lot: quote still to raise (USD WAD).
     /// @param startTime Start (or last reset) of the price curve.
@@ -74,6 +76,10 @@ interface IAuctionHouse {
     /// @param targetHealthWad A kick restores equity ≥ targetHealth × IM (e.g. 1.0).
     /// @param maxResets Resets before the backstop absorbs the lot.
     /// @param instantMode Baseline mode: liquidate at oracle against the pool, no auction.
+    /// @param poolTakeover Takeover mode (ignored in instant mode): at the kick the pool takes the
+    /// slice over at the oracle price and the account pays only the penalty; the pool's new
+    /// exposure is then auctioned as a `LotKind.Pool` lot, so the account carries no price risk
+    /// while the auction runs and the venue sees no forced sale.
     /// @param instantBonusWad Instant mode: bonus to the liquidator as a fraction of notional.
     struct Params {
         IPriceCurve curve;
@@ -89,6 +95,7 @@ interface IAuctionHouse {
         uint64 targetHealthWad;
         uint8 maxResets;
         bool instantMode;
+        bool poolTakeover;
         uint64 instantBonusWad;
     }
 
@@ -147,7 +154,8 @@ interface IAuctionHouse {
         int256 remainingLot
     );
     event Redo(uint256 indexed id, address indexed keeper, uint256 resets, uint256 rewardWad);
-    /// @notice The backstop took the remaining lot at the floor price.
+    /// @notice The backstop took the remaining lot at the floor price (a pool lot: the pool keeps
+    /// it, and `priceWad` is the oracle price).
     event Backstop(uint256 indexed id, address indexed account, int256 lot, uint256 priceWad);
     event AuctionEnded(uint256 indexed id, address indexed account);
     /// @notice Instant-mode liquidation: the slice closed at oracle against the pool.
@@ -186,6 +194,8 @@ interface IAuctionHouse {
     error PriceLimitExceeded(uint256 id, uint256 priceWad, uint256 priceLimitWad);
 
     /// @notice Starts liquidating `account` (permissionless). In instant mode, liquidates at once.
+    /// In takeover mode the pool takes the slice over at the oracle price and the auction sells
+    /// the pool's new exposure: a second kick of the same account and market adds to that lot.
     /// @return id The auction id (0 in instant mode).
     function kick(address account) external returns (uint256 id);
 
@@ -202,6 +212,11 @@ interface IAuctionHouse {
 
     /// @notice The id of `account`'s auction of `kind` on market or collateral `index` (vault indices).
     function auctionId(address account, LotKind kind, uint256 index) external pure returns (uint256);
+
+    /// @notice Signed base size (WAD) the pool holds on sale on market `marketIndex` in pool lots,
+    /// signed as the liquidated accounts held it (positive: long lots). A hedger of the pool's
+    /// exposure leaves this much unhedged so that it does not sell what the auctions are selling.
+    function poolOnSale(uint256 marketIndex) external view returns (int256);
 
     /// @notice Capacity (USD WAD) a kick could use now on `marketId`.
     function availableCapacity(bytes32 marketId) external view returns (uint256);

@@ -35,6 +35,9 @@ contract AuctionHouse is IAuctionHouse, AccessControl, ReentrancyGuardTransient 
     uint64 public constant MAX_INSTANT_BONUS = 0.2e18;
     uint32 public constant MIN_WINDOW = 60;
     uint32 public constant MAX_WINDOW = 7 days;
+    uint8 internal constant MODE_AUCTION = 0;
+    uint8 internal constant MODE_INSTANT = 1;
+    uint8 internal constant MODE_TAKEOVER = 2;
 
     IPerpVault public immutable vault;
     IOracleRouter public immutable oracle;
@@ -66,7 +69,8 @@ contract AuctionHouse is IAuctionHouse, AccessControl, ReentrancyGuardTransient 
         uint64 penaltyWad;
         uint64 chipWad;
         uint96 tipWad;
-        bool instantMode;
+        // `Params.instantMode` and `poolTakeover` as one byte, so that a kick reads the mode once.
+        uint8 liquidationMode;
         // slot 3: kick
         uint96 rewardCapWad;
         uint64 targetHealthWad;
@@ -80,6 +84,8 @@ contract AuctionHouse is IAuctionHouse, AccessControl, ReentrancyGuardTransient 
     GlobalBucket internal _global;
     mapping(uint256 marketIndex => Bucket) internal _marketBuckets;
     mapping(uint256 id => Auction) internal _auctions;
+    /// @dev Signed base size on sale in pool lots, by market index (see `poolOnSale`).
+    mapping(uint256 marketIndex => int256) internal _poolOnSale;
     /// @dev A collateral token and its smallest unit in WAD (10^(18 − decimals)), by vault index,
     /// cached at its first kick. Collateral lots and takes are whole token units, as the vault
     /// seizes whole units only.
@@ -165,8 +171,13 @@ contract AuctionHouse is IAuctionHouse, AccessControl, ReentrancyGuardTransient 
         id = auctionId(account, LotKind.Position, pos.index);
         if (_auctions[id].lot != 0) (id, pos, level) = _nextPosition(account);
         if (level >= 2) revert BreakerActive(pos.marketId, level);
-        if (p.instantMode) return _instant(account, snap, pos, p, level);
-        _kickPosition(id, account, snap, pos, p, level);
+        uint8 mode = p.liquidationMode;
+        if (mode == MODE_AUCTION) {
+            _kickPosition(id, account, snap, pos, p, level);
+            return id;
+        }
+        if (mode == MODE_INSTANT) return _instant(account, snap, pos, p, level);
+        return _takeover(account, snap, pos, p, level);
     }
 
     /// @inheritdoc IAuctionHouse
@@ -185,8 +196,10 @@ contract AuctionHouse is IAuctionHouse, AccessControl, ReentrancyGuardTransient 
         if (stale) revert AuctionNeedsRedo(id);
         (address account, LotKind kind, uint256 index) = _decode(id);
         bytes32 marketKey;
-        if (kind == LotKind.Position) {
+        if (kind != LotKind.Collateral) {
             // The vault refuses the fill at breaker level 3 (BreakerActive) and returns the market id.
+            // A pool lot is the pool's own exposure: the vault's seller is then address(0).
+            if (kind == LotKind.Pool) account = address(0);
             marketKey = _takePosition(id, a, account, index, amount, factorWad, priceLimitWad, receiver, data, p);
         } else {
             _checkBreaker(kind, index, 3);
@@ -220,9 +233,10 @@ contract AuctionHouse is IAuctionHouse, AccessControl, ReentrancyGuardTransient 
         a.resets += 1;
         // solhint-disable-next-line not-rely-on-time
         a.startTime = uint32(block.timestamp);
-        // A reward only when the lot is worth it (its tab at least dust), paid by the account.
+        // A reward only when the lot is worth it (its tab at least dust), paid by the account; none
+        // for a pool lot, whose account has already paid its penalty and left.
         uint256 reward;
-        if (a.tabWad >= p.dustWad) {
+        if (kind != LotKind.Pool && a.tabWad >= p.dustWad) {
             reward = _reward(a.tabWad, p);
             vault.transferQuote(account, msg.sender, reward);
             // A collateral lot must now also raise what the account just paid the keeper.
@@ -242,14 +256,14 @@ contract AuctionHouse is IAuctionHouse, AccessControl, ReentrancyGuardTransient 
         (factorWad, needsRedo) = _factor(a, _params);
         (, LotKind kind, uint256 index) = _decode(id);
         address asset =
-            kind == LotKind.Position
+            kind != LotKind.Collateral
                 ? vault.marketParams(_marketIdAt(index)).oracleAsset
                 : _collateralRefs[index].token;
         uint256 oraclePrice = oracle.getPrice(asset);
         // Rounded as a take rounds it (in the protocol's favour), so that the view's price works
         // as a take's price limit: up for what the bidder pays, down for a short lot it sells.
         priceWad =
-            kind == LotKind.Position && a.lot < 0
+            kind != LotKind.Collateral && a.lot < 0
                 ? oraclePrice.mulWad(2e18 - factorWad)
                 : oraclePrice.mulWadUp(factorWad);
     }
@@ -257,6 +271,11 @@ contract AuctionHouse is IAuctionHouse, AccessControl, ReentrancyGuardTransient 
     /// @inheritdoc IAuctionHouse
     function auctionId(address account, LotKind kind, uint256 index) public pure returns (uint256) {
         return (uint256(uint160(account)) << 16) | (uint256(kind) << 8) | index;
+    }
+
+    /// @inheritdoc IAuctionHouse
+    function poolOnSale(uint256 marketIndex) external view returns (int256) {
+        return _poolOnSale[marketIndex];
     }
 
     /// @inheritdoc IAuctionHouse
@@ -349,7 +368,7 @@ contract AuctionHouse is IAuctionHouse, AccessControl, ReentrancyGuardTransient 
     /// @dev Signed size (the account's side) worth `notional` of the position, rounded up.
     function _sliceOf(IPerpVault.PositionSnapshot memory pos, uint256 notional) internal pure returns (int256) {
         if (notional >= pos.notionalWad) return pos.sizeWad;
-        uint256 absSize = uint256(pos.sizeWad >= 0 ? pos.sizeWad : -pos.sizeWad);
+        uint256 absSize = _absWad(pos.sizeWad);
         uint256 absSlice = FixedPointMathLib.mulDivUp(absSize, notional, pos.notionalWad);
         return pos.sizeWad > 0 ? int256(absSlice) : -int256(absSlice);
     }
@@ -407,6 +426,55 @@ contract AuctionHouse is IAuctionHouse, AccessControl, ReentrancyGuardTransient 
         return 0;
     }
 
+    /// @dev Takeover mode: the pool takes the slice at the oracle price, the account pays the
+    /// penalty (the keeper's reward out of it) and is released, and the slice joins the pool lot
+    /// of this account and market (a running one keeps its clock and resets).
+    function _takeover(
+        address account,
+        IPerpVault.KickSnapshot memory snap,
+        IPerpVault.PositionSnapshot memory pos,
+        StoredParams storage p,
+        uint256 level
+    ) internal returns (uint256 id) {
+        uint256 penaltyWad = p.penaltyWad;
+        uint256 dustWad = p.kickDustWad;
+        uint256 sliceNotional = _sliceNotional(snap, pos, penaltyWad, dustWad, p);
+        sliceNotional = _consumeCapacity(pos.index, pos.marketId, sliceNotional, dustWad, level);
+        int256 slice = _sliceOf(pos, sliceNotional);
+        vault.liquidatePosition(account, pos.marketId, -slice, pos.priceWad, address(0));
+        uint256 penalty = sliceNotional.mulWadUp(penaltyWad);
+        uint256 reward = FixedPointMathLib.min(_reward(sliceNotional, p), penalty);
+        vault.beginLiquidation(account, penalty - reward, msg.sender, reward);
+        // Settles the account's shortfall at once if that left it with nothing but debt.
+        vault.endLiquidation(account);
+        id = auctionId(account, LotKind.Pool, pos.index);
+        Auction memory a = _auctions[id];
+        _poolOnSale[pos.index] += slice;
+        if (a.lot == 0) {
+            // solhint-disable-next-line not-rely-on-time
+            a = Auction(int120(slice), uint96(sliceNotional), uint32(block.timestamp), 0);
+        } else if ((a.lot > 0) == (slice > 0)) {
+            a.lot += int120(slice);
+            a.tabWad += uint96(sliceNotional);
+        } else {
+            // The account changed side after its last kick: the pool's two exposures net out. The
+            // rest keeps the lot's clock; its tab is its notional now, and the difference leaves
+            // the outstanding count.
+            a.lot += int120(slice);
+            uint256 both = uint256(a.tabWad) + sliceNotional;
+            uint256 tab = FixedPointMathLib.min(_absWad(a.lot).mulWadUp(pos.priceWad), both);
+            _releaseOutstanding(both - tab);
+            a.tabWad = uint96(tab);
+            if (a.lot == 0) {
+                emit Kick(id, account, pos.marketId, slice, sliceNotional, penalty, msg.sender, reward);
+                _finish(id, address(0));
+                return id;
+            }
+        }
+        _auctions[id] = a;
+        emit Kick(id, account, pos.marketId, slice, sliceNotional, penalty, msg.sender, reward);
+    }
+
     // ------------------------------------------------------------------ take internals
 
     function _takePosition(
@@ -421,7 +489,7 @@ contract AuctionHouse is IAuctionHouse, AccessControl, ReentrancyGuardTransient 
         bytes calldata data,
         StoredParams storage p
     ) internal returns (bytes32 marketId) {
-        uint256 lotAbs = uint256(a.lot >= 0 ? int256(a.lot) : -int256(a.lot));
+        uint256 lotAbs = _absWad(a.lot);
         if (amount > lotAbs) amount = lotAbs;
         uint256 tabTaken = amount == lotAbs ? a.tabWad : FixedPointMathLib.mulDivUp(a.tabWad, amount, lotAbs);
         uint256 tabLeft = a.tabWad - tabTaken;
@@ -441,6 +509,7 @@ contract AuctionHouse is IAuctionHouse, AccessControl, ReentrancyGuardTransient 
         a.lot += int120(slice);
         a.tabWad = uint96(tabLeft);
         _auctions[id] = a;
+        if (account == address(0)) _poolOnSale[index] += slice;
         _releaseOutstanding(tabTaken);
         emit Take(id, msg.sender, amount, price, 0, a.lot);
         if (data.length != 0) IAuctionTaker(receiver).onAuctionTake(msg.sender, id, amount, 0, data);
@@ -504,7 +573,13 @@ contract AuctionHouse is IAuctionHouse, AccessControl, ReentrancyGuardTransient 
         StoredParams storage p
     ) internal {
         uint256 price;
-        if (kind == LotKind.Position) {
+        if (kind == LotKind.Pool) {
+            // The pool keeps its own exposure (its hedger may now sell it); nothing moves.
+            price = oracle.getPrice(vault.marketParams(_marketIdAt(index)).oracleAsset);
+            _poolOnSale[index] -= a.lot;
+            _releaseOutstanding(a.tabWad);
+            account = address(0);
+        } else if (kind == LotKind.Position) {
             // `redo` has checked the breaker (level 3 blocks it).
             (, price) = vault.liquidatePositionAtIndex(
                 account,
@@ -532,7 +607,8 @@ contract AuctionHouse is IAuctionHouse, AccessControl, ReentrancyGuardTransient 
     function _finish(uint256 id, address account) internal {
         delete _auctions[id];
         emit AuctionEnded(id, account);
-        vault.endLiquidation(account);
+        // A pool lot (account zero) holds no account.
+        if (account != address(0)) vault.endLiquidation(account);
     }
 
     // ------------------------------------------------------------------ pricing and throttles
@@ -619,6 +695,10 @@ contract AuctionHouse is IAuctionHouse, AccessControl, ReentrancyGuardTransient 
         return usedWad.zeroFloorSub(refill);
     }
 
+    function _absWad(int256 x) internal pure returns (uint256) {
+        return uint256(x >= 0 ? x : -x);
+    }
+
     function _roundUpTo(uint256 x, uint256 unit) internal pure returns (uint256) {
         uint256 r = x % unit;
         return r == 0 ? x : x + (unit - r);
@@ -632,7 +712,7 @@ contract AuctionHouse is IAuctionHouse, AccessControl, ReentrancyGuardTransient 
     /// above; returns the breaker key of the lot.
     function _checkBreaker(LotKind kind, uint256 index, uint256 blockedFrom) internal view returns (bytes32 key) {
         uint256 level;
-        if (kind == LotKind.Position) {
+        if (kind != LotKind.Collateral) {
             key = _marketIdAt(index);
             level = vault.breakerLevelAt(index);
         } else {
@@ -679,7 +759,7 @@ contract AuctionHouse is IAuctionHouse, AccessControl, ReentrancyGuardTransient 
             penaltyWad: p.penaltyWad,
             chipWad: p.chipWad,
             tipWad: p.tipWad,
-            instantMode: p.instantMode,
+            liquidationMode: p.instantMode ? MODE_INSTANT : (p.poolTakeover ? MODE_TAKEOVER : MODE_AUCTION),
             rewardCapWad: p.rewardCapWad,
             targetHealthWad: p.targetHealthWad,
             kickDustWad: uint80(p.dustWad), // bounded by MAX_DUST < 2^80
@@ -704,7 +784,8 @@ contract AuctionHouse is IAuctionHouse, AccessControl, ReentrancyGuardTransient 
                 rewardCapWad: s.rewardCapWad,
                 targetHealthWad: s.targetHealthWad,
                 maxResets: s.maxResets,
-                instantMode: s.instantMode,
+                instantMode: s.liquidationMode == MODE_INSTANT,
+                poolTakeover: s.liquidationMode == MODE_TAKEOVER,
                 instantBonusWad: s.instantBonusWad
             });
     }

@@ -127,13 +127,15 @@ contract SimAgent is IUniswapV3SwapCallback, IUniswapV3MintCallback {
     }
 
     /// @notice The pool's hedger: keeps this agent's base balance at `anchor` plus the vault's net
-    /// open interest (longs − shorts) of the venue's market, the pool's short delta. Trades at most
-    /// `maxBase` base units (type(uint256).max: no limit).
+    /// open interest (longs − shorts) of the venue's market, the pool's short delta, plus what the
+    /// pool has on sale in takeover auctions: that exposure is left to the bidders, not sold on
+    /// the venue. Trades at most `maxBase` base units (type(uint256).max: no limit).
     function hedgePool(uint256 v, int256 anchor, uint256 maxBase) external onlyOwner {
         Venue memory venue = _venues[v];
         IPerpVault.MarketState memory s = vault.marketState(venue.marketId);
-        int256 netOi = (int256(uint256(s.oiLongWad)) - int256(uint256(s.oiShortWad))) / int256(venue.baseScale);
-        _rebalance(v, venue, anchor + netOi, maxBase);
+        int256 onSale = auctionHouse.poolOnSale(vault.marketIndex(venue.marketId));
+        int256 exposure = int256(uint256(s.oiLongWad)) - int256(uint256(s.oiShortWad)) + onSale;
+        _rebalance(v, venue, anchor + exposure / int256(venue.baseScale), maxBase);
     }
 
     // ------------------------------------------------------------------ keeper

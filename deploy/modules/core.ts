@@ -75,6 +75,7 @@ export function buildCore(m: IgnitionModuleBuilder, quoteToken: AddressLike) {
       targetHealthWad: m.getParameter("targetHealthWad", wad(1)),
       maxResets: m.getParameter("maxResets", 2),
       instantMode: m.getParameter("instantMode", false),
+      poolTakeover: m.getParameter("poolTakeover", false),
       instantBonusWad: m.getParameter("instantBonusWad", wad(0.01)),
     },
     {

@@ -15,16 +15,28 @@ export interface ModeParams {
   throttle: { depthMultiple: number; windowSec: number } | "off";
   /** Circuit breaker on or off (see `applyBreaker`). */
   breaker: boolean;
+  /** Auction mode only: the pool takes each kicked slice over at the oracle price and auctions its
+   * own exposure (AuctionHouse `poolTakeover`), so the account carries no price risk during the
+   * auction; the hedger leaves what is on sale unhedged. */
+  poolTakeover: boolean;
 }
 
 export const MODES: Readonly<Record<string, ModeParams>> = {
-  baseline: { name: "baseline", thresholds: "static", liquidation: "instant", throttle: "off", breaker: false },
+  baseline: {
+    name: "baseline",
+    thresholds: "static",
+    liquidation: "instant",
+    throttle: "off",
+    breaker: false,
+    poolTakeover: false,
+  },
   auction: {
     name: "auction",
     thresholds: "static",
     liquidation: "auction",
     throttle: { depthMultiple: 0.5, windowSec: 3600 },
     breaker: false,
+    poolTakeover: false,
   },
   "auction+breaker": {
     name: "auction+breaker",
@@ -32,6 +44,7 @@ export const MODES: Readonly<Record<string, ModeParams>> = {
     liquidation: "auction",
     throttle: { depthMultiple: 0.5, windowSec: 3600 },
     breaker: true,
+    poolTakeover: false,
   },
   full: {
     name: "full",
@@ -39,6 +52,7 @@ export const MODES: Readonly<Record<string, ModeParams>> = {
     liquidation: "auction",
     throttle: { depthMultiple: 0.5, windowSec: 3600 },
     breaker: true,
+    poolTakeover: true,
   },
 };
 

@@ -24,6 +24,12 @@ const KICK_CHUNK = 12;
 const TAKE_CHUNK = 25;
 const RECALIBRATE_EVERY = 60;
 /** Events after which an account's exposure must be read again. */
+/** IAuctionHouse.LotKind, as encoded in bits 8–15 of an auction id. */
+const LOT_POSITION = 0n;
+const LOT_COLLATERAL = 1n;
+const LOT_POOL = 2n;
+const ZERO_ADDRESS = "0x0000000000000000000000000000000000000000";
+
 const TOUCHING = new Set([
   "Kick",
   "Take",
@@ -105,7 +111,8 @@ async function modeTxs(w: World, mode: ModeParams): Promise<TxRequest[]> {
   const txs: TxRequest[] = [];
   const current = await w.auction.params();
   const instant = mode.liquidation === "instant";
-  if (current.instantMode !== instant) {
+  const takeover = mode.poolTakeover;
+  if (current.instantMode !== instant || current.poolTakeover !== takeover) {
     const p = {
       curve: current.curve,
       bufWad: current.bufWad,
@@ -120,6 +127,7 @@ async function modeTxs(w: World, mode: ModeParams): Promise<TxRequest[]> {
       targetHealthWad: current.targetHealthWad,
       maxResets: current.maxResets,
       instantMode: instant,
+      poolTakeover: takeover,
       instantBonusWad: current.instantBonusWad,
     };
     txs.push({
@@ -419,7 +427,7 @@ export async function runOnce(
     const liquidated = new Set<string>();
     for (const log of logs) {
       const ev = parse(w, log);
-      if (ev?.name === "Kick" && (BigInt(ev.args[0]) >> 8n) % 256n === 0n)
+      if (ev?.name === "Kick" && (BigInt(ev.args[0]) >> 8n) % 256n !== LOT_COLLATERAL)
         liquidated.add(String(ev.args[1]).toLowerCase());
       if (ev?.name === "InstantLiquidation") liquidated.add(String(ev.args[0]).toLowerCase());
     }
@@ -455,7 +463,8 @@ export async function runOnce(
           id === null
             ? String(args[ev.name === "Kick" || ev.name === "Backstop" || ev.name === "AuctionEnded" ? 1 : 0])
             : auctions.get(id)?.account;
-        if (account) touched.add(account);
+        // A pool lot's Take/Redo names its origin account; its Backstop and AuctionEnded name none.
+        if (account && account !== ZERO_ADDRESS) touched.add(account);
       }
       switch (ev.name) {
         case "Kick": {
@@ -467,7 +476,7 @@ export async function runOnce(
           m.liquidations++;
           perAsset[asset].liq++;
           m.traderCost += fromWad(BigInt(args[5]));
-          if (kind === 0) {
+          if (kind !== Number(LOT_COLLATERAL)) {
             const notional = fromWad(BigInt(args[4]));
             m.notional += notional;
             perAsset[asset].notional += notional;
@@ -495,9 +504,10 @@ export async function runOnce(
           const price = fromWad(BigInt(args[3]));
           const o = oracle[info.asset];
           const amount = BigInt(args[2]);
-          if (info.kind === 0) {
+          if (info.kind !== Number(LOT_COLLATERAL)) {
             const disc = info.short ? price - o : o - price;
-            m.traderCost += fromWad(amount) * disc;
+            // A pool lot's discount is the pool's cost (in lpPnlUsd), not the account's.
+            if (info.kind === Number(LOT_POSITION)) m.traderCost += fromWad(amount) * disc;
             perAsset[info.asset].discounts.push((disc / o) * 100);
           } else {
             const qty = Number(amount) / 10 ** decimalsOf(info.asset);
@@ -514,7 +524,7 @@ export async function runOnce(
         }
         case "Backstop": {
           const info = auctions.get(BigInt(args[0]));
-          if (!info) break;
+          if (!info || info.kind === Number(LOT_POOL)) break; // the pool keeps its own lot
           const lot = BigInt(args[2]);
           m.traderCost += fromWad(lot < 0n ? -lot : lot) * oracle[info.asset] * (1 - AUCTION.floor);
           break;

@@ -188,6 +188,7 @@ export async function deployWorld(hre: HardhatRuntimeEnvironment, scenario: Scen
       targetHealthWad: wad(AUCTION.targetHealth),
       maxResets: AUCTION.maxResets,
       instantMode: false,
+      poolTakeover: false,
       instantBonusWad: wad(AUCTION.instantBonus),
     },
     { windowSec: 3600, globalCapacityWad: 10n ** 28n, maxOutstandingWad: 10n ** 28n },

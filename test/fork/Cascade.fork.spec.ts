@@ -104,26 +104,16 @@ describe(`fork: cascades on a fork of a deployed, populated chain (${process.env
     expect(results.full.amplification).to.be.lessThan(results.baseline.amplification);
   });
 
-  // Acceptance asks for zero bad debt in `full`. With the shipped parameters it is not zero here,
-  // and this test pins down where it comes from instead of hiding it. The price falls 2% per 12 s
-  // step; the wick filter (smoothing half-life 180 s) lags it, so most accounts become liquidatable
-  // only at the hard floor (equity < 0.5 × MM = 1.75% of notional), and the lot then waits about
-  // five steps for the bidders' 1% discount while the account still carries its price risk.
-  // Measured: $148k over 21 shortfalls (MM 3.5%); a hard floor of 0.8 × MM only brings it to
-  // $131k. See docs/results-analysis.md §2.5 and docs/deploy.md.
-  it("full: bad debt is exactly the shortfalls of kicked accounts (known gap: it is not zero)", function () {
+  // The price falls 2% per 12 s step and the wick filter (smoothing half-life 180 s) lags it, so
+  // most accounts become liquidatable late. With pool takeover the pool takes each slice over at
+  // the oracle price at the kick: the account stops carrying the lot's price risk while the auction
+  // runs, which is where all of this test's bad debt came from before ($148k over 21 shortfalls;
+  // docs/results-analysis.md §2.5).
+  it("full: zero bad debt, and no shortfall of any account", function () {
     const full = results.full;
-    let atHardFloor = 0;
-    for (const s of full.shortfalls) {
-      const first = full.kicks.find((k) => k.account === s.account);
-      expect(first, `${s.account} has a shortfall but was never kicked`).to.not.equal(undefined);
-      if (first!.reason === 2) atHardFloor++;
-    }
-    console.log(
-      `      full: ${full.shortfalls.length} shortfalls, ${atHardFloor} of them first kicked at the hard floor` +
-        ` (equity < 0.5 × MM), $${full.badDebtUsd.toFixed(0)} in all`,
-    );
-    expect(full.shortfalls.reduce((a, s) => a + s.usd, 0)).to.be.closeTo(full.badDebtUsd, 1e-6);
+    expect(full.kicks.length, "full liquidates").to.be.greaterThan(0);
+    expect(full.shortfalls, "shortfalls in full").to.deep.equal([]);
+    expect(full.badDebtUsd).to.equal(0);
     expect(results.baseline.badDebtUsd, "baseline liquidates at MM without a wick filter").to.equal(0);
   });
 

@@ -7,6 +7,7 @@ import type { ContractTransactionReceipt, ContractTransactionResponse } from "et
 import { deployWorld, ETH_USD, setEthPrice, usdc, WAD, type World } from "../shared/fixtures";
 import { GasSnapshot } from "../shared/gas";
 import { deployPairWithLiquidity, FeeAmount } from "../shared/uniswap";
+import { setAuctionParams } from "../shared/auction-math";
 
 /**
  * Gas of the auction house's keeper and bidder paths in steady state (the market or collateral
@@ -43,6 +44,14 @@ const ISSUE = { kick: 160_000, take: 110_000, kickTake: 260_000 } as const;
  * - AuctionHouse.kick (collateral lot): 151,777, within the issue's 160,000.
  * - UniswapFlashTaker.flashTake: 256,755, no issue ceiling; provisional 264,458 (a collateral
  *   take, ~122k alone, plus the Uniswap swap through the router and the vault deposit).
+ * - Pool takeover (no issue ceiling; provisional = measured + 3%): kick 214,727 (the plain kick's
+ *   work plus the pool's fill at the oracle, `liquidatePosition`, and the account's release,
+ *   `endLiquidation`, in the same transaction), provisional 221,169; partial take of a pool lot
+ *   156,381 (one position fill instead of two: the pool has no position slot), provisional
+ *   161,073; kick + full take 367,812, provisional 378,847.
+ * - After pool takeover was added (mode byte, pool-lot branches): kick 159,909, partial take
+ *   172,514, kick + full take 333,892, collateral kick 151,848, collateral partial take 121,945,
+ *   collateral kick + full take 275,928, flash take 256,766: all within the ceilings above.
  *
  * Where a position lot's gas goes (debug_traceTransaction, steady state): kick 160.0k = 21.4k
  * intrinsic + the vault's kickSnapshot 64.0k (the liquidation check in the linked library 48.0k:
@@ -71,6 +80,9 @@ const CEILINGS: Record<string, Ceiling> = {
   "AuctionHouse.take (partial, collateral lot)": { ceiling: 125_589, issue: ISSUE.take }, // PROVISIONAL (gap)
   "AuctionHouse.kick+take (full, collateral lot)": { ceiling: 284_101, issue: ISSUE.kickTake }, // PROVISIONAL (gap)
   "UniswapFlashTaker.flashTake": { ceiling: 264_458 }, // PROVISIONAL (no issue ceiling)
+  "AuctionHouse.kick (takeover)": { ceiling: 221_169 }, // PROVISIONAL (no issue ceiling)
+  "AuctionHouse.take (partial, pool lot)": { ceiling: 161_073 }, // PROVISIONAL (no issue ceiling)
+  "AuctionHouse.kick+take (full, takeover)": { ceiling: 378_847 }, // PROVISIONAL (no issue ceiling)
 };
 
 const gaps: string[] = [];
@@ -175,6 +187,46 @@ describe("gas: AuctionHouse and UniswapFlashTaker", function () {
     expect((await w.auction.auctionStatus(id2))[2].lot).to.equal(0n);
     expect(await w.vault.isInLiquidation(v2.address)).to.equal(false);
     withinCeiling("AuctionHouse.kick+take (full)", snap.recordValue("AuctionHouse.kick+take (full)", kick2 + take2));
+  });
+
+  it("pool takeover: kick, partial take of a pool lot, kick + full take (steady state)", async () => {
+    const w = await loadFixture(deployWorld);
+    const [v0, v1, v2, , , , keeper, bidder] = w.traders;
+    const usdcAddr = await w.usdc.getAddress();
+    await w.vault.connect(keeper).deposit(usdcAddr, usdc(1_000));
+    await w.vault.connect(bidder).deposit(usdcAddr, usdc(900_000));
+    for (const v of [v0, v1, v2]) await leveragedLong(w, v);
+    await setAuctionParams(w, { poolTakeover: true });
+    await setEthPrice(w, 2_880);
+
+    // Warm-up: the market's first takeover kick and the bidder's first take (not measured).
+    const id0 = await w.auction.kick.staticCall(v0.address);
+    await w.auction.connect(keeper).kick(v0.address);
+    const lot0 = BigInt((await w.auction.auctionStatus(id0))[2].lot);
+    await w.auction.connect(bidder).take(id0, lot0 / 2n, ethers.MaxUint256, bidder.address, "0x");
+
+    const id1 = await w.auction.kick.staticCall(v1.address);
+    const kick = await snap.record("AuctionHouse.kick (takeover)", w.auction.connect(keeper).kick(v1.address));
+    withinCeiling("AuctionHouse.kick (takeover)", kick);
+    // The account left the kick released, with the pool holding its slice on sale.
+    expect(await w.vault.isInLiquidation(v1.address)).to.equal(false);
+    const lot1 = BigInt((await w.auction.auctionStatus(id1))[2].lot);
+    expect(lot1).to.be.greaterThan(0n);
+    const take = await snap.record(
+      "AuctionHouse.take (partial, pool lot)",
+      w.auction.connect(bidder).take(id1, lot1 / 2n, ethers.MaxUint256, bidder.address, "0x"),
+    );
+    withinCeiling("AuctionHouse.take (partial, pool lot)", take);
+
+    const id2 = await w.auction.kick.staticCall(v2.address);
+    const kick2 = await gasOf(w.auction.connect(keeper).kick(v2.address));
+    const lot2 = BigInt((await w.auction.auctionStatus(id2))[2].lot);
+    const take2 = await gasOf(w.auction.connect(bidder).take(id2, lot2, ethers.MaxUint256, bidder.address, "0x"));
+    expect((await w.auction.auctionStatus(id2))[2].lot).to.equal(0n);
+    withinCeiling(
+      "AuctionHouse.kick+take (full, takeover)",
+      snap.recordValue("AuctionHouse.kick+take (full, takeover)", kick2 + take2),
+    );
   });
 
   it("collateral lots: kick, partial take, kick + full take, and a flash take (steady state)", async () => {

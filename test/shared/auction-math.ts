@@ -76,6 +76,7 @@ export interface AuctionParams {
   targetHealthWad: bigint;
   maxResets: bigint;
   instantMode: boolean;
+  poolTakeover: boolean;
   instantBonusWad: bigint;
 }
 
@@ -95,6 +96,7 @@ export const DEFAULTS = {
   targetHealthWad: WAD,
   maxResets: 2n,
   instantMode: false,
+  poolTakeover: false,
   instantBonusWad: wad(0.01),
   windowSec: 3600n,
   globalCapacityWad: 50_000_000n * WAD,
@@ -117,6 +119,7 @@ export const DEFAULT_PARAMS: AuctionParams = {
   targetHealthWad: DEFAULTS.targetHealthWad,
   maxResets: DEFAULTS.maxResets,
   instantMode: DEFAULTS.instantMode,
+  poolTakeover: DEFAULTS.poolTakeover,
   instantBonusWad: DEFAULTS.instantBonusWad,
 };
 
@@ -135,6 +138,7 @@ export function paramsOf(p: IAuctionHouse.ParamsStructOutput): AuctionParams {
     targetHealthWad: p.targetHealthWad,
     maxResets: p.maxResets,
     instantMode: p.instantMode,
+    poolTakeover: p.poolTakeover,
     instantBonusWad: p.instantBonusWad,
   };
 }
