@@ -9,7 +9,7 @@ import {
   type ContractTransactionResponse,
 } from "ethers";
 import { BTC_USD, ETH_USD, WAD, usdc, type World } from "../shared/fixtures";
-import { DEFAULTS, deployAuctionWorld } from "../shared/auction-math";
+import { currentParams, DEFAULTS, deployAuctionWorld } from "../shared/auction-math";
 import { allowed, curveFactor, curvePrice, levelAt, type CurveParams, type Operation } from "../shared/system-model";
 import type { AuctionHouse, CircuitBreaker, LiquidityPool, PerpVault, SystemLens } from "../../typechain-types";
 
@@ -33,6 +33,9 @@ import type { AuctionHouse, CircuitBreaker, LiquidityPool, PerpVault, SystemLens
  * S5 breaker matrix: an operation the matrix blocks at the effective level (computed by the
  *    model from the breaker's state words at the transaction's timestamp) never succeeds, and an
  *    operation it allows never reverts BreakerActive.
+ * S6 pool takeover: `poolOnSale(market)` equals the sum of the running pool lots of that market.
+ *    A step switches takeover mode on or off at random, so plain and pool lots run side by side
+ *    and lots taken over keep running after the mode is switched off.
  *
  * Budget from the environment (scripts/fuzz.ts sets it): FUZZ_RUNS (default 300), FUZZ_STEPS
  * (40), FUZZ_SEED (20251109). FUZZ_PATH replays a failure fast-check reports.
@@ -218,7 +221,12 @@ function checkMatrix(op: Operation, level: number, o: Outcome): void {
   else if (!o.ok) expect(o.error, `${op} blocked by the breaker at level ${level}`).to.not.equal("BreakerActive");
 }
 
-/** S1, S2 after every step. */
+/** IAuctionHouse.LotKind of an auction id (bits 8–15): 0 position, 1 collateral, 2 pool. */
+const lotKind = (id: bigint): number => Number((id >> 8n) & 0xffn);
+const LOT_COLLATERAL = 1;
+const LOT_POOL = 2;
+
+/** S1, S2, S6 after every step. */
 async function checkInvariants(m: Model, r: Real): Promise<void> {
   const t = await r.read.lens.totals(r.vaultAddr, r.actors);
   for (let i = 0; i < 3; i++) {
@@ -229,6 +237,15 @@ async function checkInvariants(m: Model, r: Real): Promise<void> {
   for (let j = 0; j < MARKETS.length; j++) {
     expect(t.oiLongWad[j], `S2 market ${j} long`).to.equal(t.sumLongWad[j]);
     expect(t.oiShortWad[j], `S2 market ${j} short`).to.equal(t.sumShortWad[j]);
+  }
+  const onSale = [0n, 0n];
+  for (const id of m.auctions) {
+    if (lotKind(id) !== LOT_POOL) continue;
+    const [, , a] = await r.read.auction.auctionStatus(id);
+    onSale[Number(id & 0xffn)] += BigInt(a.lot);
+  }
+  for (let j = 0; j < MARKETS.length; j++) {
+    expect(await r.read.auction.poolOnSale(j), `S6 market ${j}: poolOnSale`).to.equal(onSale[j]);
   }
   stats.steps += 1;
 }
@@ -436,6 +453,7 @@ class Kick extends Base {
     if (o.ok) {
       const [ev] = await r.w.auction.queryFilter(r.w.auction.filters.Kick(), o.receipt.blockNumber);
       const key = ev.args.key;
+      if (lotKind(BigInt(ev.args.id)) === LOT_POOL) bump("kick: ok (pool lot)");
       const level = key === ETH_USD ? levels[0] : key === BTC_USD ? levels[1] : levels[2];
       checkMatrix("kick", level, o);
     } else {
@@ -469,7 +487,8 @@ class Take extends Base {
     const id = pick(m, r, this.i);
     const [, , a] = await r.read.auction.auctionStatus(id);
     const lot = BigInt(a.lot);
-    const isPosition = ((id >> 8n) & 0xffn) === 0n;
+    // A pool lot is priced and checked like a position lot of its market.
+    const isPosition = lotKind(id) !== LOT_COLLATERAL;
     const index = Number(id & 0xffn);
     const market = isPosition ? MARKETS[index] : GLOBAL;
     const level = await levelNext(m, r, market);
@@ -503,6 +522,7 @@ class Take extends Base {
       expect(this.limit, "S4: a limit better than the curve filled").to.not.equal("better");
       const [ev] = await r.w.auction.queryFilter(r.w.auction.filters.Take(id), o.receipt.blockNumber);
       expect(ev.args.priceWad, "S4: take price = curve price").to.equal(expected);
+      if (lotKind(id) === LOT_POOL) bump("take: ok (pool lot)");
     } else {
       if (stale && level < 3) expect(o.error).to.equal("AuctionNeedsRedo");
       expectError(o, "take", [
@@ -533,7 +553,7 @@ class Redo extends Base {
   async act(m: Model, r: Real): Promise<void> {
     const id = pick(m, r, this.i);
     const [, , a] = await r.read.auction.auctionStatus(id);
-    const isPosition = ((id >> 8n) & 0xffn) === 0n;
+    const isPosition = lotKind(id) !== LOT_COLLATERAL;
     const market = isPosition ? MARKETS[Number(id & 0xffn)] : GLOBAL;
     const level = await levelNext(m, r, market);
     const { stale } = curveFactor(CURVE, BigInt(m.now + 1) - BigInt(a.startTime));
@@ -576,6 +596,24 @@ class GuardianTrip extends Base {
   }
   toString(): string {
     return `GuardianTrip(${this.key}, ${this.level})`;
+  }
+}
+
+class SetTakeover extends Base {
+  constructor(readonly on: boolean) {
+    super();
+  }
+  async act(m: Model, r: Real): Promise<void> {
+    const p = await currentParams(r.w);
+    if (p.poolTakeover === this.on) return bump(`takeover ${this.on ? "on" : "off"}: already`);
+    const o = await send(m, r, `takeover ${this.on ? "on" : "off"}`, () =>
+      r.w.auction.connect(r.w.admin).setParams({ ...p, poolTakeover: this.on }, GAS),
+    );
+    expect(o.ok, "the risk admin can switch takeover mode at any time").to.equal(true);
+    expect((await currentParams(r.w)).poolTakeover).to.equal(this.on);
+  }
+  toString(): string {
+    return `SetTakeover(${this.on})`;
   }
 }
 
@@ -690,6 +728,7 @@ const steps: fc.Arbitrary<Step> = fc.oneof(
       .tuple(fc.constantFrom<0 | 1 | 2>(0, 1, 2), fc.integer({ min: 1, max: 3 }), fc.nat({ max: 2 }))
       .map(([k, l, skip]) => (skip === 0 ? new GuardianTrip(k, l) : new Poke(k))),
   },
+  { weight: 1, arbitrary: fc.boolean().map((on) => new SetTakeover(on)) },
   { weight: 1, arbitrary: fc.bigInt({ min: usdc(1_000), max: usdc(500_000) }).map((a) => new LpDeposit(a)) },
   { weight: 1, arbitrary: permille.map((p) => new LpWithdraw(p)) },
 );
@@ -756,10 +795,10 @@ async function fixture(): Promise<Fixture> {
   return { real, snapshot: await takeSnapshot(), startNow, startTokens: balances };
 }
 
-describe("invariant: whole system (model-based, fc.commands): solvency, OI, fair kicks, curve, breaker matrix", function () {
+describe("invariant: whole system (model-based, fc.commands): solvency, OI, fair kicks, curve, breaker matrix, pool lots", function () {
   this.timeout(0);
 
-  it(`S1–S5 hold after every step of ${RUNS} sequences of ${STEPS} steps (seed ${SEED})`, async () => {
+  it(`S1–S6 hold after every step of ${RUNS} sequences of ${STEPS} steps (seed ${SEED})`, async () => {
     const f = await fixture();
     errorIfaces = [
       f.real.w.vault.interface,
