@@ -327,16 +327,39 @@ contract AuctionHouse is IAuctionHouse, AccessControl, ReentrancyGuardTransient 
         uint256 level
     ) internal {
         uint256 penaltyWad = p.penaltyWad;
-        uint256 dustWad = p.kickDustWad;
-        uint256 sliceNotional = _sliceNotional(snap, pos, penaltyWad, dustWad, p);
-        sliceNotional = _consumeCapacity(pos.index, pos.marketId, sliceNotional, dustWad, level);
-        int256 slice = _sliceOf(pos, sliceNotional);
-        uint256 penalty = sliceNotional.mulWadUp(penaltyWad);
-        uint256 reward = FixedPointMathLib.min(_reward(sliceNotional, p), penalty);
-        vault.beginLiquidation(account, penalty - reward, msg.sender, reward);
+        (int256 slice, uint256 sliceNotional) = _sizeSlice(snap, pos, penaltyWad, p, level);
+        (uint256 penalty, uint256 reward) = _chargePenalty(account, sliceNotional, penaltyWad, p);
         // solhint-disable-next-line not-rely-on-time
         _auctions[id] = Auction(int120(slice), uint96(sliceNotional), uint32(block.timestamp), 0);
         emit Kick(id, account, pos.marketId, slice, sliceNotional, penalty, msg.sender, reward);
+    }
+
+    /// @dev The slice a kick liquidates, sized for `costWad` (`_sliceNotional`) and cut to the
+    /// capacity the throttles leave (`_consumeCapacity`, which also counts it as outstanding).
+    function _sizeSlice(
+        IPerpVault.KickSnapshot memory snap,
+        IPerpVault.PositionSnapshot memory pos,
+        uint256 costWad,
+        StoredParams storage p,
+        uint256 level
+    ) internal returns (int256 slice, uint256 sliceNotional) {
+        uint256 dustWad = p.kickDustWad;
+        sliceNotional = _sliceNotional(snap, pos, costWad, dustWad, p);
+        sliceNotional = _consumeCapacity(pos.index, pos.marketId, sliceNotional, dustWad, level);
+        slice = _sliceOf(pos, sliceNotional);
+    }
+
+    /// @dev Charges the kick's penalty (`penaltyWad` of `sliceNotional`) to `account` (the keeper's
+    /// reward out of it, the rest to the insurance fund) and flags the account as in liquidation.
+    function _chargePenalty(
+        address account,
+        uint256 sliceNotional,
+        uint256 penaltyWad,
+        StoredParams storage p
+    ) internal returns (uint256 penalty, uint256 reward) {
+        penalty = sliceNotional.mulWadUp(penaltyWad);
+        reward = FixedPointMathLib.min(_reward(sliceNotional, p), penalty);
+        vault.beginLiquidation(account, penalty - reward, msg.sender, reward);
     }
 
     /// @dev Smallest notional to sell so that, once sold at the oracle price and charged `costWad`
@@ -368,7 +391,7 @@ contract AuctionHouse is IAuctionHouse, AccessControl, ReentrancyGuardTransient 
     /// @dev Signed size (the account's side) worth `notional` of the position, rounded up.
     function _sliceOf(IPerpVault.PositionSnapshot memory pos, uint256 notional) internal pure returns (int256) {
         if (notional >= pos.notionalWad) return pos.sizeWad;
-        uint256 absSize = _absWad(pos.sizeWad);
+        uint256 absSize = FixedPointMathLib.abs(pos.sizeWad);
         uint256 absSlice = FixedPointMathLib.mulDivUp(absSize, notional, pos.notionalWad);
         return pos.sizeWad > 0 ? int256(absSlice) : -int256(absSlice);
     }
@@ -411,11 +434,8 @@ contract AuctionHouse is IAuctionHouse, AccessControl, ReentrancyGuardTransient 
         StoredParams storage p,
         uint256 level
     ) internal returns (uint256) {
-        uint256 dustWad = p.kickDustWad;
-        uint256 sliceNotional = _sliceNotional(snap, pos, p.instantBonusWad, dustWad, p);
-        sliceNotional = _consumeCapacity(pos.index, pos.marketId, sliceNotional, dustWad, level);
-        _releaseOutstanding(sliceNotional);
-        int256 slice = _sliceOf(pos, sliceNotional);
+        (int256 slice, uint256 sliceNotional) = _sizeSlice(snap, pos, p.instantBonusWad, p, level);
+        _releaseOutstanding(sliceNotional); // no lot: nothing stays outstanding
         uint256 price = pos.priceWad;
         vault.liquidatePosition(account, pos.marketId, -slice, price, address(0));
         // The liquidator's bonus comes out of the account, which may leave it negative.
@@ -437,14 +457,9 @@ contract AuctionHouse is IAuctionHouse, AccessControl, ReentrancyGuardTransient 
         uint256 level
     ) internal returns (uint256 id) {
         uint256 penaltyWad = p.penaltyWad;
-        uint256 dustWad = p.kickDustWad;
-        uint256 sliceNotional = _sliceNotional(snap, pos, penaltyWad, dustWad, p);
-        sliceNotional = _consumeCapacity(pos.index, pos.marketId, sliceNotional, dustWad, level);
-        int256 slice = _sliceOf(pos, sliceNotional);
+        (int256 slice, uint256 sliceNotional) = _sizeSlice(snap, pos, penaltyWad, p, level);
         vault.liquidatePosition(account, pos.marketId, -slice, pos.priceWad, address(0));
-        uint256 penalty = sliceNotional.mulWadUp(penaltyWad);
-        uint256 reward = FixedPointMathLib.min(_reward(sliceNotional, p), penalty);
-        vault.beginLiquidation(account, penalty - reward, msg.sender, reward);
+        (uint256 penalty, uint256 reward) = _chargePenalty(account, sliceNotional, penaltyWad, p);
         // Settles the account's shortfall at once if that left it with nothing but debt.
         vault.endLiquidation(account);
         id = auctionId(account, LotKind.Pool, pos.index);
@@ -462,17 +477,14 @@ contract AuctionHouse is IAuctionHouse, AccessControl, ReentrancyGuardTransient 
             // the outstanding count.
             a.lot += int120(slice);
             uint256 both = uint256(a.tabWad) + sliceNotional;
-            uint256 tab = FixedPointMathLib.min(_absWad(a.lot).mulWadUp(pos.priceWad), both);
+            uint256 tab = FixedPointMathLib.min(FixedPointMathLib.abs(a.lot).mulWadUp(pos.priceWad), both);
             _releaseOutstanding(both - tab);
             a.tabWad = uint96(tab);
-            if (a.lot == 0) {
-                emit Kick(id, account, pos.marketId, slice, sliceNotional, penalty, msg.sender, reward);
-                _finish(id, address(0));
-                return id;
-            }
         }
-        _auctions[id] = a;
         emit Kick(id, account, pos.marketId, slice, sliceNotional, penalty, msg.sender, reward);
+        // A net of zero ends the lot.
+        if (a.lot == 0) _finish(id, address(0));
+        else _auctions[id] = a;
     }
 
     // ------------------------------------------------------------------ take internals
@@ -489,7 +501,7 @@ contract AuctionHouse is IAuctionHouse, AccessControl, ReentrancyGuardTransient 
         bytes calldata data,
         StoredParams storage p
     ) internal returns (bytes32 marketId) {
-        uint256 lotAbs = _absWad(a.lot);
+        uint256 lotAbs = FixedPointMathLib.abs(a.lot);
         if (amount > lotAbs) amount = lotAbs;
         uint256 tabTaken = amount == lotAbs ? a.tabWad : FixedPointMathLib.mulDivUp(a.tabWad, amount, lotAbs);
         uint256 tabLeft = a.tabWad - tabTaken;
@@ -693,10 +705,6 @@ contract AuctionHouse is IAuctionHouse, AccessControl, ReentrancyGuardTransient 
         // solhint-disable-next-line not-rely-on-time
         uint256 refill = (capacityWad * (block.timestamp - updatedAt)) / windowSec;
         return usedWad.zeroFloorSub(refill);
-    }
-
-    function _absWad(int256 x) internal pure returns (uint256) {
-        return uint256(x >= 0 ? x : -x);
     }
 
     function _roundUpTo(uint256 x, uint256 unit) internal pure returns (uint256) {

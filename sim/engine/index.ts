@@ -23,7 +23,7 @@ import {
   type World,
 } from "./world";
 
-export { MODES, modeParams, type ModeParams } from "./modes";
+export { defineMode, MODES, modeParams, type ModeParams } from "./modes";
 export { applyBreaker } from "./run";
 
 export interface RunOptions {

@@ -56,10 +56,22 @@ export const MODES: Readonly<Record<string, ModeParams>> = {
   },
 };
 
+/** Custom parameter sets registered with `defineMode` (scripts/ablation.ts). */
+const CUSTOM: Record<string, ModeParams> = {};
+
+/** Registers a custom parameter set under `p.name`; a built-in mode cannot be replaced. */
+export function defineMode(p: ModeParams): void {
+  if (p.name in MODES) throw new Error(`mode "${p.name}" is built in`);
+  CUSTOM[p.name] = p;
+}
+
 /** The mode's parameter set; throws a domain error naming the known modes. */
 export function modeParams(name: string): ModeParams {
-  const m = MODES[name];
-  if (!m) throw new Error(`unknown mode "${name}": known modes are ${Object.keys(MODES).join(", ")}`);
+  const m = MODES[name] ?? CUSTOM[name];
+  if (!m) {
+    const known = [...Object.keys(MODES), ...Object.keys(CUSTOM)].join(", ");
+    throw new Error(`unknown mode "${name}": known modes are ${known}`);
+  }
   return m;
 }
 

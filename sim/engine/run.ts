@@ -6,7 +6,7 @@
  * events and state are collected. Failed transactions and failed actions inside a keeper's batch
  * are counted, never fatal.
  */
-import type { Interface, LogDescription } from "ethers";
+import { ZeroAddress, type Interface, type LogDescription } from "ethers";
 import type { Scenario } from "../scenario";
 import type { Metrics, ProgressFn, SeriesRow } from "../types";
 import { TX_GAS_CAP, type RpcLog, type TxRequest } from "./chain";
@@ -23,13 +23,14 @@ const MAX_UINT = (1n << 256n) - 1n;
 const KICK_CHUNK = 12;
 const TAKE_CHUNK = 25;
 const RECALIBRATE_EVERY = 60;
-/** Events after which an account's exposure must be read again. */
 /** IAuctionHouse.LotKind, as encoded in bits 8–15 of an auction id. */
-const LOT_POSITION = 0n;
-const LOT_COLLATERAL = 1n;
-const LOT_POOL = 2n;
-const ZERO_ADDRESS = "0x0000000000000000000000000000000000000000";
+const LOT_POSITION = 0;
+const LOT_COLLATERAL = 1;
+const LOT_POOL = 2;
+/** The LotKind of an auction id. */
+const lotKind = (id: bigint): number => Number((id >> 8n) & 0xffn);
 
+/** Events after which an account's exposure must be read again. */
 const TOUCHING = new Set([
   "Kick",
   "Take",
@@ -427,7 +428,7 @@ export async function runOnce(
     const liquidated = new Set<string>();
     for (const log of logs) {
       const ev = parse(w, log);
-      if (ev?.name === "Kick" && (BigInt(ev.args[0]) >> 8n) % 256n !== LOT_COLLATERAL)
+      if (ev?.name === "Kick" && lotKind(BigInt(ev.args[0])) !== LOT_COLLATERAL)
         liquidated.add(String(ev.args[1]).toLowerCase());
       if (ev?.name === "InstantLiquidation") liquidated.add(String(ev.args[0]).toLowerCase());
     }
@@ -464,19 +465,19 @@ export async function runOnce(
             ? String(args[ev.name === "Kick" || ev.name === "Backstop" || ev.name === "AuctionEnded" ? 1 : 0])
             : auctions.get(id)?.account;
         // A pool lot's Take/Redo names its origin account; its Backstop and AuctionEnded name none.
-        if (account && account !== ZERO_ADDRESS) touched.add(account);
+        if (account && account !== ZeroAddress) touched.add(account);
       }
       switch (ev.name) {
         case "Kick": {
           const id = BigInt(args[0]);
           const account = String(args[1]).toLowerCase();
           const asset = assetByKey.get(String(args[2]).toLowerCase()) ?? 0;
-          const kind = Number((id >> 8n) & 0xffn);
+          const kind = lotKind(id);
           auctions.set(id, { account, asset, kind, short: BigInt(args[3]) < 0n, startTime: t });
           m.liquidations++;
           perAsset[asset].liq++;
           m.traderCost += fromWad(BigInt(args[5]));
-          if (kind !== Number(LOT_COLLATERAL)) {
+          if (kind !== LOT_COLLATERAL) {
             const notional = fromWad(BigInt(args[4]));
             m.notional += notional;
             perAsset[asset].notional += notional;
@@ -504,10 +505,10 @@ export async function runOnce(
           const price = fromWad(BigInt(args[3]));
           const o = oracle[info.asset];
           const amount = BigInt(args[2]);
-          if (info.kind !== Number(LOT_COLLATERAL)) {
+          if (info.kind !== LOT_COLLATERAL) {
             const disc = info.short ? price - o : o - price;
             // A pool lot's discount is the pool's cost (in lpPnlUsd), not the account's.
-            if (info.kind === Number(LOT_POSITION)) m.traderCost += fromWad(amount) * disc;
+            if (info.kind === LOT_POSITION) m.traderCost += fromWad(amount) * disc;
             perAsset[info.asset].discounts.push((disc / o) * 100);
           } else {
             const qty = Number(amount) / 10 ** decimalsOf(info.asset);
@@ -524,7 +525,7 @@ export async function runOnce(
         }
         case "Backstop": {
           const info = auctions.get(BigInt(args[0]));
-          if (!info || info.kind === Number(LOT_POOL)) break; // the pool keeps its own lot
+          if (!info || info.kind === LOT_POOL) break; // the pool keeps its own lot
           const lot = BigInt(args[2]);
           m.traderCost += fromWad(lot < 0n ? -lot : lot) * oracle[info.asset] * (1 - AUCTION.floor);
           break;

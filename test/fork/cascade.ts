@@ -87,10 +87,6 @@ export interface KickRecord {
   /** isLiquidatable in the state right before the kick (the block before it). */
   liquidatableBefore: boolean;
   step: number;
-  /** 1 BelowMaintenance (oracle and smoothed price), 2 BelowHardFloor, as `isLiquidatable` said before the kick. */
-  reason: number;
-  equityUsd: number;
-  maintenanceUsd: number;
 }
 
 export interface CascadeResult {
@@ -335,20 +331,8 @@ export async function runCascade(ctx: ForkContext, mode: Mode, sc: CascadeScenar
           break; // NoCapacity (throttle) or nothing left: try again next step
         }
         kickedThisStep = true;
-        const tag = { blockTag: receipt.blockNumber - 1 };
-        const [before, hBefore] = await Promise.all([
-          vault.isLiquidatable(account, tag),
-          vault.accountHealth(account, tag),
-        ]);
-        kicks.push({
-          account,
-          block: receipt.blockNumber,
-          step,
-          liquidatableBefore: before[0],
-          reason: Number(before[1]),
-          equityUsd: usd(hBefore.equityWad),
-          maintenanceUsd: usd(hBefore.maintenanceMarginWad),
-        });
+        const [liquidatableBefore] = await vault.isLiquidatable(account, { blockTag: receipt.blockNumber - 1 });
+        kicks.push({ account, block: receipt.blockNumber, step, liquidatableBefore });
         for (const log of receipt.logs) {
           const ev = vault.interface.parseLog(log);
           // Takeover (full): the pool takes the slice at the kick and auctions it; its hedger leaves

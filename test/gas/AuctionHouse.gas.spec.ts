@@ -49,9 +49,11 @@ const ISSUE = { kick: 160_000, take: 110_000, kickTake: 260_000 } as const;
  *   `endLiquidation`, in the same transaction), provisional 221,169; partial take of a pool lot
  *   156,381 (one position fill instead of two: the pool has no position slot), provisional
  *   161,073; kick + full take 367,812, provisional 378,847.
- * - After pool takeover was added (mode byte, pool-lot branches): kick 159,909, partial take
- *   172,514, kick + full take 333,892, collateral kick 151,848, collateral partial take 121,945,
- *   collateral kick + full take 275,928, flash take 256,766: all within the ceilings above.
+ * - After pool takeover was added and the three kick modes came to share their sizing and penalty
+ *   helpers: kick 159,959, partial take 172,487, kick + full take 333,915, collateral kick
+ *   151,833, collateral partial take 121,945, collateral kick + full take 275,913, flash take
+ *   256,766; takeover kick 214,683, pool-lot partial take 156,354, takeover kick + full take
+ *   367,741: all within the ceilings above.
  *
  * Where a position lot's gas goes (debug_traceTransaction, steady state): kick 160.0k = 21.4k
  * intrinsic + the vault's kickSnapshot 64.0k (the liquidation check in the linked library 48.0k:
