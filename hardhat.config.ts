@@ -125,7 +125,7 @@ const config: HardhatUserConfig = {
     },
   },
   networks: {
-    // A `hardhat node` started by test/shared/node.ts may run under another chain id (testnet-path checks).
+    // A `hardhat node` started by scripts/lib/node.ts may run under another chain id (testnet-path checks).
     hardhat: { chainId: Number(process.env.BULWARK_NODE_CHAIN_ID ?? 31337) },
     localhost: { url: process.env.LOCALHOST_RPC_URL ?? "http://127.0.0.1:8545" },
     sepolia: {

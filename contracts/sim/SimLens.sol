@@ -4,6 +4,8 @@ pragma solidity 0.8.28;
 import {IUniswapV3Pool} from "@uniswap/v3-core/contracts/interfaces/IUniswapV3Pool.sol";
 import {IPerpVault} from "../interfaces/IPerpVault.sol";
 import {IOracleRouter} from "../interfaces/IOracleRouter.sol";
+import {IAuctionHouse} from "../interfaces/IAuctionHouse.sol";
+import {ICircuitBreaker} from "../interfaces/ICircuitBreaker.sol";
 
 /// @title SimLens
 /// @notice Batch views for the cascade laboratory (sim/engine): one `eth_call` answers, for a whole
@@ -32,12 +34,15 @@ contract SimLens {
         uint256 maintenanceOracleWad;
     }
 
-    /// @notice Block-level state the engine records every block.
+    /// @notice Block-level state the engine records every block, and what its keepers read before
+    /// the next one: each market's remaining auction capacity and breaker level.
     struct BlockState {
         uint160[] sqrtPricesX96;
         uint256 insuranceWad;
         uint256 poolValueWad;
         int256 poolBalanceWad;
+        uint256[] capacityWad;
+        uint8[] levels;
     }
 
     /// @notice What the engine needs to model an account's health between scans: its equity and
@@ -157,13 +162,26 @@ contract SimLens {
         }
     }
 
-    /// @notice Venue prices, insurance balance and pool value, in one call.
-    function blockState(IPerpVault vault, IUniswapV3Pool[] calldata pools) external view returns (BlockState memory s) {
+    /// @notice Venue prices, insurance balance, pool value, and per market (`markets`) the auction
+    /// throttle's available capacity and the breaker's effective level, in one call.
+    function blockState(
+        IPerpVault vault,
+        IUniswapV3Pool[] calldata pools,
+        IAuctionHouse auction,
+        ICircuitBreaker breaker,
+        bytes32[] calldata markets
+    ) external view returns (BlockState memory s) {
         s.sqrtPricesX96 = new uint160[](pools.length);
         for (uint256 i; i < pools.length; ++i) (s.sqrtPricesX96[i], , , , , , ) = pools[i].slot0();
         s.insuranceWad = vault.insuranceBalance();
         s.poolValueWad = vault.poolValue();
         s.poolBalanceWad = vault.poolBalance();
+        s.capacityWad = new uint256[](markets.length);
+        s.levels = new uint8[](markets.length);
+        for (uint256 i; i < markets.length; ++i) {
+            s.capacityWad[i] = auction.availableCapacity(markets[i]);
+            s.levels[i] = breaker.level(markets[i]);
+        }
     }
 
     function _priceOf(

@@ -16,6 +16,7 @@ export interface TxRequest {
 
 export interface Receipt {
   transactionHash: string;
+  blockNumber: string;
   status: string;
   gasUsed: string;
 }
@@ -91,10 +92,11 @@ export class Chain {
 
   /** Sends a transaction from an unlocked or impersonated account; returns its hash. `priority`
    * orders the transactions of one block (higher first); ties keep arrival order. */
-  send(tx: TxRequest, priority: number): Promise<string> {
+  send(tx: TxRequest, priority: number, nonce?: number): Promise<string> {
     return this.request<string>("eth_sendTransaction", [
       {
         from: tx.from,
+        ...(nonce === undefined ? {} : { nonce: "0x" + nonce.toString(16) }),
         to: tx.to,
         data: tx.data,
         gas: "0x" + tx.gas.toString(16),
@@ -102,6 +104,31 @@ export class Chain {
         maxPriorityFeePerGas: "0x" + (1_000_000_000n + BigInt(priority)).toString(16),
       },
     ]);
+  }
+
+  /**
+   * Sends one block's transactions at once and returns their hashes in order. Each sender's nonces
+   * are read once (pending) and assigned in array order, so the node orders a sender's transactions
+   * by nonce however the requests arrive; across senders, `send`'s priority fee (first = highest)
+   * keeps the array's order. Same block contents as sending them one by one, without waiting for
+   * each request in turn.
+   */
+  async sendBlock(txs: TxRequest[]): Promise<string[]> {
+    const senders = [...new Set(txs.map((tx) => tx.from.toLowerCase()))];
+    const nonces = new Map<string, number>();
+    await Promise.all(
+      senders.map(async (s) =>
+        nonces.set(s, Number(await this.request<string>("eth_getTransactionCount", [s, "pending"]))),
+      ),
+    );
+    return Promise.all(
+      txs.map((tx, i) => {
+        const from = tx.from.toLowerCase();
+        const nonce = nonces.get(from) as number;
+        nonces.set(from, nonce + 1);
+        return this.send(tx, txs.length - i, nonce);
+      }),
+    );
   }
 
   /** `eth_call` at the latest block, or at block `blockTag` (the state after that block). */
@@ -126,9 +153,15 @@ export class Chain {
     return this.request<Receipt | null>("eth_getTransactionReceipt", [hash]);
   }
 
-  logs(fromBlock: number, toBlock: number, addresses: string[]): Promise<RpcLog[]> {
+  /** Logs of `addresses` in the block range; with `topic0s`, only logs whose first topic is one of them. */
+  logs(fromBlock: number, toBlock: number, addresses: string[], topic0s?: string[]): Promise<RpcLog[]> {
     return this.request<RpcLog[]>("eth_getLogs", [
-      { fromBlock: "0x" + fromBlock.toString(16), toBlock: "0x" + toBlock.toString(16), address: addresses },
+      {
+        fromBlock: "0x" + fromBlock.toString(16),
+        toBlock: "0x" + toBlock.toString(16),
+        address: addresses,
+        ...(topic0s === undefined ? {} : { topics: [topic0s] }),
+      },
     ]);
   }
 }

@@ -7,6 +7,7 @@
  * touches an account and periodically, so funding, fees and the dynamic engine's drift cannot hide
  * an account from the scan.
  */
+import { charge } from "./profile";
 import { COLLATERAL_WEIGHT, LIQUIDATION_BUFFER_USD, fromWad, type World } from "./world";
 
 const CHUNK = 20;
@@ -30,6 +31,7 @@ export class HealthModel {
     const w = this.w;
     const markets = w.assets.map((a) => a.marketId);
     const tokens = w.assets.map((a) => a.tokenAddr);
+    charge("calibrated accounts", 0, accounts.length);
     for (let i = 0; i < accounts.length; i += CHUNK) {
       const chunk = accounts.slice(i, i + CHUNK);
       const raw = await w.chain.call(

@@ -6,7 +6,7 @@
  * events and state are collected. Failed transactions and failed actions inside a keeper's batch
  * are counted, never fatal.
  */
-import { ZeroAddress, type Interface, type LogDescription } from "ethers";
+import { ZeroAddress, type EventFragment, type Interface, type Result } from "ethers";
 import type { Scenario } from "../scenario";
 import type { Metrics, ProgressFn, SeriesRow } from "../types";
 import { TX_GAS_CAP, type RpcLog, type TxRequest } from "./chain";
@@ -14,9 +14,9 @@ import { drawdownPct, drawupPct } from "./paths";
 import type { Trader } from "./population";
 import { modeParams, type ModeParams } from "./modes";
 import { AUCTION, AUCTION_BREAKER_DEFAULTS, QUOTE_DECIMALS, e8, fromWad, units, wad, type World } from "./world";
-import { readMargins, scanLiquidatable, blockState, tokenBalance, marketsWithCapacity } from "./views";
+import { readMargins, scanLiquidatable, blockState, tokenBalance, type ChainState } from "./views";
 import { sqrtAtUsd } from "./venue";
-import { charge, spent, timed } from "./profile";
+import { charge, timed } from "./profile";
 import { HealthModel } from "./health";
 
 const MAX_UINT = (1n << 256n) - 1n;
@@ -188,11 +188,10 @@ export async function runOnce(
   let failedTxs = 0;
   let failedActions = 0;
   const failureReasons = new Map<string, number>();
-  const sendAll = async (txs: TxRequest[]): Promise<{ ok: boolean[]; gas: bigint; count: number }> => {
-    const hashes: string[] = [];
-    await timed("send", async () => {
-      for (let i = 0; i < txs.length; i++) hashes.push(await w.chain.send(txs[i], txs.length - i));
-    });
+  const sendAll = async (
+    txs: TxRequest[],
+  ): Promise<{ ok: boolean[]; gas: bigint; count: number; block: number | undefined }> => {
+    const hashes = await timed("send", () => w.chain.sendBlock(txs));
     t += step;
     await timed("mine", () => w.chain.mine(t));
     const receipts = await timed("receipts", () => Promise.all(hashes.map((h) => w.chain.receipt(h))));
@@ -200,7 +199,7 @@ export async function runOnce(
     const ok = receipts.map((r) => r !== null && r.status === "0x1");
     failedTxs += ok.filter((x) => !x).length;
     const gas = receipts.reduce((s, r) => s + BigInt(r?.gasUsed ?? 0), 0n);
-    return { ok, gas, count: txs.length };
+    return { ok, gas, count: txs.length, block: receipts.length > 0 ? Number(receipts[0]?.blockNumber) : undefined };
   };
 
   // Mode setup block (not part of the simulated blocks).
@@ -247,9 +246,14 @@ export async function runOnce(
     lastWrite[i] = { price: a.spec.initialPriceUsd, time: pop.startTime };
   });
   const health = new HealthModel(w);
+  const decoder = new EventDecoder(w);
   await timed("calibrate", () => health.calibrate(traderAccounts, oracle));
   const scan = (): Promise<string[]> =>
-    timed("scan", () => scanLiquidatable(w, health.candidates(traderAccounts, oracle)));
+    timed("scan", () => {
+      const c = health.candidates(traderAccounts, oracle);
+      charge("scanned accounts", 0, c.length);
+      return scanLiquidatable(w, c);
+    });
   const scans = new Map<number, string[]>();
   scans.set(-1, await scan());
   const realScans = new Set<number>([-1]);
@@ -268,12 +272,13 @@ export async function runOnce(
   let blocksPaused = 0;
   /** Effective breaker level per asset at the end of the last mined block (0 before any). */
   let lastLevels: number[] = w.assets.map(() => 0);
+  /** The state after the last mined block (capacity and levels included). */
+  let lastState: ChainState = s0;
   const momentum = scenario.population.momentum;
   let momentumSpent = 0;
 
   for (let b = 0; b < scenario.blocks; b++) {
     const tBuild = performance.now();
-    const capBefore = spent("capacity");
     const txs: TxRequest[] = [];
     const prevVenue = w.assets.map((a) => venueAt(a.index, b - 1));
     // 1. Oracle relayer.
@@ -327,7 +332,7 @@ export async function runOnce(
     const outage = ksp.outage !== undefined && b >= ksp.outage.fromBlock && b < ksp.outage.toBlock;
     if (ksp.count > 0 && !outage) {
       // Keepers read the throttle first: no kick on a market without capacity (it would revert).
-      const capacityOk = await timed("capacity", () => marketsWithCapacity(w));
+      const capacityOk = lastState.capacityOk;
       // ... and the breaker: no kicks on a market at level ≥ 2, no takes or redos at level 3.
       // Levels as of the last mined block: what the previous block's series row recorded.
       const breakerLevels = lastLevels;
@@ -411,13 +416,13 @@ export async function runOnce(
         });
       }
 
-    charge("build", performance.now() - tBuild - (spent("capacity") - capBefore));
+    charge("build", performance.now() - tBuild);
     const res = await sendAll(txs);
     m.gas += res.gas;
     m.txs += res.count;
-    const bn = await timed("blockNumber", () => w.chain.blockNumber());
+    const bn = res.block ?? (await timed("blockNumber", () => w.chain.blockNumber()));
     const logs = await timed("logs", () =>
-      w.chain.logs(bn, bn, [w.auctionAddr, w.vaultAddr, w.breakerAddr, ...w.agentAddrs.keepers]),
+      w.chain.logs(bn, bn, [w.auctionAddr, w.vaultAddr, w.breakerAddr, ...w.agentAddrs.keepers], decoder.topics),
     );
     const st = await timed("state", () => blockState(w));
     for (const a of w.assets) venue[a.index][b] = st.venueUsd[a.index];
@@ -425,12 +430,12 @@ export async function runOnce(
     // Excess: liquidated accounts that were healthy at the fundamental price, on the state just
     // before this block (a historical call), with the vault's own equity re-marked.
     const tEvents = performance.now();
+    const events = logs.map((log) => decoder.decode(log)).filter((ev): ev is LabEvent => ev !== null);
     const liquidated = new Set<string>();
-    for (const log of logs) {
-      const ev = parse(w, log);
-      if (ev?.name === "Kick" && lotKind(BigInt(ev.args[0])) !== LOT_COLLATERAL)
+    for (const ev of events) {
+      if (ev.name === "Kick" && lotKind(BigInt(ev.args[0])) !== LOT_COLLATERAL)
         liquidated.add(String(ev.args[1]).toLowerCase());
-      if (ev?.name === "InstantLiquidation") liquidated.add(String(ev.args[0]).toLowerCase());
+      if (ev.name === "InstantLiquidation") liquidated.add(String(ev.args[0]).toLowerCase());
     }
     charge("events", performance.now() - tEvents);
     const healthyAtFundamental = new Map<string, boolean>();
@@ -454,9 +459,7 @@ export async function runOnce(
     const tEvents2 = performance.now();
     const perAsset = w.assets.map(() => ({ liq: 0, notional: 0, discounts: [] as number[] }));
     const touched = new Set<string>();
-    for (const log of logs) {
-      const ev = parse(w, log);
-      if (!ev) continue;
+    for (const ev of events) {
       const args = ev.args;
       if (TOUCHING.has(ev.name)) {
         const id = ev.name === "Take" || ev.name === "Redo" ? BigInt(args[0]) : null;
@@ -541,7 +544,7 @@ export async function runOnce(
           break;
         case "ActionFailed": {
           failedActions++;
-          const reason = decodeReason(w, String(args[2]));
+          const reason = decoder.reason(String(args[2]));
           const key = `${["kick", "take", "redo", "swap"][Number(args[0])]}: ${reason}`;
           failureReasons.set(key, (failureReasons.get(key) ?? 0) + 1);
           break;
@@ -549,9 +552,8 @@ export async function runOnce(
       }
     }
     charge("events", performance.now() - tEvents2);
-    const levels = w.breakerEnabled
-      ? await timed("levels", () => Promise.all(w.assets.map(async (a) => Number(await w.breaker.level(a.marketId)))))
-      : w.assets.map(() => 0);
+    const levels = w.breakerEnabled ? st.levels : w.assets.map(() => 0);
+    lastState = st;
     if (levels.some((l) => l >= 2)) blocksPaused++;
     lastLevels = levels;
     for (const a of w.assets) {
@@ -671,28 +673,75 @@ function round(x: number, digits: number): number {
   return Math.round(x * f) / f;
 }
 
-function decodeReason(w: World, data: string): string {
-  for (const iface of [w.ifaces.auction, w.ifaces.vault, w.ifaces.risk]) {
-    try {
-      const e = iface.parseError(data);
-      if (e) return e.name;
-    } catch {
-      // not this contract's error
-    }
-  }
-  return data.slice(0, 10);
+/** A log the engine reads, decoded once. */
+interface LabEvent {
+  name: string;
+  args: Result;
 }
 
-function parse(w: World, log: RpcLog): LogDescription | null {
-  const addr = log.address.toLowerCase();
-  let iface: Interface;
-  if (addr === w.auctionAddr.toLowerCase()) iface = w.ifaces.auction;
-  else if (addr === w.vaultAddr.toLowerCase()) iface = w.ifaces.vault;
-  else if (addr === w.breakerAddr.toLowerCase()) iface = w.ifaces.breaker;
-  else iface = w.ifaces.agent;
-  try {
-    return iface.parseLog({ topics: log.topics, data: log.data });
-  } catch {
-    return null;
+/** The events each block's log query asks for, by emitter (every other log is left on the node). */
+const READ_EVENTS: [keyof World["ifaces"], string[]][] = [
+  ["auction", ["Kick", "Take", "Redo", "Backstop", "AuctionEnded", "InstantLiquidation"]],
+  ["vault", ["ShortfallSettled"]],
+  ["breaker", ["LevelChanged"]],
+  ["agent", ["ActionFailed"]],
+];
+
+/**
+ * Decodes the events of READ_EVENTS, looking each one up by its first topic in a table built once
+ * per world (ethers' `parseLog` searches the ABI and rehashes each event signature on every call,
+ * which cost a tenth of a default run). A log is decoded only if its emitter is the contract the
+ * event belongs to: the keepers for `ActionFailed`, the named contract for the rest.
+ */
+class EventDecoder {
+  readonly topics: string[];
+  private readonly byTopic = new Map<string, { iface: Interface; fragment: EventFragment; from: Set<string> }>();
+  private readonly reasons = new Map<string, string>();
+  private readonly errorIfaces: Interface[];
+
+  constructor(w: World) {
+    this.errorIfaces = [w.ifaces.auction, w.ifaces.vault, w.ifaces.risk];
+    const emitters: Record<keyof World["ifaces"], string[]> = {
+      agent: w.agentAddrs.keepers,
+      lens: [],
+      vault: [w.vaultAddr],
+      auction: [w.auctionAddr],
+      feed: [],
+      risk: [],
+      breaker: [w.breakerAddr],
+    };
+    for (const [key, names] of READ_EVENTS)
+      for (const name of names) {
+        const iface = w.ifaces[key];
+        const fragment = iface.getEvent(name);
+        if (fragment === null) throw new Error(`lab: ${key} has no event ${name}`);
+        const from = new Set(emitters[key].map((a) => a.toLowerCase()));
+        this.byTopic.set(fragment.topicHash, { iface, fragment, from });
+      }
+    this.topics = [...this.byTopic.keys()];
+  }
+
+  /** The custom error's name of a revert payload (its selector if no contract knows it), cached:
+   * a run fails the same few ways many times. */
+  reason(data: string): string {
+    let name = this.reasons.get(data);
+    if (name === undefined) {
+      name = data.slice(0, 10);
+      for (const iface of this.errorIfaces) {
+        const e = iface.getError(data.slice(0, 10));
+        if (e !== null) {
+          name = e.name;
+          break;
+        }
+      }
+      this.reasons.set(data, name);
+    }
+    return name;
+  }
+
+  decode(log: RpcLog): LabEvent | null {
+    const e = this.byTopic.get(log.topics[0]?.toLowerCase() ?? "");
+    if (e === undefined || !e.from.has(log.address.toLowerCase())) return null;
+    return { name: e.fragment.name, args: e.iface.decodeEventLog(e.fragment, log.data, log.topics) };
   }
 }

@@ -59,36 +59,40 @@ export interface ChainState {
   venueUsd: number[];
   insuranceUsd: number;
   poolValueUsd: number;
+  /** Per asset: whether the auction throttle leaves at least dust of capacity for a kick. */
+  capacityOk: boolean[];
+  /** Per asset: the breaker's effective level (whether or not the mode reports to it). */
+  levels: number[];
 }
 
+/** Capacity below this is no room for a kick. */
+const CAPACITY_DUST_WAD = 100n * 10n ** 18n;
+
+/** The state after the latest block: venue prices, books, and what keepers read before the next. */
 export async function blockState(w: World): Promise<ChainState> {
   const raw = await w.chain.call(
     w.lensAddr,
-    w.ifaces.lens.encodeFunctionData("blockState", [w.vaultAddr, w.assets.map((a) => a.pool)]),
+    w.ifaces.lens.encodeFunctionData("blockState", [
+      w.vaultAddr,
+      w.assets.map((a) => a.pool),
+      w.auctionAddr,
+      w.breakerAddr,
+      w.assets.map((a) => a.marketId),
+    ]),
   );
-  const [s] = w.ifaces.lens.decodeFunctionResult("blockState", raw) as unknown as [[bigint[], bigint, bigint, bigint]];
+  const [s] = w.ifaces.lens.decodeFunctionResult("blockState", raw) as unknown as [
+    [bigint[], bigint, bigint, bigint, bigint[], bigint[]],
+  ];
   return {
     venueUsd: s[0].map((sq, i) => usdAtSqrt(w.assets[i].shape, BigInt(sq))),
     insuranceUsd: Number(s[1]) / 1e18,
     poolValueUsd: Number(s[2]) / 1e18,
+    capacityOk: s[4].map((c) => BigInt(c) >= CAPACITY_DUST_WAD),
+    levels: s[5].map(Number),
   };
 }
 
 export async function tokenBalance(w: World, token: string, holder: string): Promise<bigint> {
   const raw = await w.chain.call(token, w.usdc.interface.encodeFunctionData("balanceOf", [holder]));
   return BigInt(raw);
-}
-
-/** Per asset: whether the auction throttle leaves at least dust of capacity for a kick now. */
-export async function marketsWithCapacity(w: World): Promise<boolean[]> {
-  const dust = 100n * 10n ** 18n;
-  return Promise.all(
-    w.assets.map(async (a) => {
-      const raw = await w.chain.call(
-        w.auctionAddr,
-        w.ifaces.auction.encodeFunctionData("availableCapacity", [a.marketId]),
-      );
-      return BigInt(raw) >= dust;
-    }),
-  );
 }

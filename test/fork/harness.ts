@@ -11,7 +11,7 @@ import { JsonRpcProvider } from "ethers";
 import { reset } from "@nomicfoundation/hardhat-network-helpers";
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
 import { resolveAddresses } from "../../scripts/lib/deployment";
-import { startNode, type LocalNode } from "../shared/node";
+import { startNode, type LocalNode } from "../../scripts/lib/node";
 import { addressOf, ignitionDeploy, ROOT, testDeploymentId, type Deployment } from "../scripts/cli";
 import { populate, traders as populationOf } from "./population";
 

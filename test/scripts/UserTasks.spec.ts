@@ -7,7 +7,7 @@
 import { expect } from "chai";
 import fs from "node:fs";
 import { JsonRpcProvider, parseUnits, type JsonRpcSigner } from "ethers";
-import { startNode, portInUse, type LocalNode } from "../shared/node";
+import { startNode, portInUse, type LocalNode } from "../../scripts/lib/node";
 import { MockAggregator__factory, PerpVault__factory, LiquidityPool__factory } from "../../typechain-types";
 import type {
   DepositResult,

@@ -6,6 +6,7 @@ import { loadScenario, parseScenario, type Scenario } from "../../sim/scenario";
 import { METRIC_NAMES } from "../../sim/types";
 import { runScenario } from "../../sim/engine";
 import { AUCTION, MARKET, SKEW_SCALE_USD } from "../../sim/engine/world";
+import { Chain, type TxRequest } from "../../sim/engine/chain";
 
 const SCENARIOS = path.join(__dirname, "..", "..", "sim", "scenarios");
 
@@ -81,5 +82,31 @@ describe("lab engine", function () {
     expect(r.series.reduce((x, row) => x + row.liquidations, 0)).to.equal(r.metrics.liquidations);
     expect(run.heatmap.length).to.be.greaterThan(0);
     expect(run.depth).to.have.length(2 * s.assets[0].venue.bands.length);
+  });
+
+  it("sendBlock: a block's transactions from several senders are mined in array order, whatever the arrival", async () => {
+    const chain = await Chain.connect(hre.network.provider);
+    const [a, b, c] = await hre.ethers.getSigners();
+    // Interleaved senders, each with several transactions (plain value transfers to distinct targets).
+    const order = [a, b, a, c, b, a, c, c, b, a];
+    const txs: TxRequest[] = order.map((s, i) => ({
+      from: s.address,
+      to: "0x" + (0x1000 + i).toString(16).padStart(40, "0"),
+      data: "0x",
+      gas: 30_000,
+    }));
+    await chain.setAutomine(false);
+    let hashes: string[];
+    try {
+      hashes = await chain.sendBlock(txs);
+      await chain.mine();
+    } finally {
+      await chain.setAutomine(true);
+    }
+    const block = await hre.ethers.provider.getBlock("latest");
+    expect(block?.transactions).to.deep.equal(hashes);
+    const receipts = await Promise.all(hashes.map((h) => chain.receipt(h)));
+    expect(receipts.every((r) => r !== null && r.status === "0x1")).to.equal(true);
+    expect(new Set(receipts.map((r) => r?.blockNumber)).size).to.equal(1);
   });
 });
