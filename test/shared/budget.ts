@@ -3,9 +3,10 @@ import hre from "hardhat";
 /**
  * How many runs a property suite does. Under solidity-coverage the instrumented contracts run
  * several times slower and the question is which lines and branches run, not how many random
- * sequences: suites then take a tenth of their budget (at least 2). Everywhere else, `n`.
+ * sequences: suites then take a fortieth of their budget (at least 2). Everywhere else, `n`.
+ * (At a tenth, the property suites took 17 of the coverage run's 37 minutes in CI.)
  */
 export function budget(n: number): number {
   const coverage = (hre as unknown as { __SOLIDITY_COVERAGE_RUNNING?: boolean }).__SOLIDITY_COVERAGE_RUNNING === true;
-  return coverage ? Math.max(2, Math.ceil(n / 10)) : n;
+  return coverage ? Math.max(2, Math.ceil(n / 40)) : n;
 }
