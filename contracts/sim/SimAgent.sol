@@ -218,8 +218,9 @@ contract SimAgent is IUniswapV3SwapCallback, IUniswapV3MintCallback {
     }
 
     function _takeIfCheap(uint256 id, int256 lot, uint256 price, uint256 oraclePrice, uint256 minDiscountBps) internal {
-        // A short position lot is the only lot whose price rises over time (kind byte 0, lot < 0).
-        bool shortLot = ((id >> 8) & 0xff) == uint256(IAuctionHouse.LotKind.Position) && lot < 0;
+        // A short lot (a position or pool lot with lot < 0; never a collateral lot) is priced at
+        // oracle × (2 − m): its price rises over time and the bidder is paid to take it.
+        bool shortLot = ((id >> 8) & 0xff) != uint256(IAuctionHouse.LotKind.Collateral) && lot < 0;
         bool cheapEnough =
             shortLot
                 ? price * 10_000 >= oraclePrice * (10_000 + minDiscountBps)

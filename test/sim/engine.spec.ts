@@ -109,4 +109,22 @@ describe("lab engine", function () {
     expect(receipts.every((r) => r !== null && r.status === "0x1")).to.equal(true);
     expect(new Set(receipts.map((r) => r?.blockNumber)).size).to.equal(1);
   });
+
+  it("full: bidders take the pool's short lots (priced oracle × (2 − m)) at their discount in a squeeze", async () => {
+    // A short squeeze liquidates shorts only: under pool takeover every lot is a short pool lot.
+    const s: Scenario = parseScenario({
+      ...JSON.parse(fs.readFileSync(path.join(SCENARIOS, "short-squeeze.json"), "utf8")),
+      blocks: 60,
+    });
+    s.population.traders = 60;
+    delete s.keepers.outage; // keepers on throughout, so that 60 blocks see kicks and takes
+    const run = await runScenario(hre, s, { modes: ["full"] });
+    const r = run.runs[0];
+    expect(r.metrics.liquidations).to.be.greaterThan(0);
+    const takes = r.series.filter((row) => row.clearingDiscountPct !== null);
+    expect(takes.length, "blocks with a take").to.be.greaterThan(0);
+    // The bidders ask 1.5% (minDiscountBps 150): a short lot clears at least that far above the oracle.
+    const minDiscountPct = s.keepers.minDiscountBps / 100;
+    for (const row of takes) expect(row.clearingDiscountPct as number).to.be.at.least(minDiscountPct - 0.01);
+  });
 });
