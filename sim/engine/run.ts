@@ -690,7 +690,7 @@ const READ_EVENTS: [keyof World["ifaces"], string[]][] = [
 /**
  * Decodes the events of READ_EVENTS, looking each one up by its first topic in a table built once
  * per world (ethers' `parseLog` searches the ABI and rehashes each event signature on every call,
- * which cost a tenth of a default run). A log is decoded only if its emitter is the contract the
+ * which cost a sixth of a default run). A log is decoded only if its emitter is the contract the
  * event belongs to: the keepers for `ActionFailed`, the named contract for the rest.
  */
 class EventDecoder {
