@@ -441,6 +441,35 @@ describe("PerpVault — collateral", () => {
       expectHealth(await w.vault.accountHealth(t.address), m.health(t.address, next));
     });
 
+    it("with no position but a quote debt, withdrawing collateral is still margin-checked: all of it reverts, half succeeds", async () => {
+      const ctx = await setup();
+      const { w, m, wethAddr } = ctx;
+      const [t] = w.traders;
+      await w.vault.connect(t).deposit(wethAddr, WAD);
+      m.creditVolatile(t.address, wethAddr, WAD);
+      await tradeBoth(ctx, t, ETH_USD, wad(5)); // paid from a negative quote balance
+      await tradeBoth(ctx, t, ETH_USD, -wad(5)); // closed: the fees and the spread leave a debt
+      const debt = await w.vault.quoteBalance(t.address);
+      expect(debt).to.be.lessThan(0n);
+      expect(debt).to.equal(m.quoteOf(t.address));
+
+      // Taking all the WETH would leave the debt uncovered.
+      const next = BigInt(await time.latest()) + 10n;
+      const m1 = m.clone();
+      m1.creditVolatile(t.address, wethAddr, -WAD);
+      const h1 = m1.health(t.address, next);
+      expect(h1.equity).to.be.lessThan(0n);
+      await time.setNextBlockTimestamp(next);
+      await expect(w.vault.connect(t).withdraw(wethAddr, WAD))
+        .to.be.revertedWithCustomError(w.vault, "Undercollateralized")
+        .withArgs(t.address, h1.equity, h1.initialMargin);
+
+      // Half of it ($1,275 of margin) still covers the debt.
+      await expect(w.vault.connect(t).withdraw(wethAddr, wad(0.5))).to.changeTokenBalance(w.weth, t.address, wad(0.5));
+      expect(await w.vault.collateralBalance(t.address, wethAddr)).to.equal(wad(0.5));
+      expect(await w.vault.quoteBalance(t.address)).to.equal(debt);
+    });
+
     it("allows withdrawing everything once the position is closed", async () => {
       const ctx = await setup();
       const { w, m, usdcAddr } = ctx;
