@@ -66,12 +66,13 @@ async function rawTransfers(count: number, perBlock: number): Promise<number> {
   return performance.now() - t0;
 }
 
+/** The scenario, modes and seeds the bench runs (SIM_SCENARIO, SIM_MODES). */
+function benchRun(): ReturnType<typeof resolveRun> {
+  return resolveRun({ scenario: process.env.SIM_SCENARIO ?? DEFAULT_SCENARIO, modes: process.env.SIM_MODES });
+}
+
 /** The runner and the raw transfers on the network this process is connected to. */
-async function measure(): Promise<Measured> {
-  const { scenario, modes, seeds } = resolveRun({
-    scenario: process.env.SIM_SCENARIO ?? DEFAULT_SCENARIO,
-    modes: process.env.SIM_MODES,
-  });
+async function measure({ scenario, modes, seeds }: ReturnType<typeof resolveRun>): Promise<Measured> {
   const run = await runScenario(hre, scenario, { modes, seeds: [seeds[0]] });
   const txs = run.runs.reduce((a, r) => a + r.metrics.txCount, 0);
   const blocks = run.runs.length * scenario.blocks;
@@ -138,21 +139,18 @@ function printTable(ms: Measured[]): void {
 
 async function main() {
   if (process.env.BENCH_CHILD === "1") {
-    console.log(RESULT_TAG + JSON.stringify(await measure()));
+    console.log(RESULT_TAG + JSON.stringify(await measure(benchRun())));
     return;
   }
   const chains = (process.env.BENCH_CHAINS ?? "hardhat,anvil").split(",").map((c) => c.trim());
   const unknown = chains.filter((c) => c !== "hardhat" && c !== "anvil");
   if (unknown.length > 0) throw new Error(`BENCH_CHAINS: unknown chain ${unknown.join(", ")} (hardhat, anvil)`);
-  const { scenario, modes, seeds } = resolveRun({
-    scenario: process.env.SIM_SCENARIO ?? DEFAULT_SCENARIO,
-    modes: process.env.SIM_MODES,
-  });
-  console.log(`bench: ${scenario.name}, modes ${modes.join(",")}, seed ${seeds[0]}`);
+  const run = benchRun();
+  console.log(`bench: ${run.scenario.name}, modes ${run.modes.join(",")}, seed ${run.seeds[0]}`);
   const results: Measured[] = [];
-  if (hre.network.name !== "hardhat") results.push(await measure());
+  if (hre.network.name !== "hardhat") results.push(await measure(run));
   else {
-    if (chains.includes("hardhat")) results.push(await measure());
+    if (chains.includes("hardhat")) results.push(await measure(run));
     if (chains.includes("anvil")) results.push(await measureOnAnvil());
   }
   printTable(results);

@@ -44,6 +44,15 @@ async function tradeBoth(ctx: Ctx, t: HardhatEthersSigner, market: string, delta
   ctx.m.trade(t.address, market, delta, await blockTime(tx));
 }
 
+/** A trader whose only deposit is 1 WETH, long 5 ETH paid from a negative quote balance. */
+async function wethOnlyLong(ctx: Ctx): Promise<HardhatEthersSigner> {
+  const [t] = ctx.w.traders;
+  await ctx.w.vault.connect(t).deposit(ctx.wethAddr, WAD);
+  ctx.m.creditVolatile(t.address, ctx.wethAddr, WAD);
+  await tradeBoth(ctx, t, ETH_USD, wad(5));
+  return t;
+}
+
 function expectHealth(
   actual: {
     equityWad: bigint;
@@ -411,10 +420,7 @@ describe("PerpVault — collateral", () => {
     it("counts WETH at price × 0.85 toward IM: withdrawing too much of it reverts, a smaller amount succeeds", async () => {
       const ctx = await setup();
       const { w, m, wethAddr } = ctx;
-      const [t] = w.traders;
-      await w.vault.connect(t).deposit(wethAddr, WAD);
-      m.creditVolatile(t.address, wethAddr, WAD);
-      await tradeBoth(ctx, t, ETH_USD, wad(5)); // paid from a negative quote balance
+      const t = await wethOnlyLong(ctx);
 
       let next = BigInt(await time.latest()) + 10n;
       const h = m.health(t.address, next);
@@ -444,10 +450,7 @@ describe("PerpVault — collateral", () => {
     it("with no position but a quote debt, withdrawing collateral is still margin-checked: all of it reverts, half succeeds", async () => {
       const ctx = await setup();
       const { w, m, wethAddr } = ctx;
-      const [t] = w.traders;
-      await w.vault.connect(t).deposit(wethAddr, WAD);
-      m.creditVolatile(t.address, wethAddr, WAD);
-      await tradeBoth(ctx, t, ETH_USD, wad(5)); // paid from a negative quote balance
+      const t = await wethOnlyLong(ctx);
       await tradeBoth(ctx, t, ETH_USD, -wad(5)); // closed: the fees and the spread leave a debt
       const debt = await w.vault.quoteBalance(t.address);
       expect(debt).to.be.lessThan(0n);
