@@ -252,7 +252,15 @@ contract PerpVault is IPerpVault, AccessControl, ReentrancyGuardTransient {
             int256(r.feeWad - insuranceFee)).toInt128();
         if (insuranceFee != 0) _insuranceBalanceWad += uint128(insuranceFee);
 
-        if (r.increasesRisk) {
+        if (!r.increasesRisk) {
+            // A reduce-only trade skips the margin check, so an underwater account can close its
+            // last position into a debt that nothing could kick: settle it now (insurance, then LPs)
+            // so that the loss the pool's balance just booked is never withdrawable.
+            VaultLogic.AccountData memory acct = _accounts[msg.sender];
+            if (acct.positionMask == 0 && acct.collateralMask == 0 && acct.quoteBalanceWad < 0) {
+                _settleShortfall(msg.sender, acct);
+            }
+        } else {
             // Reduce-only trades never consult the breaker; risk-increasing ones stop at level 2.
             uint256 word = _marketBreaker[index];
             uint256 level = _effectiveLevel(word);
@@ -421,8 +429,10 @@ contract PerpVault is IPerpVault, AccessControl, ReentrancyGuardTransient {
         if (from == to) revert SelfTransfer(from);
         if (to == address(0)) revert ZeroAddress();
         VaultLogic.AccountData memory payer = _accounts[from];
-        // Only an account being liquidated may be charged into a negative balance (its penalties
-        // and auction results); anyone else, e.g. a bidder, pays from what it holds.
+        // Only an account being liquidated may be charged into a negative balance, and only for its
+        // own charges (a keeper's reward). A payment *to* an account in liquidation is a bidder
+        // buying that account's collateral: the bidder must be free and pay from what it holds.
+        if (payer.liquidations != 0 && _accounts[to].liquidations != 0) revert AccountInLiquidation(from);
         if (payer.liquidations == 0 && payer.quoteBalanceWad < int256(amountWad)) {
             int256 balance = payer.quoteBalanceWad;
             revert InsufficientBalance(from, quoteToken, balance > 0 ? uint256(balance) : 0, amountWad);
@@ -487,7 +497,7 @@ contract PerpVault is IPerpVault, AccessControl, ReentrancyGuardTransient {
     function kickSnapshot(address account) external view returns (KickSnapshot memory s) {
         VaultLogic.AccountData memory acct = _accounts[account];
         AccountHealth memory h;
-        (s.liquidatable, h, s.first) = VaultLogic.kickCheck(
+        (s.liquidatable, h, s.target) = VaultLogic.kickCheck(
             _markets,
             _positions[account],
             _collaterals,
@@ -502,7 +512,7 @@ contract PerpVault is IPerpVault, AccessControl, ReentrancyGuardTransient {
         s.breakerLevel =
             acct.positionMask == 0
                 ? BreakerState.levelAt(_globalBreaker, block.timestamp) // solhint-disable-line not-rely-on-time
-                : _effectiveLevel(_marketBreaker[s.first.index]);
+                : _effectiveLevel(_marketBreaker[s.target.index]);
     }
 
     /// @inheritdoc IPerpVault

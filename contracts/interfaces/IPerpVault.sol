@@ -95,15 +95,17 @@ interface IPerpVault {
     }
 
     /// @notice What a kick needs, in one call: the liquidation check, the account's hold, and its
-    /// first position (lowest market index) with the breaker level of that market.
+    /// target position (the largest by notional at the oracle, the lowest market index among
+    /// equals) with the breaker level of that market.
     /// @param liquidatable As `isLiquidatable`.
     /// @param inLiquidation As `isInLiquidation`.
-    /// @param positionCount Open positions; `first` is meaningful only when it is non-zero.
-    /// @param breakerLevel `breakerLevelAt(first.index)`, or the global level when there is no position.
+    /// @param positionCount Open positions; `target` is meaningful only when it is non-zero.
+    /// @param breakerLevel `breakerLevelAt(target.index)`, or the global level when there is no position.
     /// @param equityWad Equity at the oracle price (as `accountHealth`).
     /// @param initialMarginWad IM at the oracle price.
     /// @param maintenanceMarginWad MM at the oracle price.
-    /// @param first The first position, as `liquidationSnapshot` reports it.
+    /// @param target The largest position, as `liquidationSnapshot` reports it: a dust position in a
+    /// lower-index market cannot shield a large one from the kick.
     struct KickSnapshot {
         bool liquidatable;
         bool inLiquidation;
@@ -112,7 +114,7 @@ interface IPerpVault {
         int256 equityWad;
         uint256 initialMarginWad;
         uint256 maintenanceMarginWad;
-        PositionSnapshot first;
+        PositionSnapshot target;
     }
 
     /// @notice Why an account is (or is not) liquidatable.
@@ -267,7 +269,9 @@ interface IPerpVault {
     /// @notice Changes the caller's position in `marketId` by `sizeDeltaWad` at the skew-adjusted
     /// fill price. Buys (delta > 0) revert if the fill is above `acceptablePriceWad`, sells if below.
     /// @dev Risk-increasing trades (|size| grows or flips side) need equity ≥ IM afterwards.
-    /// Reduce-only trades are always allowed while the account is not in liquidation.
+    /// Reduce-only trades are always allowed while the account is not in liquidation. One that
+    /// leaves the account with no position, no volatile collateral and a negative quote balance
+    /// settles that debt at once (insurance first, then the pool: `ShortfallSettled`, `BadDebt`).
     /// Settles the position's accrued funding first. The fee is charged to the quote balance.
     function trade(bytes32 marketId, int256 sizeDeltaWad, uint256 acceptablePriceWad) external;
 
@@ -344,7 +348,9 @@ interface IPerpVault {
     ) external returns (uint256 amount);
 
     /// @notice Moves quote balance between two accounts (e.g. a bidder paying for a lot). Only an
-    /// account in liquidation can be taken below zero; anyone else must hold the amount.
+    /// account in liquidation can be taken below zero, and only to pay an account that is not
+    /// (its keeper's reward); anyone else must hold the amount. Reverts `AccountInLiquidation(from)`
+    /// when both are in liquidation: a frozen bidder cannot buy another account's collateral.
     function transferQuote(address from, address to, uint256 amountWad) external;
 
     /// @notice Moves quote balance from `account` to the insurance fund (a liquidation penalty).

@@ -76,8 +76,9 @@ library VaultLogic {
         return _liquidationCheck(markets, positions, collaterals, collateralBalances, inp, none, false);
     }
 
-    /// @notice `liquidationCheck`, and the first position (lowest market index) as
-    /// `positionSnapshots` reports it, taken from the oracle pass (no second oracle or engine call).
+    /// @notice `liquidationCheck`, and the kick's target: the largest position by notional at the
+    /// oracle (the lowest market index among equals) as `positionSnapshots` reports it, taken from
+    /// the oracle pass (no second oracle or engine call).
     function kickCheck(
         mapping(uint256 => Market) storage markets,
         mapping(uint256 => IPerpVault.Position) storage positions,
@@ -87,9 +88,9 @@ library VaultLogic {
     )
         external
         view
-        returns (bool liquidatable, IPerpVault.AccountHealth memory h, IPerpVault.PositionSnapshot memory first)
+        returns (bool liquidatable, IPerpVault.AccountHealth memory h, IPerpVault.PositionSnapshot memory target)
     {
-        (liquidatable, , h) = _liquidationCheck(markets, positions, collaterals, collateralBalances, inp, first, true);
+        (liquidatable, , h) = _liquidationCheck(markets, positions, collaterals, collateralBalances, inp, target, true);
     }
 
     function _liquidationCheck(
@@ -98,11 +99,11 @@ library VaultLogic {
         IPerpVault.CollateralConfig[] storage collaterals,
         mapping(uint256 => uint256) storage collateralBalances,
         HealthInputs memory inp,
-        IPerpVault.PositionSnapshot memory first,
+        IPerpVault.PositionSnapshot memory target,
         bool capture
     ) private view returns (bool, IPerpVault.LiquidationReason, IPerpVault.AccountHealth memory h) {
         inp.smoothed = false;
-        h = _health(markets, positions, collaterals, collateralBalances, inp, first, capture);
+        h = _health(markets, positions, collaterals, collateralBalances, inp, target, capture);
         if (h.equityWad >= int256(h.maintenanceMarginWad)) return (false, IPerpVault.LiquidationReason.None, h);
         if (h.equityWad < int256(h.maintenanceMarginWad.mulWad(inp.engine.hardFloorWad()))) {
             return (true, IPerpVault.LiquidationReason.BelowHardFloor, h);
@@ -114,7 +115,7 @@ library VaultLogic {
             collaterals,
             collateralBalances,
             inp,
-            first,
+            target,
             false
         );
         if (s.equityWad < int256(s.maintenanceMarginWad))
@@ -141,7 +142,7 @@ library VaultLogic {
         IPerpVault.CollateralConfig[] storage collaterals,
         mapping(uint256 => uint256) storage collateralBalances,
         HealthInputs memory inp,
-        IPerpVault.PositionSnapshot memory first,
+        IPerpVault.PositionSnapshot memory target,
         bool capture
     ) private view returns (IPerpVault.AccountHealth memory h) {
         uint256 mask = inp.positionMask;
@@ -149,18 +150,17 @@ library VaultLogic {
             uint256 index = LibBit.ffs(mask);
             mask &= mask - 1;
             bool hinted = index == inp.hintIndex;
-            if (capture) first.index = index;
-            _addPosition(
+            bool captured = _addPosition(
                 h,
                 markets[index],
                 hinted ? inp.hintMarketId : markets[index].id,
                 positions[index],
                 inp,
                 hinted ? inp.hintPriceWad : 0,
-                first,
+                target,
                 capture
             );
-            capture = false;
+            if (captured) target.index = index;
         }
         if (inp.positionMask != 0) {
             h.initialMarginWad += inp.liquidationBufferWad;
@@ -206,8 +206,8 @@ library VaultLogic {
         }
     }
 
-    /// @notice Pool value = realised balance − traders' unrealised PnL + traders' unsettled funding
-    /// (rounded down); reserve = reserveRatio × Σ max(long, short) open notional (rounded up).
+    /// @notice Pool value = realised balance − traders' unrealised PnL at the exit price (see below)
+    /// + traders' unsettled funding (rounded down); reserve = reserveRatio × Σ max(long, short) open notional (rounded up).
     function poolValueAndReserve(
         mapping(uint256 => Market) storage markets,
         uint256 marketCount,
@@ -224,7 +224,17 @@ library VaultLogic {
             uint256 price = oracle.getPrice(params.oracleAsset);
             accrueFunding(params, st, price);
             int256 skew = int256(uint256(st.oiLongWad)) - int256(uint256(st.oiShortWad));
-            int256 tradersPnl = (skew * int256(price)).divCeil(int256(WAD)) - st.netEntryNotional;
+            // Open interest is marked at its exit price, oracle × (1 + skew / 2·skewScale): what
+            // closing the whole skew would fill at. The premium a trader pays to open is then a
+            // liability the pool pays back at the close, never a gain an LP can redeem at (a trade
+            // moves pool value by its fee only). The premium term is ≥ 0 and rounds up.
+            uint256 absSkew = skew.abs();
+            uint256 exitPremium = FixedPointMathLib.fullMulDivUp(
+                absSkew.mulWadUp(price),
+                absSkew,
+                2 * uint256(params.skewScaleWad)
+            );
+            int256 tradersPnl = (skew * int256(price)).divCeil(int256(WAD)) + int256(exitPremium) - st.netEntryNotional;
             int256 fundingIncome = (skew * st.fundingIndexWad).divFloor(int256(WAD)) - st.netFundingBasis;
             value += fundingIncome - tradersPnl;
             uint256 maxSide = st.oiLongWad > st.oiShortWad ? st.oiLongWad : st.oiShortWad;
@@ -344,7 +354,7 @@ library VaultLogic {
         uint256 knownPriceWad,
         IPerpVault.PositionSnapshot memory snap,
         bool capture
-    ) private view {
+    ) private view returns (bool captured) {
         IPerpVault.MarketParams memory params = m.params;
         uint256 price = knownPriceWad != 0 ? knownPriceWad : inp.oracle.getPrice(params.oracleAsset);
         // The two slots funding accrual needs (open interest, funding); not the pool aggregates.
@@ -369,8 +379,11 @@ library VaultLogic {
         (uint256 imr, uint256 mmr) = inp.engine.marginRatios(marketId, notional);
         h.initialMarginWad += notional.mulWadUp(imr);
         h.maintenanceMarginWad += notional.mulWadUp(mmr);
-        if (capture) {
+        captured = capture && notional > snap.notionalWad;
+        if (captured) {
             // Oracle pass only (`_health` captures with `smoothed` false): `price` is the oracle's.
+            // The largest position by notional is the kick's target, so that a dust position in a
+            // lower-index market cannot shield a large one.
             snap.marketId = marketId;
             snap.oracleAsset = params.oracleAsset;
             snap.sizeWad = size;

@@ -165,14 +165,14 @@ contract AuctionHouse is IAuctionHouse, AccessControl, ReentrancyGuardTransient 
             if (snap.breakerLevel >= 2) revert BreakerActive(bytes32(0), snap.breakerLevel);
             return _kickCollateral(account, snap.equityWad, p);
         }
-        // Positions first, in market-index order, skipping any with a running auction.
-        IPerpVault.PositionSnapshot memory pos = snap.first;
+        // Positions first, the largest by notional (a dust position cannot shield a large one).
+        IPerpVault.PositionSnapshot memory pos = snap.target;
         uint256 level = snap.breakerLevel;
-        id = auctionId(account, LotKind.Position, pos.index);
-        if (_auctions[id].lot != 0) (id, pos, level) = _nextPosition(account);
         if (level >= 2) revert BreakerActive(pos.marketId, level);
         uint8 mode = p.liquidationMode;
         if (mode == MODE_AUCTION) {
+            // Free: a running position lot holds its account's liquidation flag, refused above.
+            id = auctionId(account, LotKind.Position, pos.index);
             _kickPosition(id, account, snap, pos, p, level);
             return id;
         }
@@ -303,20 +303,6 @@ contract AuctionHouse is IAuctionHouse, AccessControl, ReentrancyGuardTransient 
     }
 
     // ------------------------------------------------------------------ kick internals
-
-    /// @dev The next position after the first (which has a running auction) with none: not reached
-    /// while every running auction holds its account's liquidation flag, which `kick` refuses.
-    function _nextPosition(
-        address account
-    ) internal view returns (uint256 id, IPerpVault.PositionSnapshot memory pos, uint256 level) {
-        IPerpVault.PositionSnapshot[] memory positions = vault.liquidationSnapshot(account).positions;
-        for (uint256 i = 1; i < positions.length; ++i) {
-            pos = positions[i];
-            id = auctionId(account, LotKind.Position, pos.index);
-            if (_auctions[id].lot == 0) return (id, pos, vault.breakerLevelAt(pos.index));
-        }
-        revert NothingToLiquidate(account);
-    }
 
     function _kickPosition(
         uint256 id,

@@ -80,12 +80,22 @@ async function openAll(
   return { opened, poolGain };
 }
 
-/** Traders' unrealised PnL against the pool at `price`, rounded up (pool value rounds down). */
-const tradersPnl = (opened: Opened[], price: bigint): bigint =>
-  divCeil(
-    opened.reduce((acc, p) => acc + p.size * (price - p.entry), 0n),
-    WAD,
+/**
+ * Traders' unrealised PnL against the pool, marked at the exit price of the whole skew,
+ * price × (1 + skew / 2·skewScale), rounded up (pool value rounds down): at the oracle, plus the
+ * premium that closing the skew would pay the traders back, ⌈⌈|skew| × price⌉ × |skew| / 2S⌉.
+ */
+const tradersPnl = (opened: Opened[], price: bigint): bigint => {
+  const skew = absB(opened.reduce((acc, p) => acc + p.size, 0n));
+  const exitPremium = divCeil(divCeil(skew * price, WAD) * skew, 2n * SKEW_SCALE);
+  return (
+    divCeil(
+      opened.reduce((acc, p) => acc + p.size * (price - p.entry), 0n),
+      WAD,
+    ) + exitPremium
   );
+};
+const minB = (a: bigint, b: bigint): bigint => (a < b ? a : b);
 
 /** The fixture with ETH funding velocity set to zero, so that pool value is time-independent. */
 async function noFundingWorld(): Promise<World> {
@@ -290,20 +300,23 @@ describe("LiquidityPool", () => {
       return { w, opened, poolGain };
     }
 
-    it("reserves 25% of max(long, short) notional; the vault's free liquidity is balance − reserve", async () => {
-      const { w, poolGain } = await loadFixture(reservedWorld);
+    it("reserves 25% of max(long, short) notional; the vault's free liquidity is min(balance, value) − reserve", async () => {
+      const { w, opened, poolGain } = await loadFixture(reservedWorld);
       const balance = 10_000_000n * WAD + poolGain;
       expect(await w.vault.poolBalance()).to.equal(balance);
       const st = await w.vault.marketState(ETH_USD);
       expect(st.oiLongWad).to.equal(3_200n * WAD);
       expect(st.oiShortWad).to.equal(0n);
 
-      // 3,200 ETH × $3,000 × 25% = $2.4M reserved. Traders bought above the oracle, so the
-      // pool's value exceeds its balance and the balance is the binding term.
+      // 3,200 ETH × $3,000 × 25% = $2.4M reserved. Traders bought above the oracle, but marked at
+      // the exit price the premium they paid is owed back to them at the close: pool value is the
+      // balance less rounding, never the balance plus the premium.
       const reserved = (3_200n * 3_000n * WAD * RESERVE_RATIO) / WAD;
       expect(reserved).to.equal(2_400_000n * WAD);
-      expect(await w.vault.poolValue()).to.be.greaterThan(balance);
-      const free = balance - reserved;
+      const value = balance - tradersPnl(opened, 3_000n * WAD);
+      expect(await w.vault.poolValue()).to.equal(value);
+      expect(value).to.be.within(balance - 10n ** 6n, balance);
+      const free = minB(balance, value) - reserved;
       expect(await w.vault.poolFreeLiquidity()).to.equal(free);
       // The LP owns far more than is free.
       expect(await w.pool.previewRedeem(await w.pool.balanceOf(w.lp.address))).to.be.greaterThan(free / SCALE);
@@ -394,7 +407,7 @@ describe("LiquidityPool", () => {
     });
 
     it("the reserve tracks the larger side and the price", async () => {
-      const { w, poolGain } = await loadFixture(reservedWorld);
+      const { w, opened, poolGain } = await loadFixture(reservedWorld);
       // A short of 1,000 ETH does not change max(long, short) = 3,200.
       const [, , , , s] = w.traders;
       await w.vault.connect(s).deposit(await w.usdc.getAddress(), usdc(1_000_000));
@@ -404,9 +417,9 @@ describe("LiquidityPool", () => {
       await w.vault.connect(s).trade(ETH_USD, -1_000n * WAD, 0n);
       const balance = 10_000_000n * WAD + poolGain + fee - (fee * INSURANCE_SHARE) / WAD;
       expect(await w.vault.poolBalance()).to.equal(balance);
-      // Traders as a whole are still under water at the oracle, so pool value ≥ balance.
-      expect(await w.vault.poolValue()).to.be.greaterThan(balance);
-      expect(await w.vault.poolFreeLiquidity()).to.equal(balance - 2_400_000n * WAD);
+      const value0 = balance - tradersPnl([...opened, { size: -1_000n * WAD, entry: fill }], 3_000n * WAD);
+      expect(await w.vault.poolValue()).to.equal(value0);
+      expect(await w.vault.poolFreeLiquidity()).to.equal(minB(balance, value0) - 2_400_000n * WAD);
 
       // ETH to $3,100 (+3.33%): reserve = 3,200 × 3,100 × 25%, and longs are now in profit, so
       // the pool's value may be below its balance: free = min(balance, value) − reserve.
@@ -451,12 +464,13 @@ describe("LiquidityPool", () => {
       const assets0 = await w.pool.totalAssets();
       const lpValue0 = await w.pool.convertToAssets(lpShares);
 
-      // Net long 1,200 ETH; −$300 → the pool gains ≈ $360,000.
+      // Net long 1,200 ETH; −$300 → the pool gains ≈ $360,000 (and the exit premium of the skew,
+      // 1,200² × price / 2S ≈ $2,000, moves with the price by ≈ $216).
       await setEthPrice(w, 2_700);
       const down = balance - tradersPnl(opened, 2_700n * WAD);
       expect(await w.vault.poolValue()).to.equal(down);
       expect(await w.pool.totalAssets()).to.equal(down / SCALE);
-      expect(down / SCALE - assets0).to.be.closeTo(usdc(360_000), usdc(100));
+      expect(down / SCALE - assets0).to.be.closeTo(usdc(360_000), usdc(300));
       expect(await w.pool.convertToAssets(lpShares)).to.be.greaterThan(lpValue0);
       // Realised balance is unchanged: only the valuation moved.
       expect(await w.vault.poolBalance()).to.equal(balance);
@@ -466,7 +480,7 @@ describe("LiquidityPool", () => {
       const up = balance - tradersPnl(opened, 3_300n * WAD);
       expect(await w.vault.poolValue()).to.equal(up);
       expect(await w.pool.totalAssets()).to.equal(up / SCALE);
-      expect(assets0 - up / SCALE).to.be.closeTo(usdc(360_000), usdc(100));
+      expect(assets0 - up / SCALE).to.be.closeTo(usdc(360_000), usdc(300));
       expect(await w.pool.convertToAssets(lpShares)).to.be.lessThan(lpValue0);
     });
 
