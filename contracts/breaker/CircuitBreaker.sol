@@ -49,12 +49,22 @@ contract CircuitBreaker is ICircuitBreaker, AccessControl {
 
     /// @dev Per key: the `BreakerState` word (low 96 bits).
     mapping(bytes32 market => uint256 word) internal _state;
-    /// @dev Per key: when the guardian last tripped it.
-    mapping(bytes32 market => uint256 at) internal _guardianTrippedAt;
-    /// @dev When the guardian last tripped any market key. A global trip pauses every market, so a
-    /// global trip and a market trip share one rearm clock: alternating the two keys must not
-    /// keep a market paused for longer than `maxPauseSec` per `guardianRearmSec`.
-    uint256 internal _guardianMarketTrippedAt;
+    /// @notice Automatic triggers may pause a key for this many `maxPauseSec` per `guardianRearmSec`.
+    uint256 public constant AUTO_PAUSE_BUDGET_TRIPS = 2;
+
+    /// @dev When the guardian last tripped any key. LP exits stop while any market is at level 2,
+    /// so every key shares one rearm clock: alternating keys must not keep LP exits shut for longer
+    /// than `maxPauseSec` per `guardianRearmSec`.
+    uint256 internal _guardianTrippedAt;
+
+    /// @dev Per key: the running episode's start (0: none booked) and the pause budget's window.
+    struct Episodes {
+        uint32 since;
+        uint32 windowStart;
+        uint32 usedSec;
+    }
+
+    mapping(bytes32 market => Episodes) internal _episodes;
 
     /// @dev Price extremes over the rolling window: each is replaced by the current price once it
     /// is older than the window, or when the price goes beyond it.
@@ -124,18 +134,15 @@ contract CircuitBreaker is ICircuitBreaker, AccessControl {
     function trip(bytes32 market, uint8 toLevel) external onlyRole(GUARDIAN_ROLE) {
         if (toLevel == 0 || toLevel > 3) revert InvalidLevel(toLevel);
         if (market != GLOBAL && _assetOf[market] == address(0)) revert UnknownMarket(market);
-        // A market is paused by its own key and by the global key: both count against its rearm.
-        uint256 last = _guardianTrippedAt[market];
-        uint256 other = market == GLOBAL ? _guardianMarketTrippedAt : _guardianTrippedAt[GLOBAL];
-        if (other > last) last = other;
+        // One rearm clock for every key (see `_guardianTrippedAt`).
+        uint256 last = _guardianTrippedAt;
         // solhint-disable-next-line not-rely-on-time
         if (last != 0 && block.timestamp < last + _params.guardianRearmSec) {
             revert GuardianRearming(market, last + _params.guardianRearmSec);
         }
         uint256 current = _state[market].levelAt(block.timestamp); // solhint-disable-line not-rely-on-time
         if (toLevel <= current) revert LevelNotRaised(market, current, toLevel);
-        _guardianTrippedAt[market] = block.timestamp; // solhint-disable-line not-rely-on-time
-        if (market != GLOBAL) _guardianMarketTrippedAt = block.timestamp; // solhint-disable-line not-rely-on-time
+        _guardianTrippedAt = block.timestamp; // solhint-disable-line not-rely-on-time
         _raise(market, toLevel, Trigger.Guardian, 0, 0);
     }
 
@@ -170,6 +177,12 @@ contract CircuitBreaker is ICircuitBreaker, AccessControl {
     /// @notice Markets `poke` evaluates.
     function markets() external view returns (bytes32[] memory) {
         return _markets;
+    }
+
+    /// @notice A key's episode bookkeeping: the running episode's start (0 when none is booked), the
+    /// pause budget's window start, and the seconds of episodes booked in it.
+    function episodes(bytes32 market) external view returns (Episodes memory) {
+        return _episodes[market];
     }
 
     /// @notice The rolling-window price extremes of a market (WAD) and when each was set.
@@ -300,21 +313,70 @@ contract CircuitBreaker is ICircuitBreaker, AccessControl {
         return g > m ? g : m;
     }
 
-    /// @dev A new trigger at or above the current level: the level becomes `toLevel`, its cooldown
-    /// and hard end restart from now. Mirrored into the vault.
+    /// @dev A new trigger at or above the current level: the level becomes `toLevel` and its
+    /// cooldown restarts from now. The hard end: inside an episode an automatic trigger keeps it,
+    /// a guardian trip sets it `maxPauseSec` from now; a new automatic episode gets `maxPauseSec`
+    /// or what is left of the key's pause budget, and none when that is spent. Mirrored into the vault.
     function _raise(bytes32 market, uint256 toLevel, Trigger trigger, uint256 value, uint256 threshold) internal {
         // solhint-disable-next-line not-rely-on-time
         uint256 nowSec = block.timestamp;
-        uint256 current = _state[market].levelAt(nowSec);
+        uint256 stored = _state[market];
+        uint256 current = stored.levelAt(nowSec);
         // A trigger below the current level leaves the higher trip alone.
         if (toLevel < current) return;
         Params memory p = _params;
-        uint256 word = BreakerState.pack(toLevel, nowSec + p.cooldownSec, p.cooldownSec, nowSec + p.maxPauseSec);
+        uint256 end;
+        if (current == 0) {
+            end = _startEpisode(market, stored, nowSec, trigger, p);
+            if (end == nowSec) return; // budget spent
+        } else {
+            end = trigger == Trigger.Guardian ? nowSec + p.maxPauseSec : stored.endAt();
+        }
+        uint256 firstStep = nowSec + p.cooldownSec;
+        uint256 word = BreakerState.pack(toLevel, firstStep < end ? firstStep : end, p.cooldownSec, end);
         _state[market] = word;
         _push(market, word);
         if (toLevel != current) {
             emit LevelChanged(market, uint8(current), uint8(toLevel), trigger, value, threshold);
         }
+    }
+
+    /// @dev A key leaves level 0: books the episode before it, rolls the budget window, and returns
+    /// the new episode's hard end (`nowSec` itself when an automatic trigger finds the budget spent).
+    function _startEpisode(
+        bytes32 market,
+        uint256 stored,
+        uint256 nowSec,
+        Trigger trigger,
+        Params memory p
+    ) internal returns (uint256 end) {
+        Episodes memory e = _book(_episodes[market], stored);
+        if (nowSec >= uint256(e.windowStart) + p.guardianRearmSec) (e.windowStart, e.usedSec) = (uint32(nowSec), 0);
+        uint256 budget = AUTO_PAUSE_BUDGET_TRIPS * p.maxPauseSec;
+        uint256 left = budget > e.usedSec ? budget - e.usedSec : 0;
+        if (trigger == Trigger.Guardian) left = p.maxPauseSec;
+        if (left == 0) {
+            _episodes[market] = e;
+            emit AutoPauseBudgetSpent(market, trigger, e.windowStart, e.usedSec);
+            return nowSec;
+        }
+        end = nowSec + (left < p.maxPauseSec ? left : p.maxPauseSec);
+        e.since = uint32(nowSec);
+        _episodes[market] = e;
+    }
+
+    /// @dev Adds a finished episode (its last word `stored`, at level 0 by now) to the budget used.
+    function _book(Episodes memory e, uint256 stored) internal pure returns (Episodes memory) {
+        if (e.since == 0) return e;
+        uint256 level_ = stored.storedLevel();
+        uint256 zeroAt = stored.endAt();
+        if (level_ != 0) {
+            uint256 stepped = stored.stepAt() + (level_ - 1) * stored.stepSec();
+            if (stepped < zeroAt) zeroAt = stepped;
+        }
+        if (zeroAt > e.since) e.usedSec += uint32(zeroAt - e.since);
+        e.since = 0;
+        return e;
     }
 
     /// @dev Hysteresis: restart the cooldown of the current level, never past the trip's hard end.
@@ -341,10 +403,17 @@ contract CircuitBreaker is ICircuitBreaker, AccessControl {
         uint256 current = word.levelAt(nowSec);
         if (current == stored) return;
         uint256 steps = stored - current;
-        _state[market] =
-            current == 0
-                ? 0
-                : BreakerState.pack(current, word.stepAt() + steps * word.stepSec(), word.stepSec(), word.endAt());
+        if (current == 0) {
+            _episodes[market] = _book(_episodes[market], word);
+            _state[market] = 0;
+        } else {
+            _state[market] = BreakerState.pack(
+                current,
+                word.stepAt() + steps * word.stepSec(),
+                word.stepSec(),
+                word.endAt()
+            );
+        }
         emit LevelChanged(market, uint8(stored), uint8(current), Trigger.Recovery, 0, 0);
     }
 

@@ -204,6 +204,11 @@ contract PerpVault is IPerpVault, AccessControl, ReentrancyGuardTransient {
     /// @inheritdoc IPerpVault
     function depositFor(address account, address token, uint256 amount) external nonReentrant {
         if (account == address(0)) revert ZeroAddress();
+        // Volatile collateral sets the account's collateral mask, which would keep an account in
+        // liquidation from being settled when its auction ends: nobody may add it for another then.
+        if (token != quoteToken && account != msg.sender && _accounts[account].liquidations != 0) {
+            revert AccountInLiquidation(account);
+        }
         _deposit(account, token, amount);
     }
 

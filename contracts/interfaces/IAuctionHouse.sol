@@ -115,10 +115,14 @@ interface IAuctionHouse {
     /// @param cautionCapacityBps Share of the throttle capacity left at level 1 (caution).
     /// @param reportDiscountBps A take clearing further than this below oracle is reported to the
     /// breaker, which trips the market to level 2 (0: never reported).
+    /// @param reportMinNotionalWad Only a take of at least this much tab (USD WAD), or a backstopped
+    /// lot of at least this tab, is reported: dust takes cannot hold a market paused. Collateral
+    /// lots are never reported (they would pause every market through the global key).
     struct BreakerConfig {
         ICircuitBreaker breaker;
         uint16 cautionCapacityBps;
         uint16 reportDiscountBps;
+        uint96 reportMinNotionalWad;
     }
 
     /// @notice A rolling-window bucket: `usedWad` decays linearly at capacity / window per second.
@@ -241,7 +245,8 @@ interface IAuctionHouse {
     function setMarketCapacity(bytes32 marketId, uint96 capacityWad) external;
 
     /// @notice Wires the circuit breaker (admin). Bounded: `cautionCapacityBps` in [1, 10,000],
-    /// `reportDiscountBps` in [0, 10,000]; a config equal to the current one reverts `NoChange`.
+    /// `reportDiscountBps` in [0, 10,000], `reportMinNotionalWad` in [0, MAX_REPORT_MIN_NOTIONAL];
+    /// a config equal to the current one reverts `NoChange`.
     /// Emits `BreakerConfigSet`.
     function setBreakerConfig(BreakerConfig calldata config) external;
     function breakerConfig() external view returns (BreakerConfig memory);

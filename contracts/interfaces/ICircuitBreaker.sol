@@ -11,8 +11,11 @@ pragma solidity 0.8.28;
 /// and no takes). Deposits and reduce-only trades are never blocked at any level.
 ///
 /// Every trip expires on its own: a level steps down one at a time, each step after its cooldown,
-/// without any transaction. A trip can never keep a market above level 0 for longer than
-/// `maxPauseSec` after the trip that set it; only a new trigger can extend it.
+/// without any transaction. An episode (from a key leaving level 0 until it is back at 0) has a
+/// hard end `maxPauseSec` after it began: automatic triggers inside it restart cooldowns but never
+/// move the hard end; only a guardian raise sets a new one. Automatic triggers also share a pause
+/// budget per key: at most `AUTO_PAUSE_BUDGET_TRIPS` × `maxPauseSec` of episodes per
+/// `guardianRearmSec` window. A trigger with the budget spent raises nothing (`AutoPauseBudgetSpent`).
 interface ICircuitBreaker {
     /// @notice Parameters (RISK_ADMIN, bounded; see docs/circuit-breakers.md for defaults and why).
     /// @param windowSec Rolling window of the price-move trigger.
@@ -22,8 +25,8 @@ interface ICircuitBreaker {
     /// @param hysteresisWad A tripped market whose move is still beyond band × (1 − hysteresis)
     /// does not start stepping down (its cooldown restarts, within its hard end).
     /// @param cooldownSec Time at a level before it steps down by one.
-    /// @param maxPauseSec Hard maximum of a trip: the level is 0 this long after the trip that set
-    /// it, unless a new trigger fires.
+    /// @param maxPauseSec Hard maximum of an episode: the level is 0 this long after the key left
+    /// level 0, whatever automatic triggers fire meanwhile (a guardian raise sets a new end).
     /// @param oracleMaxAgeSec Oracle guard: an answer older than this trips level 2.
     /// @param oracleDeviationWad Oracle guard: |primary − secondary| / primary beyond this trips level 2.
     /// @param insuranceWindowSec Window of the insurance drawdown trigger.
@@ -32,10 +35,9 @@ interface ICircuitBreaker {
     /// this (USD WAD): a few dollars paid out of a nearly empty fund is not a crisis.
     /// @param cautionImWad IM multiple for risk-increasing trades at level 1 (≥ 1).
     /// @param haltImWad IM multiple a withdrawal must keep at level 3 (≥ 1): the conservative margin.
-    /// @param guardianRearmSec After a guardian trip, the guardian cannot trip the same key again
-    /// for this long (≥ 2 × maxPauseSec, so a guardian pauses at most half of the time). A global
-    /// trip and a market trip share the clock: after a global trip no market key can be tripped,
-    /// and after a market trip the global key cannot, until the rearm has passed.
+    /// @param guardianRearmSec After a guardian trip of any key, the guardian cannot trip any key
+    /// again for this long (≥ 2 × maxPauseSec, so a guardian pauses LP exits at most half of the
+    /// time, however many keys it alternates between). Also the window of the automatic pause budget.
     struct Params {
         uint32 windowSec;
         uint64 band1Wad;
@@ -78,6 +80,9 @@ interface ICircuitBreaker {
     );
 
     event ParamsSet(Params params);
+    /// @notice An automatic trigger fired on a key whose pause budget for the window is spent: no
+    /// level was raised. `usedSec` of episodes since `windowStart`.
+    event AutoPauseBudgetSpent(bytes32 indexed market, Trigger trigger, uint256 windowStart, uint256 usedSec);
     event MarketAdded(bytes32 indexed market, address asset);
 
     error ZeroAddress();
@@ -87,7 +92,7 @@ interface ICircuitBreaker {
     error InvalidLevel(uint256 level);
     /// @notice A guardian trip must raise the level.
     error LevelNotRaised(bytes32 market, uint256 current, uint256 requested);
-    /// @notice The guardian tripped this key recently; it may trip it again from `readyAt`.
+    /// @notice The guardian tripped a key recently; it may trip any key again from `readyAt`.
     error GuardianRearming(bytes32 market, uint256 readyAt);
 
     /// @notice Effective level of `market`: max(market level, global level), after time-based recovery.
@@ -105,7 +110,8 @@ interface ICircuitBreaker {
 
     /// @notice Auction-health trigger, called by the auction house (REPORTER_ROLE): a take cleared
     /// at `discountWad` below oracle, beyond `thresholdWad`, or a lot reached the floor unbid
-    /// (`floorReached`). Trips `market` (global for collateral lots) to level 2.
+    /// (`floorReached`). Trips `market` to level 2. The auction house reports position and pool
+    /// lots only, and only those of at least its `reportMinNotionalWad`.
     function reportAuctionHealth(bytes32 market, uint256 discountWad, uint256 thresholdWad, bool floorReached) external;
 
     /// @notice Lists a vault market so that `poke` can evaluate it (RISK_ADMIN).

@@ -59,7 +59,7 @@ interface IOracleRouter {
     error NonPositivePrice(address asset, address feed, int256 answer);
     /// @notice Primary and secondary disagree by more than the allowed deviation.
     error PriceDeviation(address asset, uint256 primaryWad, uint256 secondaryWad, uint256 maxDeviationBps);
-    /// @notice The L2 sequencer reports that it is down.
+    /// @notice The L2 sequencer reports that it is down, or its feed has no valid round (startedAt 0).
     error SequencerDown();
     /// @notice The sequencer came back at `startedAt`; prices are distrusted for the grace period.
     error SequencerGracePeriod(uint256 startedAt, uint256 gracePeriodSec);

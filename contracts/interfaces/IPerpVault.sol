@@ -259,7 +259,8 @@ interface IPerpVault {
     /// @dev Reverts with `FeeOnTransferToken` if the vault receives less than `amount`.
     function deposit(address token, uint256 amount) external;
 
-    /// @notice Deposits into `account` on its behalf; the caller pays.
+    /// @notice Deposits into `account` on its behalf; the caller pays. Volatile collateral cannot be
+    /// deposited for another account while it is in liquidation (`AccountInLiquidation`).
     function depositFor(address account, address token, uint256 amount) external;
 
     /// @notice Withdraws `amount` (token units) of `token` to the caller. The account must keep

@@ -35,6 +35,7 @@ contract AuctionHouse is IAuctionHouse, AccessControl, ReentrancyGuardTransient 
     uint64 public constant MAX_INSTANT_BONUS = 0.2e18;
     uint32 public constant MIN_WINDOW = 60;
     uint32 public constant MAX_WINDOW = 7 days;
+    uint96 public constant MAX_REPORT_MIN_NOTIONAL = 100_000_000e18;
     uint8 internal constant MODE_AUCTION = 0;
     uint8 internal constant MODE_INSTANT = 1;
     uint8 internal constant MODE_TAKEOVER = 2;
@@ -140,11 +141,13 @@ contract AuctionHouse is IAuctionHouse, AccessControl, ReentrancyGuardTransient 
     function setBreakerConfig(BreakerConfig calldata config) external onlyRole(DEFAULT_ADMIN_ROLE) {
         _bound("cautionCapacityBps", config.cautionCapacityBps, 1, 10_000);
         _bound("reportDiscountBps", config.reportDiscountBps, 0, 10_000);
+        _bound("reportMinNotional", config.reportMinNotionalWad, 0, MAX_REPORT_MIN_NOTIONAL);
         BreakerConfig memory cur = _breakerConfig;
         if (
             cur.breaker == config.breaker &&
             cur.cautionCapacityBps == config.cautionCapacityBps &&
-            cur.reportDiscountBps == config.reportDiscountBps
+            cur.reportDiscountBps == config.reportDiscountBps &&
+            cur.reportMinNotionalWad == config.reportMinNotionalWad
         ) revert NoChange();
         _breakerConfig = config;
         _global.reportDiscountBps = config.reportDiscountBps;
@@ -195,23 +198,30 @@ contract AuctionHouse is IAuctionHouse, AccessControl, ReentrancyGuardTransient 
         (uint256 factorWad, bool stale) = _factor(a, p);
         if (stale) revert AuctionNeedsRedo(id);
         (address account, LotKind kind, uint256 index) = _decode(id);
-        bytes32 marketKey;
-        if (kind != LotKind.Collateral) {
-            // The vault refuses the fill at breaker level 3 (BreakerActive) and returns the market id.
-            // A pool lot is the pool's own exposure: the vault's seller is then address(0).
-            if (kind == LotKind.Pool) account = address(0);
-            marketKey = _takePosition(id, a, account, index, amount, factorWad, priceLimitWad, receiver, data, p);
-        } else {
+        if (kind == LotKind.Collateral) {
             _checkBreaker(kind, index, 3);
             _takeCollateral(id, a, account, index, amount, factorWad, priceLimitWad, receiver, data, p);
+            return;
         }
-        // Auction health: bidders asking this deep a discount means liquidity is gone.
+        // The vault refuses the fill at breaker level 3 (BreakerActive) and returns the market id.
+        // A pool lot is the pool's own exposure: the vault's seller is then address(0).
+        if (kind == LotKind.Pool) account = address(0);
+        (bytes32 marketKey, uint256 tabTaken) = _takePosition(
+            id,
+            a,
+            account,
+            index,
+            amount,
+            factorWad,
+            priceLimitWad,
+            receiver,
+            data,
+            p
+        );
+        // Auction health: bidders asking this deep a discount for a lot of size means liquidity is gone.
         uint256 discount = WAD - factorWad;
         uint256 threshold = uint256(_global.reportDiscountBps) * 1e14;
-        if (threshold != 0 && discount > threshold) {
-            ICircuitBreaker breaker = _breakerConfig.breaker;
-            if (address(breaker) != address(0)) breaker.reportAuctionHealth(marketKey, discount, threshold, false);
-        }
+        if (threshold != 0 && discount > threshold) _report(marketKey, tabTaken, discount, threshold, false);
     }
 
     /// @inheritdoc IAuctionHouse
@@ -225,9 +235,8 @@ contract AuctionHouse is IAuctionHouse, AccessControl, ReentrancyGuardTransient 
         bytes32 marketKey = _checkBreaker(kind, index, 3);
         if (a.resets >= p.maxResets) {
             _backstop(id, a, account, kind, index, p);
-            // A lot that reached the floor unbid: bidders are gone.
-            ICircuitBreaker breaker = _breakerConfig.breaker;
-            if (address(breaker) != address(0)) breaker.reportAuctionHealth(marketKey, WAD - p.floorWad, 0, true);
+            // A position or pool lot that reached the floor unbid: bidders are gone.
+            if (kind != LotKind.Collateral) _report(marketKey, a.tabWad, WAD - p.floorWad, 0, true);
             return;
         }
         a.resets += 1;
@@ -486,10 +495,10 @@ contract AuctionHouse is IAuctionHouse, AccessControl, ReentrancyGuardTransient 
         address receiver,
         bytes calldata data,
         StoredParams storage p
-    ) internal returns (bytes32 marketId) {
+    ) internal returns (bytes32 marketId, uint256 tabTaken) {
         uint256 lotAbs = FixedPointMathLib.abs(a.lot);
         if (amount > lotAbs) amount = lotAbs;
-        uint256 tabTaken = amount == lotAbs ? a.tabWad : FixedPointMathLib.mulDivUp(a.tabWad, amount, lotAbs);
+        tabTaken = amount == lotAbs ? a.tabWad : FixedPointMathLib.mulDivUp(a.tabWad, amount, lotAbs);
         uint256 tabLeft = a.tabWad - tabTaken;
         if (tabLeft != 0 && tabLeft < p.dustWad) revert DustRemainder(id, tabLeft, p.dustWad);
         bool isLong = a.lot > 0;
@@ -700,6 +709,20 @@ contract AuctionHouse is IAuctionHouse, AccessControl, ReentrancyGuardTransient 
 
     function _releaseOutstanding(uint256 amountWad) internal {
         _global.capacityWad = uint96(uint256(_global.capacityWad).zeroFloorSub(amountWad));
+    }
+
+    /// @dev Sends an auction-health report for a lot of `tabWad` when a breaker is wired and the lot
+    /// is at least the report's minimum notional.
+    function _report(
+        bytes32 marketKey,
+        uint256 tabWad,
+        uint256 discount,
+        uint256 threshold,
+        bool floorReached
+    ) internal {
+        BreakerConfig memory cfg = _breakerConfig;
+        if (address(cfg.breaker) == address(0) || tabWad < cfg.reportMinNotionalWad) return;
+        cfg.breaker.reportAuctionHealth(marketKey, discount, threshold, floorReached);
     }
 
     /// @dev Reverts when the lot's market (global for a collateral lot) is at `blockedFrom` or

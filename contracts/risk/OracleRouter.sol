@@ -164,7 +164,8 @@ contract OracleRouter is IOracleRouter, AccessControl {
         AggregatorV3Interface feed = sequencerFeed;
         if (address(feed) == address(0)) return;
         (, int256 answer, uint256 startedAt, , ) = feed.latestRoundData();
-        if (answer != 0) revert SequencerDown();
+        // startedAt 0: the feed has no valid round yet (Chainlink's uninitialised L2 feed): distrust it.
+        if (answer != 0 || startedAt == 0) revert SequencerDown();
         // solhint-disable-next-line not-rely-on-time
         if (block.timestamp - startedAt <= sequencerGracePeriod) {
             revert SequencerGracePeriod(startedAt, sequencerGracePeriod);
@@ -175,7 +176,7 @@ contract OracleRouter is IOracleRouter, AccessControl {
         AggregatorV3Interface feed = sequencerFeed;
         if (address(feed) == address(0)) return OracleStatus.Ok;
         try feed.latestRoundData() returns (uint80, int256 answer, uint256 startedAt, uint256, uint80) {
-            if (answer != 0) return OracleStatus.SequencerDown;
+            if (answer != 0 || startedAt == 0) return OracleStatus.SequencerDown;
             // solhint-disable-next-line not-rely-on-time
             if (block.timestamp - startedAt <= sequencerGracePeriod) return OracleStatus.SequencerGracePeriod;
             return OracleStatus.Ok;

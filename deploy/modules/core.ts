@@ -27,7 +27,12 @@ export const BREAKER_DEFAULTS = {
 };
 
 /** The auction house's breaker wiring (`setBreakerConfig`), besides the breaker's address. */
-export const AUCTION_BREAKER_DEFAULTS = { cautionCapacityBps: 5_000, reportDiscountBps: 800 };
+export const AUCTION_BREAKER_DEFAULTS = {
+  cautionCapacityBps: 5_000,
+  reportDiscountBps: 800,
+  // Only takes (and backstops) of at least $10,000 of tab are reported: dust cannot hold a pause.
+  reportMinNotionalWad: 10_000n * WAD,
+};
 
 type AddressLike = string | ContractFuture<string> | ModuleParameterRuntimeValue<string>;
 
@@ -112,6 +117,10 @@ export function buildCore(m: IgnitionModuleBuilder, quoteToken: AddressLike) {
       breaker: circuitBreaker,
       cautionCapacityBps: m.getParameter("breakerCautionCapacityBps", AUCTION_BREAKER_DEFAULTS.cautionCapacityBps),
       reportDiscountBps: m.getParameter("breakerReportDiscountBps", AUCTION_BREAKER_DEFAULTS.reportDiscountBps),
+      reportMinNotionalWad: m.getParameter(
+        "breakerReportMinNotionalWad",
+        AUCTION_BREAKER_DEFAULTS.reportMinNotionalWad,
+      ),
     },
   ]);
 

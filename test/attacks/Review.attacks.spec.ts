@@ -2,7 +2,7 @@ import { expect } from "chai";
 import { ethers } from "hardhat";
 import { time } from "@nomicfoundation/hardhat-toolbox/network-helpers";
 import { loadFixture } from "../shared/fixture";
-import { BTC_USD, ETH_USD, WAD, e8, openLeveraged, usdc } from "../shared/fixtures";
+import { BTC_USD, ETH_USD, WAD, e8, openLeveraged, usdc, wad } from "../shared/fixtures";
 import { deployAuctionWorld, depositUsd, kick, makeCollateralDebtor } from "../shared/auction-math";
 import { accountsWith, expectSolvent, usd } from "./helpers";
 import type { PerpVault } from "../../typechain-types";
@@ -199,6 +199,120 @@ describe("attacks: review of 37bdf39", () => {
       const snap = await w.vault.kickSnapshot(t.address);
       expect(snap.liquidatable).to.equal(true);
       expect(snap.target.marketId).to.equal(ETH_USD);
+    });
+  });
+
+  describe("5 (medium): dust takes hold a market at level 2 past maxPauseSec", () => {
+    /** A lot kicked at $2,900 and aged until takes clear more than 8% below the oracle. */
+    async function deepLot(w: Awaited<ReturnType<typeof deployAuctionWorld>>, collateralUsd: number, size: bigint) {
+      const victim = w.traders[0];
+      await openLeveraged(w, victim, ETH_USD, collateralUsd, size);
+      await w.ethFeed.setAnswer(e8(2_900));
+      const k = await kick(w, w.traders[1], victim.address);
+      await time.increase(540); // stairstep 0.998 / 12 s: 45 steps, a factor of 0.914
+      await w.ethFeed.setAnswer(e8(2_900));
+      return k;
+    }
+
+    it("attack: a take of less than reportMinNotionalWad ($10,000 of tab) at a deep discount trips nothing", async () => {
+      const w = await loadFixture(deployAuctionWorld);
+      expect((await w.auction.breakerConfig()).reportMinNotionalWad).to.equal(10_000n * WAD);
+      const k = await deepLot(w, 500, 3n * WAD); // a $9,000 position: its lot's tab is below $10,000
+      expect(k.tabWad).to.be.lessThan(10_000n * WAD);
+      const bidder = w.traders[2];
+      await depositUsd(w, bidder, 100_000n);
+      const [price] = await w.auction.auctionStatus(k.id);
+      expect(price).to.be.lessThan((2_900n * WAD * 92n) / 100n);
+      await expect(w.auction.connect(bidder).take(k.id, k.lot, ethers.MaxUint256, bidder.address, "0x")).not.to.emit(
+        w.breaker,
+        "LevelChanged",
+      );
+      expect(await w.vault.breakerLevel(ETH_USD)).to.equal(0);
+    });
+
+    it("a take of a real lot at the same discount still trips level 2", async () => {
+      const w = await loadFixture(deployAuctionWorld);
+      const k = await deepLot(w, 16_000, 100n * WAD);
+      expect(k.tabWad).to.be.greaterThan(10_000n * WAD);
+      const bidder = w.traders[2];
+      await depositUsd(w, bidder, 500_000n);
+      await w.auction.connect(bidder).take(k.id, k.lot, ethers.MaxUint256, bidder.address, "0x");
+      expect(await w.vault.breakerLevel(ETH_USD)).to.equal(2);
+    });
+
+    it("attack: reports every 10 minutes for 6 hours never move the hard end, and the key's pause budget caps the total", async () => {
+      const w = await loadFixture(deployAuctionWorld);
+      const reporter = w.traders[6];
+      await w.breaker.connect(w.admin).grantRole(await w.breaker.REPORTER_ROLE(), reporter.address);
+      const p = await w.breaker.params();
+      const start = BigInt(await time.latest()) + 10n;
+      let paused = 0n;
+      let spent = 0;
+      for (let t = 0n; t < 6n * 3_600n; t += 600n) {
+        await time.setNextBlockTimestamp(start + t);
+        const tx = await w.breaker.connect(reporter).reportAuctionHealth(ETH_USD, wad(0.1), wad(0.08), false);
+        const receipt = (await tx.wait())!;
+        if (receipt.logs.some((l) => w.breaker.interface.parseLog(l)?.name === "AutoPauseBudgetSpent")) spent++;
+        const word = await w.breaker.stateOf(ETH_USD);
+        const end = (word >> 64n) & 0xffffffffn;
+        // The hard end of the episode is never more than maxPauseSec after the episode began.
+        const e = await w.breaker.episodes(ETH_USD);
+        if (e.since !== 0n) expect(end - e.since).to.be.at.most(p.maxPauseSec);
+        if ((await w.vault.breakerLevel(ETH_USD)) >= 2n) paused += 600n;
+      }
+      // 36 reports: before the fix the market stayed at level 2 all 6 hours. Now at most the budget,
+      // two maxPauseSec per guardianRearmSec window, and the reports past it say so.
+      expect(paused).to.be.at.most(2n * p.maxPauseSec);
+      expect(paused).to.be.greaterThan(0n);
+      expect(spent).to.be.greaterThan(0);
+    });
+  });
+
+  describe("7 (low): a guardian alternating two market keys keeps LP exits shut", () => {
+    it("attack: after a trip of one market the guardian cannot trip another before guardianRearmSec", async () => {
+      const w = await loadFixture(deployAuctionWorld);
+      const guardian = w.traders[7];
+      await w.breaker.connect(w.admin).grantRole(await w.breaker.GUARDIAN_ROLE(), guardian.address);
+      const p = await w.breaker.params();
+      await w.breaker.connect(guardian).trip(ETH_USD, 2);
+      const t0 = BigInt(await time.latest());
+      await time.setNextBlockTimestamp(t0 + BigInt(p.maxPauseSec));
+      await expect(w.breaker.connect(guardian).trip(BTC_USD, 2))
+        .to.be.revertedWithCustomError(w.breaker, "GuardianRearming")
+        .withArgs(BTC_USD, t0 + BigInt(p.guardianRearmSec));
+      // LP exits reopen when the one trip ends.
+      await time.setNextBlockTimestamp(t0 + BigInt(p.maxPauseSec) + 1n);
+      await w.pool.connect(w.lp).withdraw(usdc(1_000), w.lp.address, w.lp.address);
+    });
+  });
+
+  describe("8 (low): volatile collateral deposited for an account in liquidation", () => {
+    it("attack: 1 wei of WETH for an account in liquidation reverts; quote still may be added", async () => {
+      const w = await loadFixture(deployAuctionWorld);
+      const [victim, keeper, griefer] = w.traders;
+      await openLeveraged(w, victim, ETH_USD, 16_000, 100n * WAD);
+      await w.ethFeed.setAnswer(e8(2_900));
+      await kick(w, keeper, victim.address);
+      await expect(w.vault.connect(griefer).depositFor(victim.address, await w.weth.getAddress(), 1n))
+        .to.be.revertedWithCustomError(w.vault, "AccountInLiquidation")
+        .withArgs(victim.address);
+      await w.vault.connect(griefer).depositFor(victim.address, await w.usdc.getAddress(), usdc(1));
+      expect((await w.vault.accountHealth(victim.address)).collateralValueWad).to.equal(0n);
+    });
+  });
+
+  describe("9 (info): a sequencer feed with no valid round", () => {
+    it("a round with startedAt 0 is distrusted: getPrice reverts SequencerDown", async () => {
+      const w = await loadFixture(deployAuctionWorld);
+      const feed = await ethers.deployContract("MockAggregator", [0, "sequencer", 0]);
+      await feed.setRoundData(0, 0);
+      await w.oracle.connect(w.admin).setSequencerFeed(feed, 3_600);
+      await expect(w.oracle.getPrice(await w.weth.getAddress())).to.be.revertedWithCustomError(
+        w.oracle,
+        "SequencerDown",
+      );
+      const [, status] = await w.oracle.tryGetPrice(await w.weth.getAddress());
+      expect(status).to.equal(5n); // OracleStatus.SequencerDown
     });
   });
 });

@@ -1079,6 +1079,7 @@ async function auctionWorld(): Promise<Fixture> {
     breaker: ethers.ZeroAddress,
     cautionCapacityBps: 10_000,
     reportDiscountBps: 0,
+    reportMinNotionalWad: 0n,
   });
   const [usdcAddr, wethAddr, wbtcAddr] = [
     await w.usdc.getAddress(),

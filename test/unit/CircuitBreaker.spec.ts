@@ -383,6 +383,7 @@ describe("CircuitBreaker", () => {
           breaker: await w.breaker.getAddress(),
           cautionCapacityBps: 5_000,
           reportDiscountBps: bps,
+          reportMinNotionalWad: 0n,
         });
         await time.setNextBlockTimestamp(start + 30n * 12n);
         await w.auction.connect(s.bidder).take(s.liveId, WAD, ethers.MaxUint256, s.bidder.address, "0x");
@@ -592,22 +593,40 @@ describe("CircuitBreaker", () => {
       const w = await loadFixture(deployAuctionWorld);
       const breaker = await w.breaker.getAddress();
       await expect(
-        w.auction.connect(w.admin).setBreakerConfig({ breaker, cautionCapacityBps: 0, reportDiscountBps: 0 }),
+        w.auction
+          .connect(w.admin)
+          .setBreakerConfig({ breaker, cautionCapacityBps: 0, reportDiscountBps: 0, reportMinNotionalWad: 0n }),
       )
         .to.be.revertedWithCustomError(w.auction, "ParamOutOfBounds")
         .withArgs(ethers.encodeBytes32String("cautionCapacityBps"), 0, 1, 10_000);
       await expect(
-        w.auction.connect(w.admin).setBreakerConfig({ breaker, cautionCapacityBps: 1, reportDiscountBps: 10_001 }),
+        w.auction
+          .connect(w.admin)
+          .setBreakerConfig({ breaker, cautionCapacityBps: 1, reportDiscountBps: 10_001, reportMinNotionalWad: 0n }),
       ).to.be.revertedWithCustomError(w.auction, "ParamOutOfBounds");
+      const tooBig = (await w.auction.MAX_REPORT_MIN_NOTIONAL()) + 1n;
       await expect(
-        w.auction.connect(w.admin).setBreakerConfig({ breaker, cautionCapacityBps: 2_500, reportDiscountBps: 0 }),
+        w.auction
+          .connect(w.admin)
+          .setBreakerConfig({ breaker, cautionCapacityBps: 1, reportDiscountBps: 0, reportMinNotionalWad: tooBig }),
+      )
+        .to.be.revertedWithCustomError(w.auction, "ParamOutOfBounds")
+        .withArgs(ethers.encodeBytes32String("reportMinNotional"), tooBig, 0, tooBig - 1n);
+      await expect(
+        w.auction
+          .connect(w.admin)
+          .setBreakerConfig({ breaker, cautionCapacityBps: 2_500, reportDiscountBps: 0, reportMinNotionalWad: 0n }),
       ).to.emit(w.auction, "BreakerConfigSet");
       expect((await w.auction.breakerConfig()).cautionCapacityBps).to.equal(2_500);
       await expect(
-        w.auction.connect(w.admin).setBreakerConfig({ breaker, cautionCapacityBps: 2_500, reportDiscountBps: 0 }),
+        w.auction
+          .connect(w.admin)
+          .setBreakerConfig({ breaker, cautionCapacityBps: 2_500, reportDiscountBps: 0, reportMinNotionalWad: 0n }),
       ).to.be.revertedWithCustomError(w.auction, "NoChange");
       await expect(
-        w.auction.connect(w.traders[0]).setBreakerConfig({ breaker, cautionCapacityBps: 1, reportDiscountBps: 0 }),
+        w.auction
+          .connect(w.traders[0])
+          .setBreakerConfig({ breaker, cautionCapacityBps: 1, reportDiscountBps: 0, reportMinNotionalWad: 0n }),
       ).to.be.revertedWithCustomError(w.auction, "AccessControlUnauthorizedAccount");
     });
 
