@@ -444,6 +444,17 @@ contract PerpVault is IPerpVault, AccessControl, ReentrancyGuardTransient {
         }
         _chargeQuote(from, int256(amountWad));
         _chargeQuote(to, -int256(amountWad));
+        // A free payer's payment leaves its margin as a withdrawal does: it must keep IM.
+        if (payer.liquidations == 0 && payer.positionMask != 0) {
+            _requireInitialMarginHinted(
+                from,
+                _accounts[from],
+                type(uint256).max,
+                bytes32(0),
+                0,
+                _haltIm(payer.positionMask)
+            );
+        }
         emit QuoteTransferred(from, to, amountWad);
     }
 

@@ -351,7 +351,9 @@ interface IPerpVault {
     /// @notice Moves quote balance between two accounts (e.g. a bidder paying for a lot). Only an
     /// account in liquidation can be taken below zero, and only to pay an account that is not
     /// (its keeper's reward); anyone else must hold the amount. Reverts `AccountInLiquidation(from)`
-    /// when both are in liquidation: a frozen bidder cannot buy another account's collateral.
+    /// when both are in liquidation: a frozen bidder cannot buy another account's collateral. A
+    /// payer not in liquidation that holds positions must keep its initial margin afterwards, as
+    /// after a withdrawal (`Undercollateralized`).
     function transferQuote(address from, address to, uint256 amountWad) external;
 
     /// @notice Moves quote balance from `account` to the insurance fund (a liquidation penalty).

@@ -67,6 +67,18 @@ describe("attacks: review of 37bdf39", () => {
       await expectSolvent(w.vault);
     });
 
+    it("attack: a free bidder cannot pay for collateral with the margin of its own positions", async () => {
+      const { w, id, lot } = await loadFixture(scene);
+      const bidder = w.traders[4];
+      // $30,000 of quote backing a 20× ETH long: paying ~$27,000 for the lot would leave it far
+      // below IM, as a withdrawal of that much would.
+      await openLeveraged(w, bidder, ETH_USD, 30_000, 200n * WAD);
+      await expect(
+        w.auction.connect(bidder).take(id, lot, ethers.MaxUint256, bidder.address, "0x"),
+      ).to.be.revertedWithCustomError(w.vault, "Undercollateralized");
+      await expectSolvent(w.vault);
+    });
+
     it("the lot's own account in liquidation still pays its keeper's redo reward below zero", async () => {
       const { w, victim, id } = await loadFixture(scene);
       const keeper = w.traders[1];

@@ -11,7 +11,14 @@ import {
 import { BTC_USD, ETH_USD, WAD, usdc, type World } from "../shared/fixtures";
 import { currentParams, DEFAULTS, deployAuctionWorld } from "../shared/auction-math";
 import { allowed, curveFactor, curvePrice, levelAt, type CurveParams, type Operation } from "../shared/system-model";
-import type { AuctionHouse, CircuitBreaker, LiquidityPool, PerpVault, SystemLens } from "../../typechain-types";
+import type {
+  AuctionHouse,
+  CircuitBreaker,
+  LiquidityPool,
+  MockSkewAttacker,
+  PerpVault,
+  SystemLens,
+} from "../../typechain-types";
 
 /**
  * System invariants under random sequences over the whole stack (model-based, `fc.commands`
@@ -36,6 +43,16 @@ import type { AuctionHouse, CircuitBreaker, LiquidityPool, PerpVault, SystemLens
  * S6 pool takeover: `poolOnSale(market)` equals the sum of the running pool lots of that market.
  *    A step switches takeover mode on or off at random, so plain and pool lots run side by side
  *    and lots taken over keep running after the mode is switched off.
+ * S7 no hidden debt (the 37bdf39 review): every negative quote balance is reachable by the
+ *    waterfall (its account is in liquidation, or holds a position or volatile collateral that a
+ *    kick can sell); a take, a withdrawal or a risk-increasing trade by an account not in
+ *    liquidation never leaves it with negative equity; a bidder in liquidation never takes a lot;
+ *    and an atomic LP deposit → open → redeem → close round trip never profits.
+ *
+ * Besides random trades and kicks, the actions include the review's attack shapes: bidders that
+ * are themselves in liquidation (bidders lever and get kicked), reduce-only closes of a whole
+ * position (to zero or negative equity), 1-wei dust positions in the lowest-index market, redo
+ * loops (warp past the tail, redo, repeat), and the skew round trip in one transaction.
  *
  * Budget from the environment (scripts/fuzz.ts sets it): FUZZ_RUNS (default 300), FUZZ_STEPS
  * (40), FUZZ_SEED (20251109). FUZZ_PATH replays a failure fast-check reports.
@@ -91,6 +108,8 @@ interface Real {
    * assumed: Ignition lists WBTC before WETH (the two listings share a batch, ordered by id).
    */
   assetOfToken: [number, number, number];
+  /** The atomic skew round trip's contract (an LP and a trader at once). */
+  attacker: MockSkewAttacker;
 }
 
 /**
@@ -226,8 +245,26 @@ const lotKind = (id: bigint): number => Number((id >> 8n) & 0xffn);
 const LOT_COLLATERAL = 1;
 const LOT_POOL = 2;
 
-/** S1, S2, S6 after every step. */
+/** S7: every negative quote balance belongs to an account a kick (or its running auction) reaches. */
+async function checkNoStrandedDebt(r: Real): Promise<void> {
+  for (const a of r.actors) {
+    if ((await r.read.vault.quoteBalance(a)) >= 0n || (await r.read.vault.isInLiquidation(a))) continue;
+    const h = await r.read.vault.accountHealth(a);
+    const holds = (await r.read.vault.accountMarkets(a)).length > 0 || BigInt(h.collateralValueWad) > 0n;
+    expect(holds, `S7: ${a} holds a debt that no kick can reach`).to.equal(true);
+  }
+}
+
+/** S7: an action by an account that was and stays out of liquidation leaves its equity ≥ 0. */
+async function checkActorSolvent(r: Real, who: string, wasFrozen: boolean, o: Outcome, label: string): Promise<void> {
+  if (!o.ok || wasFrozen || (await r.read.vault.isInLiquidation(who))) return;
+  const h = await r.read.vault.accountHealth(who);
+  expect(h.equityWad >= 0n, `S7: ${label} left ${who} with equity ${h.equityWad}`).to.equal(true);
+}
+
+/** S1, S2, S6, S7 after every step. */
 async function checkInvariants(m: Model, r: Real): Promise<void> {
+  await checkNoStrandedDebt(r);
   const t = await r.read.lens.totals(r.vaultAddr, r.actors);
   for (let i = 0; i < 3; i++) {
     expect(t.heldWad[i], `S1 token ${i}: held vs owed`).to.equal(t.owedWad[i]);
@@ -303,8 +340,10 @@ class Withdraw extends Base {
         : await r.read.vault.collateralBalance(s.address, r.tokens[this.token]);
     const units = balance > 0n ? (balance * BigInt(this.permille)) / 1000n / TOKEN_SCALE[this.token] : 0n;
     const amount = units === 0n ? 1n : units;
+    const frozen = await r.read.vault.isInLiquidation(s.address);
     const o = await send(m, r, "withdraw", () => r.w.vault.connect(s).withdraw(r.tokens[this.token], amount, GAS));
     expectError(o, "withdraw", ["Undercollateralized", "AccountInLiquidation", "InsufficientBalance"]);
+    await checkActorSolvent(r, s.address, frozen, o, "a withdrawal");
   }
   toString(): string {
     return `Withdraw(${this.who}, ${this.token}, ${this.permille}‰)`;
@@ -329,10 +368,12 @@ class Trade extends Base {
     const abs = (x: bigint) => (x < 0n ? -x : x);
     const increases = abs(next) > abs(size) || (size !== 0n && next !== 0n && size > 0n !== next > 0n);
     const level = await levelNext(m, r, id);
+    const frozen = await r.read.vault.isInLiquidation(s.address);
     const o = await send(m, r, "trade", () =>
       r.w.vault.connect(s).trade(id, delta, delta > 0n ? ethers.MaxUint256 : 0n, GAS),
     );
     checkMatrix(increases ? "risk-increasing trade" : "reduce-only trade", level, o);
+    if (increases) await checkActorSolvent(r, s.address, frozen, o, "a risk-increasing trade");
     expectError(o, "trade", [
       "Undercollateralized",
       "OpenInterestCapExceeded",
@@ -511,7 +552,13 @@ class Take extends Base {
           : shortLot
             ? expected + 1n
             : expected - 1n;
+    const frozen = await r.read.vault.isInLiquidation(b.address);
     const o = await send(m, r, "take", () => r.w.auction.connect(b).take(id, amount, limitWad, b.address, "0x", GAS));
+    if (frozen && lot !== 0n) {
+      expect(o.ok, "S7: a bidder in liquidation took a lot").to.equal(false);
+      if (frozen) bump("take: refused (bidder in liquidation)");
+    }
+    await checkActorSolvent(r, b.address, frozen, o, "a take");
     if (lot === 0n) {
       expect(o.ok).to.equal(false);
       return expectError(o, "take", ["AuctionNotRunning"]);
@@ -650,6 +697,123 @@ class LpWithdraw extends Base {
   }
 }
 
+/** Closes the whole position of `who` in `market` (reduce-only, whatever its equity). */
+class CloseAll extends Base {
+  constructor(
+    readonly who: number,
+    readonly market: 0 | 1,
+  ) {
+    super();
+  }
+  async act(m: Model, r: Real): Promise<void> {
+    const s = r.w.traders[this.who];
+    const id = MARKETS[this.market];
+    const size = (await r.read.vault.getPosition(s.address, id)).sizeWad;
+    if (size === 0n) return bump("closeAll: flat");
+    const level = await levelNext(m, r, id);
+    const o = await send(m, r, "closeAll", () =>
+      r.w.vault.connect(s).trade(id, -size, size > 0n ? 0n : ethers.MaxUint256, GAS),
+    );
+    checkMatrix("reduce-only trade", level, o);
+    expectError(o, "closeAll", ["AccountInLiquidation", "InvalidFillPrice"]);
+    if (o.ok && (await r.read.vault.accountMarkets(s.address)).length === 0) {
+      expect(
+        (await r.read.vault.quoteBalance(s.address)) >= 0n ||
+          BigInt((await r.read.vault.accountHealth(s.address)).collateralValueWad) > 0n,
+        "S7: a close stranded a debt",
+      ).to.equal(true);
+    }
+  }
+  toString(): string {
+    return `CloseAll(${this.who}, ${this.market})`;
+  }
+}
+
+/** A 1-wei position in the lowest-index market: it must never shield the account's real ones. */
+class DustPosition extends Base {
+  constructor(
+    readonly who: number,
+    readonly long: boolean,
+  ) {
+    super();
+  }
+  async act(m: Model, r: Real): Promise<void> {
+    const s = r.w.traders[this.who];
+    const delta = this.long ? 1n : -1n;
+    const o = await send(m, r, "dust", () =>
+      r.w.vault.connect(s).trade(MARKETS[0], delta, delta > 0n ? ethers.MaxUint256 : 0n, GAS),
+    );
+    expectError(o, "dust", ["Undercollateralized", "OpenInterestCapExceeded", "AccountInLiquidation", "BreakerActive"]);
+  }
+  toString(): string {
+    return `DustPosition(${this.who}, ${this.long ? "long" : "short"})`;
+  }
+}
+
+/** Warp past the curve's tail and redo the same lot, `times` times over. */
+class RedoLoop extends Base {
+  constructor(
+    readonly keeper: number,
+    readonly i: number,
+    readonly times: number,
+  ) {
+    super();
+  }
+  async act(m: Model, r: Real): Promise<void> {
+    for (let k = 0; k < this.times; k++) {
+      const id = pick(m, r, this.i);
+      const [, , a] = await r.read.auction.auctionStatus(id);
+      if (BigInt(a.lot) === 0n) return bump("redoLoop: no lot");
+      m.now = Math.max(m.now, Number(a.startTime) + Number(CURVE.tailSec) + 1);
+      await send(m, r, "warp", () => r.w.ethFeed.setAnswer(m.e8[0], GAS));
+      await send(m, r, "warp", () => r.w.btcFeed.setAnswer(m.e8[1], GAS));
+      const o = await send(m, r, "redoLoop", () => r.w.auction.connect(r.w.traders[this.keeper]).redo(id, GAS));
+      expectError(o, "redoLoop", ["AuctionNotStale", "BreakerActive"]);
+      await checkInvariants(m, r);
+    }
+  }
+  toString(): string {
+    return `RedoLoop(${this.keeper}, #${this.i}, ×${this.times})`;
+  }
+}
+
+/** The skew round trip in one transaction (LP deposit, open, redeem, close, withdraw): never a profit. */
+class SkewRoundTrip extends Base {
+  constructor(
+    readonly lpUsd: number,
+    readonly market: 0 | 1,
+    readonly sizeMilli: number,
+  ) {
+    super();
+  }
+  async act(m: Model, r: Real): Promise<void> {
+    const atk = r.attacker;
+    const addr = await atk.getAddress();
+    const lp = usdc(this.lpUsd);
+    const margin = usdc(400_000);
+    await send(m, r, "fund", () => r.w.usdc.connect(r.w.admin).mint(addr, lp + margin, GAS));
+    const held = async () =>
+      (await r.w.usdc.balanceOf(addr)) + (await r.read.pool.previewRedeem(await r.read.pool.balanceOf(addr)));
+    const before = await held();
+    const unit = this.market === 0 ? WAD / 10n : WAD / 500n;
+    const size = BigInt(this.sizeMilli) * unit;
+    const o = await send(m, r, "skewRoundTrip", () => atk.attack(MARKETS[this.market], lp, margin, size, GAS));
+    expectError(o, "skewRoundTrip", [
+      "OpenInterestCapExceeded",
+      "Undercollateralized",
+      "BreakerActive",
+      "InsufficientPoolLiquidity",
+      "ZeroAmount",
+      "ERC4626ExceededMaxRedeem",
+      "InvalidFillPrice",
+    ]);
+    if (o.ok) expect(await held(), "S7: the skew round trip paid").to.be.at.most(before + 1n);
+  }
+  toString(): string {
+    return `SkewRoundTrip($${this.lpUsd}, ${this.market}, ${this.sizeMilli})`;
+  }
+}
+
 const actor = fc.constantFrom(...ACTORS);
 const trader = fc.constantFrom(...TRADERS);
 const bidder = fc.constantFrom(...BIDDERS);
@@ -683,7 +847,25 @@ const steps: fc.Arbitrary<Step> = fc.oneof(
   },
   {
     weight: 3,
-    arbitrary: fc.tuple(trader, fc.constantFrom<0 | 1>(0, 1), fc.boolean()).map(([t, k, l]) => new Lever(t, k, l)),
+    arbitrary: fc.tuple(actor, fc.constantFrom<0 | 1>(0, 1), fc.boolean()).map(([t, k, l]) => new Lever(t, k, l)),
+  },
+  { weight: 2, arbitrary: fc.tuple(actor, fc.constantFrom<0 | 1>(0, 1)).map(([t, k]) => new CloseAll(t, k)) },
+  { weight: 1, arbitrary: fc.tuple(actor, fc.boolean()).map(([t, l]) => new DustPosition(t, l)) },
+  {
+    weight: 1,
+    arbitrary: fc
+      .tuple(bidder, fc.nat({ max: 7 }), fc.integer({ min: 2, max: 4 }))
+      .map(([k, i, n]) => new RedoLoop(k, i, n)),
+  },
+  {
+    weight: 1,
+    arbitrary: fc
+      .tuple(
+        fc.integer({ min: 100_000, max: 3_000_000 }),
+        fc.constantFrom<0 | 1>(0, 1),
+        fc.integer({ min: 1, max: 3_000 }),
+      )
+      .map(([a, k, n]) => new SkewRoundTrip(a, k, n)),
   },
   {
     weight: 4,
@@ -775,7 +957,9 @@ async function fixture(): Promise<Fixture> {
     haltImWad: p.haltImWad,
     guardianRearmSec: 1_800n,
   });
-  const actors = ACTORS.map((i) => w.traders[i].address);
+  const attacker = await ethers.deployContract("MockSkewAttacker", [vaultAddr, await w.pool.getAddress()]);
+  // The attacker holds vault balances between its transactions only as dust: S1 sums it too.
+  const actors = [...ACTORS.map((i) => w.traders[i].address), await attacker.getAddress()];
   const read = {
     vault: w.vault.connect(direct),
     auction: w.auction.connect(direct),
@@ -787,7 +971,7 @@ async function fixture(): Promise<Fixture> {
   const wbtc = await w.wbtc.getAddress();
   const assetOfToken = tokens.map((t) => (t === weth ? 0 : t === wbtc ? 1 : -1)) as [number, number, number];
   expect(assetOfToken.slice(1).sort(), "collateral indices 1 and 2 are WETH and WBTC").to.deep.equal([0, 1]);
-  const real: Real = { w, read, vaultAddr, actors, tokens, assetOfToken };
+  const real: Real = { w, read, vaultAddr, actors, tokens, assetOfToken, attacker };
   const balances = (await Promise.all(
     tokens.map(async (t) => (await ethers.getContractAt("MockERC20", t)).balanceOf(vaultAddr)),
   )) as [bigint, bigint, bigint];
