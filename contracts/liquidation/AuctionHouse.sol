@@ -8,7 +8,6 @@ import {IAuctionHouse, IAuctionTaker} from "../interfaces/IAuctionHouse.sol";
 import {IPerpVault} from "../interfaces/IPerpVault.sol";
 import {IPriceCurve} from "../interfaces/IPriceCurve.sol";
 import {IOracleRouter} from "../interfaces/IOracleRouter.sol";
-import {ICircuitBreaker} from "../interfaces/ICircuitBreaker.sol";
 
 /// @title AuctionHouse
 /// @notice Dutch-auction liquidator for `PerpVault`. See `IAuctionHouse`.
