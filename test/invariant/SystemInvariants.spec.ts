@@ -524,8 +524,20 @@ class Take extends Base {
     super();
   }
   async act(m: Model, r: Real): Promise<void> {
-    const b = r.w.traders[this.bidder];
-    const id = pick(m, r, this.i);
+    let b = r.w.traders[Math.max(this.bidder, 0)];
+    let id = pick(m, r, this.i);
+    if (this.bidder < 0) {
+      // The review's shape: an account in liquidation bids, for a collateral lot where one runs.
+      b = r.w.traders[BIDDERS[0]];
+      for (const k of ACTORS) {
+        if (await r.read.vault.isInLiquidation(r.w.traders[k].address)) {
+          b = r.w.traders[k];
+          break;
+        }
+      }
+      const lots = [...m.auctions].filter((x) => lotKind(x) === LOT_COLLATERAL).sort((x, y) => (x < y ? -1 : 1));
+      if (lots.length > 0) id = lots[this.i % lots.length];
+    }
     const [, , a] = await r.read.auction.auctionStatus(id);
     const lot = BigInt(a.lot);
     // A pool lot is priced and checked like a position lot of its market.
@@ -586,7 +598,7 @@ class Take extends Base {
     }
   }
   toString(): string {
-    return `Take(${this.bidder}, #${this.i}, ${this.permille}‰, ${this.limit})`;
+    return `Take(${this.bidder < 0 ? "frozen" : this.bidder}, #${this.i}, ${this.permille}‰, ${this.limit})`;
   }
 }
 
@@ -608,7 +620,7 @@ class Redo extends Base {
     if (BigInt(a.lot) === 0n) return expectError(o, "redo", ["AuctionNotRunning"]);
     checkMatrix("redo", level, o);
     if (o.ok) expect(stale, "a live auction was redone").to.equal(true);
-    else expectError(o, "redo", ["AuctionNotStale", "BreakerActive"]);
+    else expectError(o, "redo", ["AuctionNotStale", "BreakerActive", "SelfTransfer"]);
   }
   toString(): string {
     return `Redo(${this.keeper}, #${this.i})`;
@@ -768,7 +780,7 @@ class RedoLoop extends Base {
       await send(m, r, "warp", () => r.w.ethFeed.setAnswer(m.e8[0], GAS));
       await send(m, r, "warp", () => r.w.btcFeed.setAnswer(m.e8[1], GAS));
       const o = await send(m, r, "redoLoop", () => r.w.auction.connect(r.w.traders[this.keeper]).redo(id, GAS));
-      expectError(o, "redoLoop", ["AuctionNotStale", "BreakerActive"]);
+      expectError(o, "redoLoop", ["AuctionNotStale", "BreakerActive", "SelfTransfer"]);
       await checkInvariants(m, r);
     }
   }
@@ -901,6 +913,10 @@ const steps: fc.Arbitrary<Step> = fc.oneof(
         fc.constantFrom<"none" | "curve" | "better">("none", "curve", "curve", "better"),
       )
       .map(([b, i, p, l]) => new Take(b, i, p, l)),
+  },
+  {
+    weight: 2,
+    arbitrary: fc.tuple(fc.nat({ max: 7 }), permille).map(([i, p]) => new Take(-1, i, p, "none")),
   },
   { weight: 2, arbitrary: fc.tuple(bidder, fc.nat({ max: 7 })).map(([k, i]) => new Redo(k, i)) },
   { weight: 1, arbitrary: fc.constantFrom<0 | 1 | 2>(0, 1, 2).map((k) => new Poke(k)) },
