@@ -432,8 +432,16 @@ describe("PerpVault liquidator entry points", () => {
       await expect(liq.transferQuote(a.address, b.address, qa + 1n))
         .to.be.revertedWithCustomError(w.vault, "InsufficientBalance")
         .withArgs(a.address, await w.usdc.getAddress(), qa, qa + 1n);
-      await liq.transferQuote(a.address, b.address, qa);
-      expect(await w.vault.quoteBalance(a.address)).to.equal(0n);
+      // `a` holds a position: a payment out of its margin is a withdrawal and must keep IM.
+      await expect(liq.transferQuote(a.address, b.address, qa)).to.be.revertedWithCustomError(
+        w.vault,
+        "Undercollateralized",
+      );
+      const h = await w.vault.accountHealth(a.address);
+      const free = h.equityWad - BigInt(h.initialMarginWad);
+      expect(free).to.be.greaterThan(0n);
+      await liq.transferQuote(a.address, b.address, free / 2n);
+      expect(await w.vault.quoteBalance(a.address)).to.equal(qa - free / 2n);
     });
 
     it("setInLiquidation nests: each freeze needs its own release", async () => {
