@@ -21,13 +21,19 @@ task("keeper", "Runs the Bulwark liquidation keeper against a JSON-RPC node")
   .addOptionalParam("pollMs", "Milliseconds between polls for a new block", undefined, types.int)
   .addOptionalParam("maxBlocks", "Stop after this many blocks (0: run until a signal)", undefined, types.int)
   .addOptionalParam("logLevel", "debug | info | warn | error")
+  .addFlag(
+    "closeOwnPositions",
+    "Also close positions the keeper's signer opened itself (off: only what takes handed over)",
+  )
   .setAction(async (args: Record<string, unknown>, hre) => {
     const { createKeeper, loadConfig } = await import("../keeper");
     const net = hre.network.config as Partial<HttpNetworkConfig>;
     if (!net.url) {
       throw new Error(`the keeper needs a JSON-RPC network (e.g. --network localhost), not "${hre.network.name}"`);
     }
-    const { keeperConfig: file, ...flags } = args;
+    const { keeperConfig: file, closeOwnPositions, ...rest } = args;
+    // A flag is false when absent: only a given flag overrides the config file and the environment.
+    const flags = closeOwnPositions === true ? { ...rest, closeOwnPositions: true } : rest;
     const config = loadConfig({ file: file as string | undefined, env: process.env, flags });
     const privateKey =
       process.env.KEEPER_PRIVATE_KEY ?? (vars.has("KEEPER_PRIVATE_KEY") ? vars.get("KEEPER_PRIVATE_KEY") : undefined);
