@@ -3,6 +3,9 @@
  * connects: a bad value exits non-zero with one line naming the flag, and no stack trace.
  * (`liquidatable --chunk 0` used to loop forever.)
  */
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import { expect } from "chai";
 import { hardhat } from "./cli";
 
@@ -31,6 +34,44 @@ describe("task flags: bad numbers fail early, in one line naming the flag", func
       expect(lines[0]).to.match(/^Error: /);
       expect(lines[0]).to.contain(c.flag);
       expect(r.stderr + r.stdout).to.not.match(/\n\s+at /);
+    });
+  }
+});
+
+/**
+ * `simulate` checks its options before compiling or deploying: an --out that is a file or lies
+ * under one, a non-empty --out without --force, an unknown mode and an empty --modes list.
+ */
+describe("simulate: options fail before anything runs", function () {
+  this.timeout(300_000);
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "bulwark-sim-flags-"));
+  const file = path.join(tmp, "a-file");
+  const full = path.join(tmp, "full");
+  fs.writeFileSync(file, "x");
+  fs.mkdirSync(full);
+  fs.writeFileSync(path.join(full, "report.html"), "old");
+  after(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+  const simCases: { args: string[]; says: string }[] = [
+    { args: ["--out", file], says: "--out" },
+    { args: ["--out", path.join(file, "report")], says: "under the file" },
+    { args: ["--out", full], says: "--force" },
+    { args: ["--modes", "nope"], says: 'unknown mode "nope"' },
+    { args: ["--modes", ","], says: "--modes lists no mode" },
+  ];
+  for (const c of simCases) {
+    it(`hardhat simulate ${c.args.join(" ")}`, async () => {
+      const t0 = Date.now();
+      const r = await hardhat(["simulate", "--progress", "off", ...c.args]);
+      expect(r.code, r.stderr + r.stdout).to.not.equal(0);
+      const lines = r.stderr.trim().split("\n");
+      expect(lines, r.stderr).to.have.length(1);
+      expect(lines[0]).to.contain(c.says);
+      expect(r.stderr + r.stdout).to.not.match(/\n\s+at /);
+      // Nothing ran: no compile, no run, no report written.
+      expect(r.stdout, "simulate ran").to.not.contain("report:");
+      expect(Date.now() - t0, "ms before failing").to.be.below(30_000);
+      expect(fs.readFileSync(path.join(full, "report.html"), "utf8")).to.equal("old");
     });
   }
 });
