@@ -74,6 +74,13 @@ export const KeeperConfigSchema = z
     batchSize: int(1).default(100),
     /** Close the position a position-lot take hands over (reduce-only trade) in the next block. */
     closeTakenPositions: bool.default(true),
+    /**
+     * Also close positions the signer opened itself (every position it holds), not only those
+     * takes handed over. Off by default: the keeper never trades its signer's own book unless asked.
+     */
+    closeOwnPositions: bool.default(false),
+    /** Redo stale pool lots (takeover mode), which pay no reward, so that they reach their backstop. */
+    redoPoolLots: bool.default(true),
     /** Attempts per RPC call before giving up on it for this block. */
     rpcRetries: int(0).default(6),
     retryBaseMs: int(1).default(100),

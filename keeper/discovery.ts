@@ -4,6 +4,7 @@
  * read in chunks from a cursor, so the same code backfills from the start block and follows new blocks.
  */
 import { getAddress, type JsonRpcProvider, type Log } from "ethers";
+import { decodeAuctionId, LOT_KIND_NAMES, type LotKindName } from "../lib/codec";
 import { AuctionHouse__factory, PerpVault__factory } from "../typechain-types";
 import { withRetry, type RetryOptions } from "./errors";
 
@@ -17,9 +18,12 @@ const ENDED = auctionIface.getEvent("AuctionEnded").topicHash;
 export interface TrackedAuction {
   id: bigint;
   account: string;
-  /** Market id (position lots) or the collateral token as bytes32 (collateral lots). */
+  /** Market id (position and pool lots) or the collateral token as bytes32 (collateral lots). */
   key: string;
-  kind: "position" | "collateral";
+  /** Position: an account's slice; collateral: its collateral; pool: the slice the pool took over (takeover mode). */
+  kind: LotKindName;
+  /** Market index (position and pool lots) or collateral index (collateral lots), from the id. */
+  index: number;
   kickBlock: number;
 }
 
@@ -72,12 +76,13 @@ export class Discovery {
         if (!parsed) continue;
         const id = BigInt(parsed.args[0]);
         if (parsed.name === "Kick") {
-          const kind = (id >> 8n) & 0xffn ? "collateral" : "position";
+          const { kind, index } = decodeAuctionId(id);
           this.auctions.set(id, {
             id,
             account: getAddress(String(parsed.args[1])),
             key: String(parsed.args[2]),
-            kind,
+            kind: LOT_KIND_NAMES[kind],
+            index,
             kickBlock: log.blockNumber,
           });
           kicks++;
@@ -91,9 +96,12 @@ export class Discovery {
     return { newAccounts, kicks, ended };
   }
 
-  /** Accounts with a running auction (the auction house kicks an account once at a time). */
+  /**
+   * Accounts with a running auction (the auction house kicks an account once at a time). A pool
+   * lot does not count: the takeover released its account at the kick, which may be kicked again.
+   */
   accountsInAuction(): Set<string> {
-    return new Set([...this.auctions.values()].map((a) => a.account));
+    return new Set([...this.auctions.values()].filter((a) => a.kind !== "pool").map((a) => a.account));
   }
 
   private logs(address: string, topics: string[], fromBlock: number, toBlock: number): Promise<Log[]> {

@@ -56,6 +56,8 @@ interface Action {
   worth?: (gasUsdWad: bigint) => string | undefined;
   /** Final arguments once gas is known (a flash take's on-chain minimum profit includes gas). */
   argsWithGas?: (gasUsdWad: bigint) => unknown[];
+  /** Called with the transaction once it is mined successfully. */
+  onMined?: (m: MinedTx) => void;
   info?: Record<string, unknown>;
 }
 
@@ -110,6 +112,13 @@ export class Keeper {
   /** Reasons already logged per (action, target), so that a skip is logged once, not every block. */
   private readonly skipLogged = new Map<string, string>();
   private levels = new Map<string, number>();
+  /**
+   * Signed size, per market, of the positions takes handed to the keeper and it has not closed
+   * yet: all that `closeActions` trades unless `closeOwnPositions` is on.
+   */
+  readonly handedOver = new Map<string, bigint>();
+  /** Callbacks of sent actions, by transaction hash, run when it is mined successfully. */
+  private readonly onMined = new Map<string, (m: MinedTx) => void>();
 
   constructor(
     readonly provider: JsonRpcProvider,
@@ -173,7 +182,14 @@ export class Keeper {
       maxTxPerBlock: this.cfg.maxTxPerBlock,
       minProfitUsd: usd(this.cfg.minProfitUsd),
       maxGasPriceGwei: Number(this.cfg.maxGasPriceGwei) / 1e9,
+      closeOwnPositions: this.cfg.closeOwnPositions,
     });
+    if (this.cfg.closeOwnPositions) {
+      this.log.warn("close_own_positions", {
+        keeper: this.address,
+        note: "closeOwnPositions is on: the keeper closes every position its signer holds, not only those takes handed over",
+      });
+    }
     let failures = 0;
     while (!this.stopping && (maxBlocks === 0 || this.stats.blocks < maxBlocks)) {
       try {
@@ -219,6 +235,8 @@ export class Keeper {
       this.log.warn("chain_rewound", { from: this.lastBlock, to: number });
       this.discovery.reset();
       this.inFlight.clear();
+      this.onMined.clear();
+      this.handedOver.clear();
       this.sender.pending.clear();
       await this.sender.resync("chain rewound");
     }
@@ -400,15 +418,20 @@ export class Keeper {
       const [priceWad, needsRedo, a] = statuses[i];
       const lot = BigInt(a.lot);
       if (lot === 0n) continue; // ended; its AuctionEnded event is on its way
-      const level = this.level(t.kind === "position" ? t.key : GLOBAL);
+      // A pool lot is a position in its market, like a position lot; a collateral lot is global.
+      const level = this.level(t.kind === "collateral" ? GLOBAL : t.key);
       if (level >= 3) {
         this.stats.pausedTakes++;
         this.skip("take", t.id.toString(), `breaker level ${level}`);
         continue;
       }
       if (needsRedo) {
+        // The auction house pays no redo reward for a pool lot (its account paid its penalty and left).
+        const pool = t.kind === "pool";
         const reward =
-          a.tabWad >= params.dustWad ? min(params.tipWad + (a.tabWad * params.chipWad) / WAD, params.rewardCapWad) : 0n;
+          !pool && a.tabWad >= params.dustWad
+            ? min(params.tipWad + (a.tabWad * params.chipWad) / WAD, params.rewardCapWad)
+            : 0n;
         out.push({
           action: "redo",
           target: t.id.toString(),
@@ -416,16 +439,19 @@ export class Keeper {
           iface: this.auction.interface,
           fn: "redo",
           args: [t.id],
-          worth: (gasUsd) =>
-            reward > 0n && reward - gasUsd >= this.cfg.minRedoRewardUsd
+          worth: (gasUsd) => {
+            if (pool) return this.cfg.redoPoolLots ? undefined : "pool lots pay no redo reward (redoPoolLots is off)";
+            return reward > 0n && reward - gasUsd >= this.cfg.minRedoRewardUsd
               ? undefined
-              : `reward $${usd(reward)} − gas $${usd(gasUsd)} below minimum`,
-          info: { id: t.id, account: t.account, resets: a.resets, rewardUsd: usd(reward) },
+              : `reward $${usd(reward)} − gas $${usd(gasUsd)} below minimum`;
+          },
+          info: { id: t.id, account: t.account, kind: t.kind, resets: a.resets, rewardUsd: usd(reward) },
         });
         continue;
       }
+      // A pool lot is sold as a position lot (the vault's seller is then the pool).
       const take =
-        t.kind === "position"
+        t.kind !== "collateral"
           ? await this.positionTake(t, lot, priceWad)
           : await this.collateralTake(t, lot, a.tabWad, priceWad, own);
       if (take) out.push(take);
@@ -433,7 +459,7 @@ export class Keeper {
     return out;
   }
 
-  /** A position lot, taken into the keeper's own account (needs vault capital for its margin). */
+  /** A position or pool lot, taken into the keeper's own account (needs vault capital for its margin). */
   private async positionTake(t: TrackedAuction, lot: bigint, priceWad: bigint): Promise<Action | undefined> {
     const amount = abs(lot);
     const market = t.key;
@@ -457,7 +483,9 @@ export class Keeper {
         gross - gasUsd >= this.cfg.minProfitUsd
           ? undefined
           : `profit $${usd(gross - gasUsd)} below minimum $${usd(this.cfg.minProfitUsd)}`,
-      info: { id: t.id, account: t.account, kind: "position", lot, priceUsd: usd(priceWad), profitUsd: usd(gross) },
+      // The bidder receives the lot's side: remember it, so that `closeActions` closes just that.
+      onMined: (m) => this.recordHandedOver(m, t.id, market, lot > 0n ? 1n : -1n),
+      info: { id: t.id, account: t.account, kind: t.kind, lot, priceUsd: usd(priceWad), profitUsd: usd(gross) },
     };
   }
 
@@ -502,7 +530,7 @@ export class Keeper {
     this.oracle ??= OracleRouter__factory.connect(await this.call(() => this.vault.oracle()), this.provider);
     const oracle = this.oracle;
     this.collateralTokens ??= [...(await this.call(() => this.vault.collateralTokens()))];
-    const token = this.collateralTokens[Number(t.id & 0xffn)];
+    const token = this.collateralTokens[t.index];
     const oraclePrice = await this.call(() => oracle.getPrice(token));
     const covered = min(lot, (tabWad * WAD) / priceWad);
     const gross = (covered * (oraclePrice - priceWad)) / WAD;
@@ -519,27 +547,79 @@ export class Keeper {
     };
   }
 
-  /** Reduce-only trades that close the positions takes handed to the keeper. */
+  /**
+   * Reduce-only trades that close the positions takes handed to the keeper (`handedOver`), never
+   * more: a position the signer opened itself is left alone unless `closeOwnPositions` is on, in
+   * which case every position of the signer is closed.
+   */
   private async closeActions(): Promise<Action[]> {
-    const markets = await this.call(() => this.vault.accountMarkets(this.address));
+    const own = this.cfg.closeOwnPositions;
+    const markets = own
+      ? [...(await this.call(() => this.vault.accountMarkets(this.address)))]
+      : [...this.handedOver.keys()];
     const out: Action[] = [];
     for (const market of markets) {
       const pos = await this.call(() => this.vault.getPosition(this.address, market));
       const size = BigInt(pos.sizeWad);
-      if (size === 0n) continue;
-      const fill = await this.call(() => this.vault.fillPrice(market, -size));
-      const acceptable = size > 0n ? (fill * 99n) / 100n : (fill * 101n) / 100n;
+      let close = size;
+      if (!own) {
+        const taken = this.handedOver.get(market) ?? 0n;
+        if (size === 0n || taken === 0n || size > 0n !== taken > 0n) {
+          // Closed by someone else, or netted against a position of the signer's own: nothing of
+          // what the takes handed over is left to close without trading the signer's own book.
+          this.handedOver.delete(market);
+          if (taken !== 0n) this.log.info("close_forgotten", { market, handedOver: taken, position: size });
+          continue;
+        }
+        close = abs(taken) < abs(size) ? taken : size;
+      }
+      if (close === 0n) continue;
+      const fill = await this.call(() => this.vault.fillPrice(market, -close));
+      const acceptable = close > 0n ? (fill * 99n) / 100n : (fill * 101n) / 100n;
       out.push({
         action: "close",
         target: `${this.address}:${market}`,
         to: this.cfg.vault,
         iface: this.vault.interface,
         fn: "trade",
-        args: [market, -size, acceptable],
-        info: { market, size },
+        args: [market, -close, acceptable],
+        onMined: (m) => this.recordClosed(m, market),
+        info: { market, size: close, position: size },
       });
     }
     return out;
+  }
+
+  /** A mined take of a position or pool lot: adds what it handed over (its `Take` amount) to `handedOver`. */
+  private recordHandedOver(m: MinedTx, id: bigint, market: string, sign: bigint): void {
+    for (const log of m.receipt.logs) {
+      if (log.address.toLowerCase() !== this.cfg.auctionHouse.toLowerCase()) continue;
+      const parsed = this.auction.interface.parseLog(log);
+      if (parsed?.name !== "Take" || BigInt(parsed.args[0]) !== id) continue;
+      this.addHandedOver(market, sign * BigInt(parsed.args[2]));
+    }
+  }
+
+  /** A mined close: takes its trade (the vault's `Traded` delta) off `handedOver`. */
+  private recordClosed(m: MinedTx, market: string): void {
+    for (const log of m.receipt.logs) {
+      if (log.address.toLowerCase() !== this.cfg.vault.toLowerCase()) continue;
+      const parsed = this.vault.interface.parseLog(log);
+      if (parsed?.name !== "Traded" || String(parsed.args[1]) !== market) continue;
+      if (String(parsed.args[0]).toLowerCase() !== this.address.toLowerCase()) continue;
+      const before = this.handedOver.get(market);
+      if (before === undefined) return;
+      const after = before + BigInt(parsed.args[2]);
+      // Done once it reaches zero or crosses it (a close of the signer's whole position under closeOwnPositions).
+      if (after === 0n || after > 0n !== before > 0n) this.handedOver.delete(market);
+      else this.handedOver.set(market, after);
+    }
+  }
+
+  private addHandedOver(market: string, delta: bigint): void {
+    const next = (this.handedOver.get(market) ?? 0n) + delta;
+    if (next === 0n) this.handedOver.delete(market);
+    else this.handedOver.set(market, next);
   }
 
   // ------------------------------------------------------------------ sending
@@ -610,6 +690,7 @@ export class Keeper {
     if (!sent) return false;
     this.skipLogged.delete(`${a.action}:${a.target}`);
     this.inFlight.set(a.target, sent.hash);
+    if (a.onMined) this.onMined.set(sent.hash, a.onMined);
     this.log.info(a.action, { block, hash: sent.hash, gasUsd: usd(gasUsd), ...a.info });
     return true;
   }
@@ -618,7 +699,10 @@ export class Keeper {
     for (const m of mined) {
       if (!this.sender.settle(m)) continue;
       if (this.inFlight.get(m.target) === m.hash) this.inFlight.delete(m.target);
+      const onMined = this.onMined.get(m.hash);
+      this.onMined.delete(m.hash);
       if (m.receipt.status === 1) {
+        onMined?.(m);
         const key = m.action === "flashTake" ? "flashTakes" : m.action === "take" ? "takes" : `${m.action}s`;
         if (key in this.stats) this.stats[key as keyof KeeperStats]++;
         this.log.info("tx_mined", {

@@ -3,10 +3,12 @@
  * `hre`, print the side-by-side table and write the report. Shared by `npx hardhat simulate`
  * (tasks/simulate.ts), `npm run simulate` (scripts/simulate.ts) and `npm run results`.
  */
+import fs from "node:fs";
 import path from "node:path";
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
 import { MetricsFile } from "./aggregate";
 import { runScenario } from "./engine";
+import { modeParams } from "./engine/modes";
 import { profileReport } from "./engine/profile";
 import { writeReport, WrittenReport } from "./report";
 import { defaultProgressStyle, makeProgress, ProgressStyle } from "./report/progress";
@@ -40,8 +42,10 @@ export interface SimulateOptions {
   seeds?: number | string;
   /** First seed; default the scenario's `seed`. */
   seed?: number | string;
-  /** Report directory; default reports/<scenario>-<UTC timestamp>/. */
+  /** Report directory; default reports/<scenario>-<UTC timestamp>/. Must be absent or empty unless `force`. */
   out?: string;
+  /** Write into a non-empty `out` (its report files are overwritten). */
+  force?: boolean;
   /** Progress display: bar, lines or off; default a bar on a TTY, plain lines otherwise. */
   progress?: ProgressStyle | string;
   /** Where the table and summary go; default console.log. */
@@ -67,10 +71,48 @@ function positiveInt(name: string, v: number | string | undefined, min: number):
 export function parseModes(v: ModeName[] | string | undefined): ModeName[] | undefined {
   if (v === undefined) return undefined;
   const list = (Array.isArray(v) ? v : v.split(",")).map((m) => m.trim()).filter((m) => m !== "");
-  if (list.length === 0) return undefined;
+  if (list.length === 0) {
+    // Not given at all (an empty string from a caller) means the scenario's modes; a list of commas is a mistake.
+    if (typeof v === "string" && v.trim() === "") return undefined;
+    throw new UsageError(`--modes lists no mode, got ${JSON.stringify(Array.isArray(v) ? v.join(",") : v)}`);
+  }
   const dup = list.find((m, i) => list.indexOf(m) !== i);
   if (dup !== undefined) throw new UsageError(`--modes lists ${dup} twice`);
+  for (const m of list) {
+    try {
+      modeParams(m);
+    } catch (e) {
+      throw new UsageError(`--modes: ${(e as Error).message}`);
+    }
+  }
   return list;
+}
+
+/**
+ * Checks `--out` before anything runs: not an existing file, not under a file, and (unless
+ * `force`) not a non-empty directory.
+ */
+export function checkOut(out: string | undefined, force = false): void {
+  if (out === undefined || out === "") return;
+  const dir = path.resolve(out);
+  for (let p = dir; ; p = path.dirname(p)) {
+    let st: fs.Stats | undefined;
+    try {
+      st = fs.statSync(p);
+    } catch {
+      st = undefined;
+    }
+    if (st && !st.isDirectory()) {
+      throw new UsageError(
+        p === dir ? `--out ${out} is an existing file, not a directory` : `--out ${out} lies under the file ${p}`,
+      );
+    }
+    if (st) break; // the nearest existing ancestor is a directory
+    if (path.dirname(p) === p) break;
+  }
+  if (!force && fs.existsSync(dir) && fs.readdirSync(dir).length > 0) {
+    throw new UsageError(`--out ${out} is not empty: pass --force to write into it`);
+  }
 }
 
 /** `YYYYMMDD-HHMMSS` in UTC. */
@@ -102,6 +144,7 @@ export function resolveRun(opts: SimulateOptions): ResolvedRun {
   const first = positiveInt("seed", opts.seed, 0) ?? scenario.seed;
   const seeds = Array.from({ length: count }, (_, i) => first + i);
   const progress = parseProgress(opts.progress) ?? defaultProgressStyle();
+  checkOut(opts.out, opts.force);
   return { file, scenario, modes, seeds, progress };
 }
 

@@ -4,8 +4,8 @@
  * KEEPER_* environment variables (see docs/keeper.md). The keeper's modules are loaded inside the
  * action, so this file registers the task before the first compile.
  */
-import { task, types, vars } from "hardhat/config";
-import type { HttpNetworkConfig } from "hardhat/types";
+import { task, vars } from "hardhat/config";
+import type { HardhatRuntimeEnvironment, HttpNetworkConfig } from "hardhat/types";
 
 task("keeper", "Runs the Bulwark liquidation keeper against a JSON-RPC node")
   .addOptionalParam("keeperConfig", "JSON config file (also KEEPER_CONFIG)")
@@ -14,20 +14,47 @@ task("keeper", "Runs the Bulwark liquidation keeper against a JSON-RPC node")
   .addOptionalParam("auctionHouse", "AuctionHouse address")
   .addOptionalParam("circuitBreaker", "ICircuitBreaker address")
   .addOptionalParam("flashTaker", "UniswapFlashTaker owned by the keeper's signer")
-  .addOptionalParam("startBlock", "First block scanned for vault events", undefined, types.int)
+  .addOptionalParam("startBlock", "First block scanned for vault events")
   .addOptionalParam("minProfitUsd", "Minimum profit of a take after gas, USD")
   .addOptionalParam("maxGasPriceGwei", "Highest max fee per gas, gwei")
-  .addOptionalParam("maxTxPerBlock", "Most transactions sent per block", undefined, types.int)
-  .addOptionalParam("pollMs", "Milliseconds between polls for a new block", undefined, types.int)
-  .addOptionalParam("maxBlocks", "Stop after this many blocks (0: run until a signal)", undefined, types.int)
+  .addOptionalParam("maxTxPerBlock", "Most transactions sent per block")
+  .addOptionalParam("pollMs", "Milliseconds between polls for a new block")
+  .addOptionalParam("maxBlocks", "Stop after this many blocks (0: run until a signal)")
   .addOptionalParam("logLevel", "debug | info | warn | error")
+  .addFlag(
+    "closeOwnPositions",
+    "Also close positions the keeper's signer opened itself (off: only what takes handed over)",
+  )
   .setAction(async (args: Record<string, unknown>, hre) => {
+    const { BulwarkError } = await import("../scripts/lib/deployment");
+    const { ConfigError } = await import("../keeper/config");
+    try {
+      // Every numeric flag, before connecting: one line naming the flag, no stack trace.
+      const { decimalFlag, intFlag } = await import("../scripts/lib/flags");
+      args.startBlock = intFlag("startBlock", args.startBlock, 0);
+      args.maxTxPerBlock = intFlag("maxTxPerBlock", args.maxTxPerBlock, 1);
+      args.pollMs = intFlag("pollMs", args.pollMs, 10);
+      args.maxBlocks = intFlag("maxBlocks", args.maxBlocks, 0);
+      decimalFlag("minProfitUsd", args.minProfitUsd);
+      decimalFlag("maxGasPriceGwei", args.maxGasPriceGwei, true);
+      await runKeeperTask(args, hre);
+    } catch (e) {
+      if (!(e instanceof BulwarkError || e instanceof ConfigError)) throw e;
+      console.error(`Error: ${e.message}`);
+      process.exitCode = 1;
+    }
+  });
+
+async function runKeeperTask(args: Record<string, unknown>, hre: HardhatRuntimeEnvironment): Promise<void> {
+  {
     const { createKeeper, loadConfig } = await import("../keeper");
     const net = hre.network.config as Partial<HttpNetworkConfig>;
     if (!net.url) {
       throw new Error(`the keeper needs a JSON-RPC network (e.g. --network localhost), not "${hre.network.name}"`);
     }
-    const { keeperConfig: file, ...flags } = args;
+    const { keeperConfig: file, closeOwnPositions, ...rest } = args;
+    // A flag is false when absent: only a given flag overrides the config file and the environment.
+    const flags = closeOwnPositions === true ? { ...rest, closeOwnPositions: true } : rest;
     const config = loadConfig({ file: file as string | undefined, env: process.env, flags });
     const privateKey =
       process.env.KEEPER_PRIVATE_KEY ?? (vars.has("KEEPER_PRIVATE_KEY") ? vars.get("KEEPER_PRIVATE_KEY") : undefined);
@@ -48,4 +75,5 @@ task("keeper", "Runs the Bulwark liquidation keeper against a JSON-RPC node")
       process.off("SIGTERM", onSignal);
       keeper.provider.destroy();
     }
-  });
+  }
+}

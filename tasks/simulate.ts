@@ -1,6 +1,6 @@
 /**
  * `npx hardhat simulate [--scenario FILE] [--modes a,b] [--seeds N] [--seed S] [--out DIR]
- * [--progress bar|lines|off] [--network NAME]`: the cascade lab (docs/simulation.md).
+ * [--progress bar|lines|off] [--force] [--network NAME]`: the cascade lab (docs/simulation.md).
  */
 import { task, types } from "hardhat/config";
 
@@ -11,12 +11,21 @@ task("simulate", "Runs a cascade-lab scenario in several liquidation modes and w
   .addOptionalParam("seed", "First seed (default: the scenario's seed)")
   .addOptionalParam("out", "Report directory (default: reports/<scenario>-<timestamp>/)")
   .addOptionalParam("progress", "bar, lines or off (default: bar on a TTY, lines otherwise)", undefined, types.string)
-  .setAction(async (args: Record<string, string | undefined>, hre) => {
+  .addFlag("force", "Write into a non-empty --out directory")
+  .setAction(async (args: Record<string, string | boolean | undefined>, hre) => {
     // Loaded lazily: the config loads every task before the first compile.
     const { resolveRun, simulate, withCleanErrors } = await import("../sim/cli");
     await withCleanErrors(async () => {
-      const { scenario, modes, seeds, seed, out, progress } = args;
-      const opts = { scenario, modes, seeds, seed, out, progress };
+      const str = (k: string) => args[k] as string | undefined;
+      const opts = {
+        scenario: str("scenario"),
+        modes: str("modes"),
+        seeds: str("seeds"),
+        seed: str("seed"),
+        out: str("out"),
+        progress: str("progress"),
+        force: args.force === true,
+      };
       resolveRun(opts); // reject a bad scenario or option before compiling
       await hre.run("compile", { quiet: true });
       await simulate(hre, opts);

@@ -4,7 +4,7 @@
  * `--addresses` / BULWARK_ADDRESSES / `--deployment-id`. Human-readable output by default, `--json`
  * for machine output. See docs/deploy.md for examples.
  */
-import { task, types } from "hardhat/config";
+import { task } from "hardhat/config";
 import type { ConfigurableTaskDefinition, HardhatRuntimeEnvironment } from "hardhat/types";
 import {
   deposit,
@@ -21,6 +21,7 @@ import {
 } from "../scripts/lib/actions";
 import { connect, resolveAccount, resolveSigner, type Bulwark } from "../scripts/lib/client";
 import { BulwarkError } from "../scripts/lib/deployment";
+import { intFlag } from "../scripts/lib/flags";
 import { WAD, num, pct, usd } from "../scripts/lib/units";
 
 interface CommonArgs {
@@ -50,8 +51,11 @@ async function run<T>(
   args: CommonArgs,
   body: (b: Bulwark) => Promise<T>,
   text: (r: T) => string,
+  /** Validates the task's own flags before connecting (throws a BulwarkError naming the flag). */
+  check?: () => void,
 ): Promise<T | undefined> {
   try {
+    check?.();
     const b = await connect(hre, { addresses: args.addresses, deploymentId: args.deploymentId });
     const result = await body(b);
     console.log(args.json ? JSON.stringify(result, null, 2) : text(result));
@@ -106,13 +110,20 @@ common(
   task("trade", "Opens, changes or closes a position at the vault's fill price, with a slippage bound")
     .addParam("market", "Market name, e.g. ETH-USD or BTC-USD")
     .addParam("size", "Signed size in base units: 2.5 buys, -2.5 sells")
-    .addOptionalParam("slippageBps", "Accepted move from the previewed fill price, in basis points", 50, types.int)
+    .addOptionalParam("slippageBps", "Accepted move from the previewed fill price, in basis points", "50")
     .addOptionalParam("account", "Signer: index into the network's accounts or an address (default 0)"),
-).setAction(async (args: CommonArgs & { market: string; size: string; slippageBps: number; account?: string }, hre) =>
+).setAction(async (args: CommonArgs & { market: string; size: string; slippageBps: string; account?: string }, hre) =>
   run(
     hre,
     args,
-    async (b) => trade(b, await resolveSigner(hre, args.account), args.market, args.size, args.slippageBps),
+    async (b) =>
+      trade(
+        b,
+        await resolveSigner(hre, args.account),
+        args.market,
+        args.size,
+        intFlag("slippageBps", args.slippageBps, 0, 9_999) as number,
+      ),
     (r: TradeResult) =>
       [
         `${r.account} ${w(r.sizeDelta) > 0n ? "bought" : "sold"} ${num(w(r.sizeDelta) < 0n ? -w(r.sizeDelta) : w(r.sizeDelta))} ${r.market} at ${usd(w(r.fillPrice))}` +
@@ -120,6 +131,7 @@ common(
         `  new size ${num(w(r.newSize))}, fee ${usd(w(r.fee))}, realized PnL ${usd(w(r.realizedPnl))}`,
         `  tx ${r.txHash}`,
       ].join("\n"),
+    () => intFlag("slippageBps", args.slippageBps, 0, 9_999),
   ),
 );
 
@@ -168,19 +180,28 @@ const accountLine = (a: AccountRow): string =>
 
 common(
   task("liquidatable", "Lists liquidatable accounts, discovered from the vault's events")
-    .addOptionalParam("fromBlock", "First block to scan (default: the vault's deployment block)", undefined, types.int)
-    .addOptionalParam("chunk", "Blocks per eth_getLogs request", 10_000, types.int)
+    .addOptionalParam("fromBlock", "First block to scan (default: the vault's deployment block)")
+    .addOptionalParam("chunk", "Blocks per eth_getLogs request", "10000")
     .addFlag("all", "List every account seen, not only the liquidatable ones"),
-).setAction(async (args: CommonArgs & { fromBlock?: number; chunk: number; all: boolean }, hre) =>
+).setAction(async (args: CommonArgs & { fromBlock?: string; chunk: string; all: boolean }, hre) =>
   run(
     hre,
     args,
-    (b) => listLiquidatable(b, args),
+    (b) =>
+      listLiquidatable(b, {
+        all: args.all,
+        fromBlock: intFlag("fromBlock", args.fromBlock, 0),
+        chunk: intFlag("chunk", args.chunk, 1),
+      }),
     (r: LiquidatableResult) =>
       [
         `block ${r.block}: ${r.liquidatable.length} liquidatable of ${r.accountsScanned} accounts (events from block ${r.fromBlock})`,
         ...(r.accounts ?? r.liquidatable).map(accountLine),
       ].join("\n"),
+    () => {
+      intFlag("fromBlock", args.fromBlock, 0);
+      intFlag("chunk", args.chunk, 1);
+    },
   ),
 );
 

@@ -20,6 +20,7 @@
  * The circuit breaker is not configured in this `full`: the lab (sim/) runs it; this test keeps to
  * the vault, the auction house with pool takeover, the throttle and the dynamic RiskEngine.
  */
+import { decodeAuctionId, LotKind } from "../../lib/codec";
 import { ZeroAddress, ZeroHash, type TransactionReceipt } from "ethers";
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
@@ -369,7 +370,7 @@ export async function runCascade(ctx: ForkContext, mode: Mode, sc: CascadeScenar
         await sendOk(auction.connect(keeper).redo(id));
         continue;
       }
-      const isPosition = ((id >> 8n) & 0xffn) !== 1n; // a position or a pool lot, not collateral
+      const isPosition = decodeAuctionId(id).kind !== LotKind.Collateral; // a position or a pool lot
       const oracleWad = answer * scale;
       const discountBps = Number(
         a.lot < 0n && isPosition

@@ -5,7 +5,7 @@ import { portInUse, startNode, type LocalNode } from "../../scripts/lib/node";
 import { AuctionHouse__factory, UniswapFlashTaker__factory } from "../../typechain-types";
 import { KICK_SELECTOR, runKeeper, saveLog, txsFrom, type Run } from "./harness";
 import { startFaultyProxy } from "./proxy";
-import { buildWorld, CRASH_PRICE, DEPLOYMENT_DIR, ETH_USD, rpc, sendAndMine, type KeeperWorld } from "./world";
+import { buildWorld, CRASH_PRICE, DEPLOYMENT_DIR, ETH_USD, rpc, sendAndMine, WAD, type KeeperWorld } from "./world";
 import { freePort } from "../../scripts/lib/node";
 
 /**
@@ -239,6 +239,51 @@ describe("keeper: liquidations on a local node", function () {
       reverted: sent.filter((x) => x.status !== 1).length,
       sender: run.keeper.sender.stats,
     };
+  });
+
+  it("never trades its signer's own position unless closeOwnPositions is on, which it warns about", async () => {
+    // The keeper's signer trades for itself: a 10 ETH long out of its $2M vault account.
+    const own = 10n * WAD;
+    await sendAndMine(w.provider, () => w.vault.connect(w.keeper).trade(ETH_USD, own, 10n ** 30n));
+    const size = async () => BigInt((await w.vault.getPosition(w.keeper.address, ETH_USD)).sizeWad);
+    expect(await size()).to.equal(own);
+    const tradeSelector = w.vault.interface.getFunction("trade")!.selector;
+
+    const off = await runKeeper(w, { url: node.url, maxBlocks: 5 });
+    const sentOff = await txsFrom(w.provider, w.keeper.address, off.firstBlock + 1, off.lastBlock);
+    expect(
+      sentOff.filter((t) => t.selector === tradeSelector),
+      "trades sent by default",
+    ).to.deep.equal([]);
+    expect(off.keeper.stats.closes, "closes by default").to.equal(0);
+    expect(await size(), "own position after 5 blocks").to.equal(own);
+    expect(off.logs.some((l) => l.event === "close_own_positions")).to.equal(false);
+
+    const on = await runKeeper(w, { url: node.url, maxBlocks: 5, config: { closeOwnPositions: true } });
+    expect(
+      on.logs.filter((l) => l.event === "close_own_positions").map((l) => l.level),
+      "warning at start",
+    ).to.deep.equal(["warn"]);
+    expect(on.keeper.stats.closes, "closes with closeOwnPositions").to.equal(1);
+    expect(await size(), "own position with closeOwnPositions").to.equal(0n);
+  });
+
+  it("closes what its takes handed over and no more: its signer's own position is left as it was", async () => {
+    const own = 10n * WAD;
+    await sendAndMine(w.provider, () => w.vault.connect(w.keeper).trade(ETH_USD, own, 10n ** 30n));
+    const size = async () => BigInt((await w.vault.getPosition(w.keeper.address, ETH_USD)).sizeWad);
+    const c = await crash(w);
+    const run = await runKeeper(w, {
+      url: node.url,
+      maxBlocks: 40,
+      until: async (k) => k.stats.closes > 0 && (await size()) === own && (await settled(w, c.liquidatable)),
+    });
+    saveLog("keeper-own-position", run.logs);
+    expect(await settled(w, c.liquidatable), "liquidations finished").to.equal(true);
+    expect(run.keeper.stats.takes, "position-lot takes").to.be.at.least(1);
+    expect(run.keeper.stats.closes, "closes of what the takes handed over").to.be.at.least(1);
+    expect(await size(), "own position").to.equal(own);
+    expect(run.keeper.handedOver.size, "left to close").to.equal(0);
   });
 
   it("sends no kick while the market's breaker is at level 2, kicks once it reopens, and pokes only when a poke changes a level", async () => {

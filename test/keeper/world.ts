@@ -77,8 +77,34 @@ export async function sendAndMine(provider: JsonRpcProvider, send: () => Promise
   return mine(provider);
 }
 
-/** Deploys BulwarkLocal with Ignition to the node, as docs/keeper.md does, under a throw-away id. */
-async function ignitionDeploy(node: LocalNode, deploymentId: string): Promise<Record<string, string>> {
+/**
+ * Deploys BulwarkLocal with Ignition to the node, as docs/keeper.md does, under a throw-away id;
+ * `overrides` are BulwarkLocal module parameters added to deploy/parameters/local.json's.
+ */
+async function ignitionDeploy(
+  node: LocalNode,
+  deploymentId: string,
+  overrides: Record<string, unknown> = {},
+): Promise<Record<string, string>> {
+  let parameters = "deploy/parameters/local.json";
+  if (Object.keys(overrides).length > 0) {
+    const base = JSON.parse(fs.readFileSync(path.join(ROOT, parameters), "utf8")) as {
+      BulwarkLocal: Record<string, unknown>;
+    };
+    parameters = path.join(ROOT, "deploy", "deployments", `${deploymentId}.parameters.json`);
+    fs.mkdirSync(path.dirname(parameters), { recursive: true });
+    fs.writeFileSync(parameters, JSON.stringify({ BulwarkLocal: { ...base.BulwarkLocal, ...overrides } }, null, 2));
+  }
+  try {
+    await deployWith(node, deploymentId, parameters);
+  } finally {
+    if (parameters.endsWith(".parameters.json")) fs.rmSync(parameters, { force: true });
+  }
+  const file = path.join(ROOT, "deploy", "deployments", deploymentId, "deployed_addresses.json");
+  return JSON.parse(fs.readFileSync(file, "utf8")) as Record<string, string>;
+}
+
+async function deployWith(node: LocalNode, deploymentId: string, parameters: string): Promise<void> {
   await promisify(execFile)(
     path.join(ROOT, "node_modules", ".bin", "hardhat"),
     [
@@ -86,7 +112,7 @@ async function ignitionDeploy(node: LocalNode, deploymentId: string): Promise<Re
       "deploy",
       "deploy/modules/BulwarkLocal.ts",
       "--parameters",
-      "deploy/parameters/local.json",
+      parameters,
       "--network",
       "localhost",
       "--deployment-id",
@@ -94,8 +120,6 @@ async function ignitionDeploy(node: LocalNode, deploymentId: string): Promise<Re
     ],
     { cwd: ROOT, env: { ...process.env, LOCALHOST_RPC_URL: node.url }, timeout: 180_000 },
   );
-  const file = path.join(ROOT, "deploy", "deployments", deploymentId, "deployed_addresses.json");
-  return JSON.parse(fs.readFileSync(file, "utf8")) as Record<string, string>;
 }
 
 /**
@@ -124,11 +148,18 @@ function population(provider: JsonRpcProvider): TraderSpec[] {
 export const DEPLOYMENT_ID = `keeper-test-${process.pid}`;
 export const DEPLOYMENT_DIR = path.join(ROOT, "deploy", "deployments", DEPLOYMENT_ID);
 
-export async function buildWorld(node: LocalNode): Promise<KeeperWorld> {
-  const deploymentId = DEPLOYMENT_ID;
-  const deploymentDir = DEPLOYMENT_DIR;
+export interface WorldOptions {
+  /** Ignition deployment id (default DEPLOYMENT_ID); the spec removes its folder afterwards. */
+  deploymentId?: string;
+  /** BulwarkLocal module parameters over deploy/parameters/local.json, e.g. `{ poolTakeover: true }`. */
+  parameters?: Record<string, unknown>;
+}
+
+export async function buildWorld(node: LocalNode, opts: WorldOptions = {}): Promise<KeeperWorld> {
+  const deploymentId = opts.deploymentId ?? DEPLOYMENT_ID;
+  const deploymentDir = path.join(ROOT, "deploy", "deployments", deploymentId);
   fs.rmSync(deploymentDir, { recursive: true, force: true });
-  const addresses = await ignitionDeploy(node, deploymentId);
+  const addresses = await ignitionDeploy(node, deploymentId, opts.parameters);
   const at = (name: string): string => {
     const hit = Object.entries(addresses).find(([k]) => k.endsWith(`#${name}`));
     if (!hit) throw new Error(`deployment has no ${name}`);
