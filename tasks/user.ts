@@ -1,5 +1,5 @@
 /**
- * User tasks: deposit, trade, status, liquidatable, pool-status. Each runs against any network
+ * User tasks: deposit, withdraw, trade, close, status, liquidatable, pool-status. Each runs against any network
  * (`--network localhost`) and finds the deployment in deploy/deployments/chain-<chainId>/, or in
  * `--addresses` / BULWARK_ADDRESSES / `--deployment-id`. Human-readable output by default, `--json`
  * for machine output. See docs/deploy.md for examples.
@@ -7,7 +7,9 @@
 import { task } from "hardhat/config";
 import type { ConfigurableTaskDefinition, HardhatRuntimeEnvironment } from "hardhat/types";
 import {
+  close,
   deposit,
+  withdraw,
   listLiquidatable,
   poolStatus,
   status,
@@ -18,6 +20,7 @@ import {
   type PoolStatusResult,
   type StatusResult,
   type TradeResult,
+  type WithdrawResult,
 } from "../scripts/lib/actions";
 import { connect, resolveAccount, resolveSigner, type Bulwark } from "../scripts/lib/client";
 import { BulwarkError } from "../scripts/lib/deployment";
@@ -129,6 +132,55 @@ common(
         `${r.account} ${w(r.sizeDelta) > 0n ? "bought" : "sold"} ${num(w(r.sizeDelta) < 0n ? -w(r.sizeDelta) : w(r.sizeDelta))} ${r.market} at ${usd(w(r.fillPrice))}` +
           ` (preview ${usd(w(r.expectedFillPrice))}, limit ${usd(w(r.limitPrice))}, ${r.slippageBps} bps)`,
         `  new size ${num(w(r.newSize))}, fee ${usd(w(r.fee))}, realized PnL ${usd(w(r.realizedPnl))}`,
+        `  tx ${r.txHash}`,
+      ].join("\n"),
+    () => intFlag("slippageBps", args.slippageBps, 0, 9_999),
+  ),
+);
+
+// ------------------------------------------------------------------------------------ withdraw and close
+
+common(
+  task("withdraw", "Withdraws collateral from your Bulwark account (or quote from the LP pool with --pool)")
+    .addParam("token", "Collateral symbol (USDC, WETH, WBTC) or address")
+    .addParam("amount", "Amount in token units, e.g. 1000 or 0.5, or `all`")
+    .addOptionalParam("account", "Signer: index into the network's accounts or an address (default 0)")
+    .addFlag("pool", "Withdraw the quote token from the LiquidityPool (burns LP shares)"),
+).setAction(async (args: CommonArgs & { token: string; amount: string; account?: string; pool: boolean }, hre) =>
+  run(
+    hre,
+    args,
+    async (b) => withdraw(b, await resolveSigner(hre, args.account), args.token, args.amount, args),
+    (r: WithdrawResult) =>
+      [
+        `${r.account} withdrew ${r.amount} ${r.token} from the ${r.source}`,
+        `  tx ${r.txHash}`,
+        r.source === "pool"
+          ? `  pool shares held: ${r.balanceAfter}`
+          : `  ${r.token} balance in the vault: ${r.balanceAfter}`,
+      ].join("\n"),
+  ),
+);
+
+common(
+  task("close", "Closes your whole position in a market at the vault's fill price, with a slippage bound")
+    .addParam("market", "Market name, e.g. ETH-USD or BTC-USD")
+    .addOptionalParam("slippageBps", "Accepted move from the previewed fill price, in basis points", "50")
+    .addOptionalParam("account", "Signer: index into the network's accounts or an address (default 0)"),
+).setAction(async (args: CommonArgs & { market: string; slippageBps: string; account?: string }, hre) =>
+  run(
+    hre,
+    args,
+    async (b) =>
+      close(
+        b,
+        await resolveSigner(hre, args.account),
+        args.market,
+        intFlag("slippageBps", args.slippageBps, 0, 9_999) as number,
+      ),
+    (r: TradeResult) =>
+      [
+        `${r.account} closed ${r.market} at ${usd(w(r.fillPrice))}: fee ${usd(w(r.fee))}, realized PnL ${usd(w(r.realizedPnl))}`,
         `  tx ${r.txHash}`,
       ].join("\n"),
     () => intFlag("slippageBps", args.slippageBps, 0, 9_999),

@@ -152,6 +152,82 @@ export async function trade(
   };
 }
 
+// ------------------------------------------------------------------------------------ withdraw
+
+export interface WithdrawResult {
+  account: string;
+  token: string;
+  tokenAddress: string;
+  /** Token units sent to the account. */
+  amount: string;
+  source: "vault" | "pool";
+  txHash: string;
+  /** Vault collateral balance after (source vault), or pool shares held after (source pool). */
+  balanceAfter: string;
+}
+
+/**
+ * Takes `amountArg` of `tokenArg` (or `all`: the whole balance, in whole token units; from the
+ * pool, what `maxWithdraw` allows) out of the vault, or with `pool` out of the LP pool.
+ */
+export async function withdraw(
+  b: Bulwark,
+  signer: HardhatEthersSigner,
+  tokenArg: string,
+  amountArg: string,
+  opts: { pool?: boolean } = {},
+): Promise<WithdrawResult> {
+  const token = resolveToken(b, tokenArg);
+  const source = opts.pool ? "pool" : "vault";
+  if (opts.pool && token.address !== b.quote.address) {
+    throw new BulwarkError(`the pool pays out only the quote token ${b.quote.symbol}, not ${token.symbol}`);
+  }
+  const scale = 10n ** BigInt(18 - token.decimals);
+  let amount: bigint;
+  if (amountArg.trim().toLowerCase() === "all") {
+    if (opts.pool) amount = await b.pool.maxWithdraw(signer.address);
+    else if (token.address === b.quote.address) {
+      const q = await b.vault.quoteBalance(signer.address);
+      amount = q > 0n ? q / scale : 0n;
+    } else amount = (await b.vault.collateralBalance(signer.address, token.address)) / scale;
+    if (amount === 0n)
+      throw new BulwarkError(`${signer.address} has no ${token.symbol} to withdraw from the ${source}`);
+  } else {
+    amount = parseAmount("amount", amountArg, token.decimals);
+  }
+  const receipt = await explainRevert(b, `withdraw from the ${source}`, async () =>
+    opts.pool
+      ? (await b.pool.connect(signer).withdraw(amount, signer.address, signer.address)).wait()
+      : (await b.vault.connect(signer).withdraw(token.address, amount)).wait(),
+  );
+  let balanceAfter: string;
+  if (opts.pool) balanceAfter = dec(await b.pool.balanceOf(signer.address), Number(await b.pool.decimals()));
+  else if (token.address === b.quote.address) balanceAfter = dec(await b.vault.quoteBalance(signer.address));
+  else balanceAfter = dec(await b.vault.collateralBalance(signer.address, token.address));
+  return {
+    account: signer.address,
+    token: token.symbol,
+    tokenAddress: token.address,
+    amount: dec(amount, token.decimals),
+    source,
+    txHash: receipt?.hash ?? "",
+    balanceAfter,
+  };
+}
+
+/** Closes the signer's whole position in `marketArg` (a reduce-only trade of −size). */
+export async function close(
+  b: Bulwark,
+  signer: HardhatEthersSigner,
+  marketArg: string,
+  slippageBps: number,
+): Promise<TradeResult> {
+  const market = resolveMarket(b, marketArg);
+  const size = (await b.vault.getPosition(signer.address, market.id)).sizeWad;
+  if (size === 0n) throw new BulwarkError(`${signer.address} has no ${market.name} position to close`);
+  return trade(b, signer, market.name, dec(-size), slippageBps);
+}
+
 // ------------------------------------------------------------------------------------ status
 
 export interface PositionStatus {

@@ -15,6 +15,7 @@ import type {
   PoolStatusResult,
   StatusResult,
   TradeResult,
+  WithdrawResult,
 } from "../../scripts/lib/actions";
 import { addressOf, hardhat, hardhatJson, ignitionDeploy, testDeploymentId, type Deployment } from "./cli";
 
@@ -188,6 +189,35 @@ describe("user tasks against a local node (child processes)", function () {
     expect(r.markets.map((m) => m.market)).to.deep.equal(["ETH-USD", "BTC-USD"]);
     expect(r.markets[0].openLong).to.equal("60");
     expect(r.markets[1].openShort).to.equal("0.5");
+  });
+
+  it("close and withdraw: a trader closes its position and takes its USDC out; an LP withdraws from the pool", async function () {
+    const vault = PerpVault__factory.connect(addressOf(dep, "PerpVault"), provider);
+    const pool = LiquidityPool__factory.connect(addressOf(dep, "LiquidityPool"), provider);
+    const closed = await hardhatJson<TradeResult>(["close", "--market", "BTC-USD", "--account", "4", ...at], env);
+    expect(closed.newSize).to.equal("0");
+    expect(closed.sizeDelta).to.equal("0.5");
+    const btc = (await vault.marketIds())[1];
+    expect((await vault.getPosition(accounts[4], btc)).sizeWad).to.equal(0n);
+    const quote = await vault.quoteBalance(accounts[4]);
+    const out = await hardhatJson<WithdrawResult>(
+      ["withdraw", "--token", "USDC", "--amount", "all", "--account", "4", ...at],
+      env,
+    );
+    expect(out).to.include({ source: "vault", token: "USDC" });
+    expect(parseUnits(out.amount, 6)).to.equal(quote / 10n ** 12n);
+    expect(await vault.quoteBalance(accounts[4])).to.equal(quote % 10n ** 12n);
+    const shares = await pool.balanceOf(accounts[1]);
+    const lp = await hardhatJson<WithdrawResult>(
+      ["withdraw", "--token", "USDC", "--amount", "1000", "--pool", "--account", "1", ...at],
+      env,
+    );
+    expect(lp).to.include({ source: "pool", amount: "1000" });
+    expect(await pool.balanceOf(accounts[1])).to.be.lessThan(shares);
+    // Nothing left to close: one clear line, exit code 1.
+    const again = await hardhat(["close", "--market", "BTC-USD", "--account", "4", ...at], env);
+    expect(again.code).to.equal(1);
+    expect(again.stderr.trim()).to.match(/^Error: .* has no BTC-USD position to close$/);
   });
 
   it("bad input and missing deployments fail with one clear line and exit code 1", async function () {
