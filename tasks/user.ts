@@ -1,5 +1,6 @@
 /**
- * User tasks: deposit, withdraw, trade, close, status, liquidatable, pool-status. Each runs against any network
+ * User tasks: deposit, withdraw, trade, close, status, liquidatable, pool-status, and set-price
+ * (local networks). Each runs against any network
  * (`--network localhost`) and finds the deployment in deploy/deployments/chain-<chainId>/, or in
  * `--addresses` / BULWARK_ADDRESSES / `--deployment-id`. Human-readable output by default, `--json`
  * for machine output. See docs/deploy.md for examples.
@@ -9,6 +10,7 @@ import type { ConfigurableTaskDefinition, HardhatRuntimeEnvironment } from "hard
 import {
   close,
   deposit,
+  setPrice,
   withdraw,
   listLiquidatable,
   poolStatus,
@@ -20,6 +22,7 @@ import {
   type PoolStatusResult,
   type StatusResult,
   type TradeResult,
+  type SetPriceResult,
   type WithdrawResult,
 } from "../scripts/lib/actions";
 import { connect, resolveAccount, resolveSigner, type Bulwark } from "../scripts/lib/client";
@@ -184,6 +187,23 @@ common(
         `  tx ${r.txHash}`,
       ].join("\n"),
     () => intFlag("slippageBps", args.slippageBps, 0, 9_999),
+  ),
+);
+
+// ------------------------------------------------------------------------------------ set-price
+
+common(
+  task("set-price", "Local networks only: writes a new round to a market's mock price feed, at the current time")
+    .addParam("market", "Market name, e.g. ETH-USD or BTC-USD")
+    .addParam("price", "New price in USD, e.g. 2500 or 61234.5")
+    .addOptionalParam("account", "Signer: index into the network's accounts or an address (default 0)"),
+).setAction(async (args: CommonArgs & { market: string; price: string; account?: string }, hre) =>
+  run(
+    hre,
+    args,
+    async (b) => setPrice(b, await resolveSigner(hre, args.account), args.market, args.price),
+    (r: SetPriceResult) =>
+      [`${r.market}: price ${r.previous} → ${r.price} (feed ${r.feed})`, `  tx ${r.txHash}`].join("\n"),
   ),
 );
 

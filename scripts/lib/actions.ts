@@ -228,6 +228,55 @@ export async function close(
   return trade(b, signer, market.name, dec(-size), slippageBps);
 }
 
+// ------------------------------------------------------------------------------------ set-price
+
+export interface SetPriceResult {
+  market: string;
+  asset: string;
+  feed: string;
+  /** The new answer in USD (the feed's own decimals). */
+  price: string;
+  previous: string;
+  txHash: string;
+}
+
+/** Local chain ids whose feeds are the project's mocks (Hardhat's and anvil's default). */
+const LOCAL_CHAIN_IDS = new Set([31337, 1337]);
+
+/**
+ * Writes a new round to the primary mock feed of `marketArg`'s oracle asset, at the current
+ * time (local networks only: a real Chainlink feed cannot be written). Refreshes a stale local
+ * feed, or moves a price to try a crash.
+ */
+export async function setPrice(
+  b: Bulwark,
+  signer: HardhatEthersSigner,
+  marketArg: string,
+  priceArg: string,
+): Promise<SetPriceResult> {
+  if (!LOCAL_CHAIN_IDS.has(b.chainId)) {
+    throw new BulwarkError(`set-price writes the local mock feeds only; chain ${b.chainId} is not a local network`);
+  }
+  const market = resolveMarket(b, marketArg);
+  const asset = (await b.vault.marketParams(market.id)).oracleAsset;
+  const feedInfo = await b.oracle.feedOf(asset);
+  const feed = (await b.hre.ethers.getContractAt("MockAggregator", feedInfo.primary)).connect(signer);
+  const decimals = Number(feedInfo.primaryDecimals);
+  const answer = parseAmount("price", priceArg, decimals); // rejects zero, negatives and excess decimals
+  const [, previous] = await feed.latestRoundData();
+  const receipt = await explainRevert(b, "set-price (a MockAggregator)", async () =>
+    (await feed.setAnswer(answer)).wait(),
+  );
+  return {
+    market: market.name,
+    asset,
+    feed: feedInfo.primary,
+    price: dec(answer, decimals),
+    previous: dec(previous, decimals),
+    txHash: receipt?.hash ?? "",
+  };
+}
+
 // ------------------------------------------------------------------------------------ status
 
 export interface PositionStatus {

@@ -14,6 +14,7 @@ import type {
   LiquidatableResult,
   PoolStatusResult,
   StatusResult,
+  SetPriceResult,
   TradeResult,
   WithdrawResult,
 } from "../../scripts/lib/actions";
@@ -214,6 +215,17 @@ describe("user tasks against a local node (child processes)", function () {
     );
     expect(lp).to.include({ source: "pool", amount: "1000" });
     expect(await pool.balanceOf(accounts[1])).to.be.lessThan(shares);
+    // set-price moves a local feed (and refreshes its timestamp).
+    const set = await hardhatJson<SetPriceResult>(
+      ["set-price", "--market", "BTC-USD", "--price", "61234.5", ...at],
+      env,
+    );
+    expect(set).to.include({ market: "BTC-USD", price: "61234.5" });
+    const feed = MockAggregator__factory.connect(set.feed, provider);
+    expect((await feed.latestRoundData())[1]).to.equal(6_123_450_000_000n);
+    const bad = await hardhat(["set-price", "--market", "BTC-USD", "--price", "0", ...at], env);
+    expect(bad.code).to.equal(1);
+    expect(bad.stderr.trim()).to.equal("Error: price must not be zero");
     // Nothing left to close: one clear line, exit code 1.
     const again = await hardhat(["close", "--market", "BTC-USD", "--account", "4", ...at], env);
     expect(again.code).to.equal(1);
