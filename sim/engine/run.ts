@@ -18,17 +18,15 @@ import { readMargins, scanLiquidatable, blockState, tokenBalance, type ChainStat
 import { sqrtAtUsd } from "./venue";
 import { charge, timed } from "./profile";
 import { HealthModel } from "./health";
+import { LotKind, decodeAuctionId } from "../../lib/codec";
 
 const MAX_UINT = (1n << 256n) - 1n;
 const KICK_CHUNK = 12;
 const TAKE_CHUNK = 25;
 const RECALIBRATE_EVERY = 60;
-/** IAuctionHouse.LotKind, as encoded in bits 8–15 of an auction id. */
-const LOT_POSITION = 0;
-const LOT_COLLATERAL = 1;
-const LOT_POOL = 2;
-/** The LotKind of an auction id. */
-const lotKind = (id: bigint): number => Number((id >> 8n) & 0xffn);
+const { Position: LOT_POSITION, Collateral: LOT_COLLATERAL, Pool: LOT_POOL } = LotKind;
+/** The LotKind of an auction id (lib/codec, as AuctionHouse encodes it). */
+const lotKind = (id: bigint): LotKind => decodeAuctionId(id).kind;
 
 /** Events after which an account's exposure must be read again. */
 const TOUCHING = new Set([
