@@ -368,12 +368,7 @@ contract CircuitBreaker is ICircuitBreaker, AccessControl {
     /// @dev Adds a finished episode (its last word `stored`, at level 0 by now) to the budget used.
     function _book(Episodes memory e, uint256 stored) internal pure returns (Episodes memory) {
         if (e.since == 0) return e;
-        uint256 level_ = stored.storedLevel();
-        uint256 zeroAt = stored.endAt();
-        if (level_ != 0) {
-            uint256 stepped = stored.stepAt() + (level_ - 1) * stored.stepSec();
-            if (stepped < zeroAt) zeroAt = stepped;
-        }
+        uint256 zeroAt = stored.zeroAt();
         if (zeroAt > e.since) e.usedSec += uint32(zeroAt - e.since);
         e.since = 0;
         return e;

@@ -60,6 +60,15 @@ library BreakerState {
         return steps >= level ? 0 : level - steps;
     }
 
+    /// @notice When `levelAt` first returns 0: the last step down, or `endAt` if that comes first.
+    function zeroAt(uint256 word) internal pure returns (uint256 at) {
+        at = endAt(word);
+        uint256 level = word & 0xff;
+        if (level == 0) return at;
+        uint256 stepped = stepAt(word) + (level - 1) * stepSec(word);
+        if (stepped < at) at = stepped;
+    }
+
     /// @notice IM multiple at level 1 (WAD; 1.0 when unset).
     function cautionIm(uint256 word) internal pure returns (uint256 m) {
         m = uint64(word >> 96);
