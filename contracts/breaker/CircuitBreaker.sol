@@ -7,6 +7,7 @@ import {ICircuitBreaker} from "../interfaces/ICircuitBreaker.sol";
 import {IPerpVault} from "../interfaces/IPerpVault.sol";
 import {IOracleRouter} from "../interfaces/IOracleRouter.sol";
 import {BreakerState} from "../libraries/BreakerState.sol";
+import {Bounds} from "../libraries/Bounds.sol";
 
 /// @title CircuitBreaker
 /// @notice Graduated circuit breakers for `PerpVault` and `AuctionHouse`. See `ICircuitBreaker`.
@@ -132,7 +133,7 @@ contract CircuitBreaker is ICircuitBreaker, AccessControl {
 
     /// @inheritdoc ICircuitBreaker
     function trip(bytes32 market, uint8 toLevel) external onlyRole(GUARDIAN_ROLE) {
-        if (toLevel == 0 || toLevel > 3) revert InvalidLevel(toLevel);
+        if (toLevel == BreakerState.NORMAL || toLevel > BreakerState.HALT) revert InvalidLevel(toLevel);
         if (market != GLOBAL && _assetOf[market] == address(0)) revert UnknownMarket(market);
         // One rearm clock for every key (see `_guardianTrippedAt`).
         uint256 last = _guardianTrippedAt;
@@ -154,7 +155,7 @@ contract CircuitBreaker is ICircuitBreaker, AccessControl {
         bool floorReached
     ) external onlyRole(REPORTER_ROLE) {
         if (!floorReached && discountWad <= thresholdWad) return;
-        _raise(market, 2, Trigger.AuctionHealth, discountWad, thresholdWad);
+        _raise(market, BreakerState.PAUSE, Trigger.AuctionHealth, discountWad, thresholdWad);
     }
 
     // ------------------------------------------------------------------ views
@@ -162,6 +163,11 @@ contract CircuitBreaker is ICircuitBreaker, AccessControl {
     /// @inheritdoc ICircuitBreaker
     function level(bytes32 market) external view returns (uint8) {
         return uint8(_level(market));
+    }
+
+    /// @inheritdoc ICircuitBreaker
+    function permissions() external pure returns (uint256) {
+        return BreakerState.PERMISSIONS;
     }
 
     /// @inheritdoc ICircuitBreaker
@@ -204,7 +210,7 @@ contract CircuitBreaker is ICircuitBreaker, AccessControl {
             uint256 diff = primaryWad > secondaryWad ? primaryWad - secondaryWad : secondaryWad - primaryWad;
             uint256 limit = _params.oracleDeviationWad;
             if (diff * WAD > limit * primaryWad) {
-                _raise(market, 2, Trigger.OracleGuard, (diff * WAD) / primaryWad, limit);
+                _raise(market, BreakerState.PAUSE, Trigger.OracleGuard, (diff * WAD) / primaryWad, limit);
                 return (false, 0);
             }
         }
@@ -214,18 +220,18 @@ contract CircuitBreaker is ICircuitBreaker, AccessControl {
     function _readFeed(bytes32 market, AggregatorV3Interface feed, uint8 decimals) internal returns (bool, uint256) {
         try feed.latestRoundData() returns (uint80, int256 answer, uint256, uint256 updatedAt, uint80) {
             if (answer <= 0) {
-                _raise(market, 2, Trigger.OracleGuard, 0, 0);
+                _raise(market, BreakerState.PAUSE, Trigger.OracleGuard, 0, 0);
                 return (false, 0);
             }
             // solhint-disable-next-line not-rely-on-time
             uint256 age = block.timestamp > updatedAt ? block.timestamp - updatedAt : 0;
             if (age > _params.oracleMaxAgeSec) {
-                _raise(market, 2, Trigger.OracleGuard, age, _params.oracleMaxAgeSec);
+                _raise(market, BreakerState.PAUSE, Trigger.OracleGuard, age, _params.oracleMaxAgeSec);
                 return (false, 0);
             }
             return (true, uint256(answer) * 10 ** (18 - decimals));
         } catch {
-            _raise(market, 2, Trigger.OracleGuard, 0, 0);
+            _raise(market, BreakerState.PAUSE, Trigger.OracleGuard, 0, 0);
             return (false, 0);
         }
     }
@@ -255,7 +261,7 @@ contract CircuitBreaker is ICircuitBreaker, AccessControl {
             return;
         }
         uint256 current = _state[market].levelAt(nowSec);
-        if (current == 0) return;
+        if (current == BreakerState.NORMAL) return;
         uint256 hold = _bandLevel(num, den, p.band1Wad, p.band2Wad, p.band3Wad, WAD - p.hysteresisWad);
         if (hold >= current) _hold(market);
     }
@@ -271,17 +277,17 @@ contract CircuitBreaker is ICircuitBreaker, AccessControl {
     ) internal pure returns (uint256) {
         // num / den > band × scale / WAD²  ⇔  num × WAD² > band × scale × den
         uint256 lhs = num * WAD * WAD;
-        if (lhs > b3 * scaleWad * den) return 3;
-        if (lhs > b2 * scaleWad * den) return 2;
-        if (lhs > b1 * scaleWad * den) return 1;
-        return 0;
+        if (lhs > b3 * scaleWad * den) return BreakerState.HALT;
+        if (lhs > b2 * scaleWad * den) return BreakerState.PAUSE;
+        if (lhs > b1 * scaleWad * den) return BreakerState.CAUTION;
+        return BreakerState.NORMAL;
     }
 
     function _band(Params memory p, uint256 lvl) internal pure returns (uint256) {
         return
-            lvl == 3
+            lvl == BreakerState.HALT
                 ? p.band3Wad
-                : lvl == 2
+                : lvl == BreakerState.PAUSE
                     ? p.band2Wad
                     : p.band1Wad;
     }
@@ -299,7 +305,8 @@ contract CircuitBreaker is ICircuitBreaker, AccessControl {
         if (peak < _params.insuranceMinPeakWad) return;
         uint256 lost = peak - balance;
         uint256 limit = _params.insuranceDrawdownWad;
-        if (lost * WAD > limit * peak) _raise(GLOBAL, 1, Trigger.InsuranceDrawdown, (lost * WAD) / peak, limit);
+        if (lost * WAD > limit * peak)
+            _raise(GLOBAL, BreakerState.CAUTION, Trigger.InsuranceDrawdown, (lost * WAD) / peak, limit);
     }
 
     // ------------------------------------------------------------------ internal: state
@@ -326,7 +333,7 @@ contract CircuitBreaker is ICircuitBreaker, AccessControl {
         if (toLevel < current) return;
         Params memory p = _params;
         uint256 end;
-        if (current == 0) {
+        if (current == BreakerState.NORMAL) {
             end = _startEpisode(market, stored, nowSec, trigger, p);
             if (end == nowSec) return; // budget spent
         } else {
@@ -392,13 +399,13 @@ contract CircuitBreaker is ICircuitBreaker, AccessControl {
     function _recover(bytes32 market) internal {
         uint256 word = _state[market];
         uint256 stored = word.storedLevel();
-        if (stored == 0) return;
+        if (stored == BreakerState.NORMAL) return;
         // solhint-disable-next-line not-rely-on-time
         uint256 nowSec = block.timestamp;
         uint256 current = word.levelAt(nowSec);
         if (current == stored) return;
         uint256 steps = stored - current;
-        if (current == 0) {
+        if (current == BreakerState.NORMAL) {
             _episodes[market] = _book(_episodes[market], word);
             _state[market] = 0;
         } else {
@@ -418,26 +425,22 @@ contract CircuitBreaker is ICircuitBreaker, AccessControl {
     }
 
     function _setParams(Params memory p) internal {
-        _bound("windowSec", p.windowSec, MIN_WINDOW, MAX_WINDOW);
-        _bound("band1Wad", p.band1Wad, MIN_BAND, MAX_BAND);
-        _bound("band2Wad", p.band2Wad, uint256(p.band1Wad) + 1, MAX_BAND);
-        _bound("band3Wad", p.band3Wad, uint256(p.band2Wad) + 1, MAX_BAND);
-        _bound("hysteresisWad", p.hysteresisWad, 0, MAX_HYSTERESIS);
-        _bound("cooldownSec", p.cooldownSec, MIN_COOLDOWN, MAX_COOLDOWN);
-        _bound("maxPauseSec", p.maxPauseSec, p.cooldownSec, MAX_MAX_PAUSE);
-        _bound("oracleMaxAgeSec", p.oracleMaxAgeSec, MIN_ORACLE_AGE, MAX_ORACLE_AGE);
-        _bound("oracleDeviationWad", p.oracleDeviationWad, MIN_ORACLE_DEVIATION, MAX_ORACLE_DEVIATION);
-        _bound("insuranceWindowSec", p.insuranceWindowSec, MIN_WINDOW, MAX_WINDOW);
-        _bound("insuranceDrawdownWad", p.insuranceDrawdownWad, MIN_DRAWDOWN, WAD);
-        _bound("insuranceMinPeakWad", p.insuranceMinPeakWad, 0, MAX_INSURANCE_MIN_PEAK);
-        _bound("cautionImWad", p.cautionImWad, WAD, MAX_IM_MULTIPLE);
-        _bound("haltImWad", p.haltImWad, WAD, MAX_IM_MULTIPLE);
-        _bound("guardianRearmSec", p.guardianRearmSec, 2 * uint256(p.maxPauseSec), MAX_REARM);
+        Bounds.check("windowSec", p.windowSec, MIN_WINDOW, MAX_WINDOW);
+        Bounds.check("band1Wad", p.band1Wad, MIN_BAND, MAX_BAND);
+        Bounds.check("band2Wad", p.band2Wad, uint256(p.band1Wad) + 1, MAX_BAND);
+        Bounds.check("band3Wad", p.band3Wad, uint256(p.band2Wad) + 1, MAX_BAND);
+        Bounds.check("hysteresisWad", p.hysteresisWad, 0, MAX_HYSTERESIS);
+        Bounds.check("cooldownSec", p.cooldownSec, MIN_COOLDOWN, MAX_COOLDOWN);
+        Bounds.check("maxPauseSec", p.maxPauseSec, p.cooldownSec, MAX_MAX_PAUSE);
+        Bounds.check("oracleMaxAgeSec", p.oracleMaxAgeSec, MIN_ORACLE_AGE, MAX_ORACLE_AGE);
+        Bounds.check("oracleDeviationWad", p.oracleDeviationWad, MIN_ORACLE_DEVIATION, MAX_ORACLE_DEVIATION);
+        Bounds.check("insuranceWindowSec", p.insuranceWindowSec, MIN_WINDOW, MAX_WINDOW);
+        Bounds.check("insuranceDrawdownWad", p.insuranceDrawdownWad, MIN_DRAWDOWN, WAD);
+        Bounds.check("insuranceMinPeakWad", p.insuranceMinPeakWad, 0, MAX_INSURANCE_MIN_PEAK);
+        Bounds.check("cautionImWad", p.cautionImWad, WAD, MAX_IM_MULTIPLE);
+        Bounds.check("haltImWad", p.haltImWad, WAD, MAX_IM_MULTIPLE);
+        Bounds.check("guardianRearmSec", p.guardianRearmSec, 2 * uint256(p.maxPauseSec), MAX_REARM);
         _params = p;
         emit ParamsSet(p);
-    }
-
-    function _bound(bytes32 param, uint256 value, uint256 min, uint256 max) internal pure {
-        if (value < min || value > max) revert ParamOutOfBounds(param, value, min, max);
     }
 }

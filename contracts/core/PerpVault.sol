@@ -14,9 +14,10 @@ import {IOracleRouter} from "../interfaces/IOracleRouter.sol";
 import {IRiskEngine} from "../interfaces/IRiskEngine.sol";
 import {PerpMath} from "../libraries/PerpMath.sol";
 import {SignedWad} from "../libraries/SignedWad.sol";
-import {BreakerState} from "../libraries/BreakerState.sol";
+import {BreakerState, BreakerAction} from "../libraries/BreakerState.sol";
 import {VaultLogic} from "../libraries/VaultLogic.sol";
 import {VaultAdmin} from "../libraries/VaultAdmin.sol";
+import {Bounds} from "../libraries/Bounds.sol";
 
 /// @title PerpVault
 /// @notice Cross-margin perpetual-futures vault: trader collateral, positions, funding, fees, and
@@ -160,9 +161,9 @@ contract PerpVault is IPerpVault, AccessControl, ReentrancyGuardTransient {
         uint64 reserveRatioWad_,
         uint128 liquidationBufferWad_
     ) external onlyRole(RISK_ADMIN_ROLE) {
-        VaultAdmin.bound("insuranceFeeShare", insuranceFeeShareWad_, 0, MAX_INSURANCE_FEE_SHARE);
-        VaultAdmin.bound("reserveRatio", reserveRatioWad_, 0, MAX_RESERVE_RATIO);
-        VaultAdmin.bound("liquidationBuffer", liquidationBufferWad_, 0, MAX_LIQUIDATION_BUFFER);
+        Bounds.check("insuranceFeeShare", insuranceFeeShareWad_, 0, MAX_INSURANCE_FEE_SHARE);
+        Bounds.check("reserveRatio", reserveRatioWad_, 0, MAX_RESERVE_RATIO);
+        Bounds.check("liquidationBuffer", liquidationBufferWad_, 0, MAX_LIQUIDATION_BUFFER);
         if (
             insuranceFeeShareWad == insuranceFeeShareWad_ &&
             reserveRatioWad == reserveRatioWad_ &&
@@ -266,17 +267,17 @@ contract PerpVault is IPerpVault, AccessControl, ReentrancyGuardTransient {
                 _settleShortfall(msg.sender, acct);
             }
         } else {
-            // Reduce-only trades never consult the breaker; risk-increasing ones stop at level 2.
+            // Reduce-only trades never consult the breaker (they are allowed at every level).
             uint256 word = _marketBreaker[index];
             uint256 level = _effectiveLevel(word);
-            if (level >= 2) revert BreakerActive(marketId, level);
+            if (!BreakerState.permits(BreakerAction.RiskIncreasingTrade, level)) revert BreakerActive(marketId, level);
             _requireInitialMarginHinted(
                 msg.sender,
                 _accounts[msg.sender],
                 index,
                 marketId,
                 r.oraclePriceWad,
-                level == 1 ? BreakerState.cautionIm(word) : WAD
+                level == BreakerState.CAUTION ? BreakerState.cautionIm(word) : WAD
             );
         }
         emit Traded(
@@ -305,7 +306,7 @@ contract PerpVault is IPerpVault, AccessControl, ReentrancyGuardTransient {
     function poolWithdraw(uint256 amount, address to) external onlyPool nonReentrant {
         if (amount == 0) revert ZeroAmount();
         (uint256 level, bytes32 pausedMarket) = _maxLevel();
-        if (level >= 2) revert BreakerActive(pausedMarket, level);
+        if (!BreakerState.permits(BreakerAction.LpWithdraw, level)) revert BreakerActive(pausedMarket, level);
         uint256 amountWad = amount * QUOTE_SCALE;
         uint256 free = poolFreeLiquidity();
         if (amountWad > free) revert InsufficientPoolLiquidity(amountWad, free);
@@ -378,30 +379,20 @@ contract PerpVault is IPerpVault, AccessControl, ReentrancyGuardTransient {
     }
 
     /// @inheritdoc IPerpVault
-    function liquidatePositionAtOracle(
-        address account,
-        bytes32 marketId,
-        int256 sliceWad,
-        uint256 priceFactorWad,
-        address to
-    ) external onlyRole(LIQUIDATOR_ROLE) nonReentrant returns (int256 realizedPnlWad, uint256 priceWad) {
-        if (priceFactorWad == 0) revert ZeroAmount();
-        return _liquidatePosition(account, _marketIndex(marketId), marketId, sliceWad, 0, priceFactorWad, to);
-    }
-
-    /// @inheritdoc IPerpVault
     function liquidatePositionAtIndex(
         address account,
         uint256 marketIndex_,
         int256 sliceWad,
         uint256 priceFactorWad,
         address to,
-        uint256 blockedFromLevel
+        bool asTake
     ) external onlyRole(LIQUIDATOR_ROLE) nonReentrant returns (bytes32 marketId, uint256 priceWad) {
         if (priceFactorWad == 0) revert ZeroAmount();
         marketId = _markets[marketIndex_].id;
-        uint256 level = _effectiveLevel(_marketBreaker[marketIndex_]);
-        if (level >= blockedFromLevel) revert BreakerActive(marketId, level);
+        if (asTake) {
+            uint256 level = _effectiveLevel(_marketBreaker[marketIndex_]);
+            if (!BreakerState.permits(BreakerAction.Take, level)) revert BreakerActive(marketId, level);
+        }
         (, priceWad) = _liquidatePosition(account, marketIndex_, marketId, sliceWad, 0, priceFactorWad, to);
     }
 
@@ -673,7 +664,7 @@ contract PerpVault is IPerpVault, AccessControl, ReentrancyGuardTransient {
     /// @inheritdoc IPerpVault
     function poolFreeLiquidity() public view returns (uint256) {
         (uint256 level, ) = _maxLevel();
-        if (level >= 2) return 0;
+        if (!BreakerState.permits(BreakerAction.LpWithdraw, level)) return 0;
         (int256 value, uint256 reserved) = _poolValueAndReserve();
         int256 balance = _poolBalanceWad;
         int256 liquid = value < balance ? value : balance;
@@ -904,13 +895,13 @@ contract PerpVault is IPerpVault, AccessControl, ReentrancyGuardTransient {
     }
 
     /// @dev IM multiple a withdrawal must keep: the halt multiple when any market the account
-    /// trades is halted (level 3, its own or global), else 1.
+    /// trades is halted (its own level or the global one), else 1.
     function _haltIm(uint64 positionMask) internal view returns (uint256 multiple) {
         multiple = WAD;
         for (uint256 i; positionMask != 0; ++i) {
             if (positionMask & 1 != 0) {
                 uint256 word = _marketBreaker[i];
-                if (_effectiveLevel(word) == 3) {
+                if (_effectiveLevel(word) == BreakerState.HALT) {
                     uint256 m = BreakerState.haltIm(word);
                     if (m > multiple) multiple = m;
                 }
@@ -919,7 +910,7 @@ contract PerpVault is IPerpVault, AccessControl, ReentrancyGuardTransient {
         }
     }
 
-    /// @dev Highest effective level over global and every market (LP withdrawals stop at 2).
+    /// @dev Highest effective level over global and every market (it gates LP withdrawals).
     function _maxLevel() internal view returns (uint256 maxLevel, bytes32 marketId) {
         uint256 n = _marketIds.length;
         for (uint256 i; i < n; ++i) {

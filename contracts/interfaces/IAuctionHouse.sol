@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.28;
 
+import {IBulwarkErrors} from "./IBulwarkErrors.sol";
 import {IPriceCurve} from "./IPriceCurve.sol";
 import {ICircuitBreaker} from "./ICircuitBreaker.sol";
 
@@ -39,7 +40,7 @@ interface IAuctionTaker {
 ///
 /// Griefing caveats: a take can be front-run by another bidder; a kick can be front-run by another
 /// keeper (who then earns the reward). Neither can make a lot clear below the curve.
-interface IAuctionHouse {
+interface IAuctionHouse is IBulwarkErrors {
     /// @notice What an auction sells.
     enum LotKind {
         Position,
@@ -172,9 +173,6 @@ interface IAuctionHouse {
         uint256 bonusWad
     );
 
-    error ZeroAddress();
-    error NoChange();
-    error ParamOutOfBounds(bytes32 param, uint256 value, uint256 min, uint256 max);
     /// @notice The account is healthy: equity ≥ MM (under the wick rule).
     error NotLiquidatable(address account, int256 equityWad, uint256 maintenanceMarginWad);
     /// @notice The account already has a running auction (one at a time, so that the next kick is
@@ -189,9 +187,6 @@ interface IAuctionHouse {
     /// @notice `redo` on an auction that is neither past tail nor below cusp.
     error AuctionNotStale(uint256 id);
     error ZeroTake(uint256 id);
-    /// @notice The breaker's effective level on `marketId` (`bytes32(0)`: global, for collateral
-    /// lots) blocks this operation: kicks from level 2, takes and redo at level 3.
-    error BreakerActive(bytes32 marketId, uint256 level);
     /// @notice A take would leave a lot worth less than dust.
     error DustRemainder(uint256 id, uint256 remainingNotionalWad, uint256 dustWad);
     /// @notice The clearing price is worse for the bidder than its limit.

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.28;
 
+import {IBulwarkErrors} from "./IBulwarkErrors.sol";
+
 /// @title ICircuitBreaker
 /// @notice Graduated circuit breakers, per market and global. The vault, the pool and the auction
 /// house consult `level(market)`; the effective level of a market is the higher of its own level and
@@ -16,7 +18,7 @@ pragma solidity 0.8.28;
 /// move the hard end; only a guardian raise sets a new one. Automatic triggers also share a pause
 /// budget per key: at most `AUTO_PAUSE_BUDGET_TRIPS` × `maxPauseSec` of episodes per
 /// `guardianRearmSec` window. A trigger with the budget spent raises nothing (`AutoPauseBudgetSpent`).
-interface ICircuitBreaker {
+interface ICircuitBreaker is IBulwarkErrors {
     /// @notice Parameters (RISK_ADMIN, bounded; see docs/circuit-breakers.md for defaults and why).
     /// @param windowSec Rolling window of the price-move trigger.
     /// @param band1Wad Move within the window (fraction, WAD) beyond which a market goes to level 1.
@@ -85,8 +87,6 @@ interface ICircuitBreaker {
     event AutoPauseBudgetSpent(bytes32 indexed market, Trigger trigger, uint256 windowStart, uint256 usedSec);
     event MarketAdded(bytes32 indexed market, address asset);
 
-    error ZeroAddress();
-    error ParamOutOfBounds(bytes32 param, uint256 value, uint256 min, uint256 max);
     error UnknownMarket(bytes32 market);
     error MarketAlreadyAdded(bytes32 market);
     error InvalidLevel(uint256 level);
@@ -94,6 +94,11 @@ interface ICircuitBreaker {
     error LevelNotRaised(bytes32 market, uint256 current, uint256 requested);
     /// @notice The guardian tripped a key recently; it may trip any key again from `readyAt`.
     error GuardianRearming(bytes32 market, uint256 readyAt);
+
+    /// @notice The permission matrix (`BreakerState.PERMISSIONS`): bit `4 × action + level` is set
+    /// when the `BreakerAction` `action` is allowed at effective level `level`. Every gate in the
+    /// vault and the auction house reads this one table.
+    function permissions() external pure returns (uint256);
 
     /// @notice Effective level of `market`: max(market level, global level), after time-based recovery.
     /// @param market Market id, or `bytes32(0)` for the global level alone.

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.28;
 
+import {IBulwarkErrors} from "./IBulwarkErrors.sol";
 import {AggregatorV3Interface} from "@chainlink/contracts/src/v0.8/shared/interfaces/AggregatorV3Interface.sol";
 import {IOracleRouter} from "./IOracleRouter.sol";
 import {IRiskEngine} from "./IRiskEngine.sol";
@@ -26,7 +27,7 @@ interface IOracleRouterPrimary {
 /// router's `maxDeviationBps`; they pack into the one storage word that both `updatePrice` and
 /// `marginRatios` read. Prices, ratios returned by views and USD amounts are WAD (1e18); durations
 /// are seconds. `varianceRateWad` is a variance per second (σ² per second, WAD).
-interface IDynamicRiskEngine is IRiskEngine {
+interface IDynamicRiskEngine is IRiskEngine, IBulwarkErrors {
     // ------------------------------------------------------------------ types
 
     /// @notice Everything a market needs, given once to `configureMarket`. Bounds are the
@@ -115,18 +116,12 @@ interface IDynamicRiskEngine is IRiskEngine {
 
     // ------------------------------------------------------------------ errors
 
-    /// @notice A zero address was given where an address is required.
-    error ZeroAddress();
     /// @notice `marketId` has no configuration in this engine.
     error MarketNotConfigured(bytes32 marketId);
     /// @notice `marketId` is configured already; use the group setters.
     error MarketAlreadyConfigured(bytes32 marketId);
-    /// @notice `param` = `value` lies outside [`min`, `max`].
-    error ParamOutOfBounds(bytes32 param, uint256 value, uint256 min, uint256 max);
     /// @notice The maintenance floor must lie below the initial floor.
     error InvalidMarginParams(bytes32 marketId, uint256 baseImrBps, uint256 baseMmrBps);
-    /// @notice The setter was called with the values already in force.
-    error NoChange();
     /// @notice The oracle cannot give a trusted, timestamped price for `asset` (when seeding a market).
     error OracleUnavailable(bytes32 marketId, address asset);
     /// @notice `priceWad` does not fit the engine's 96-bit price state (above ~7.9e10 USD).

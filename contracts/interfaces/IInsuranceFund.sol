@@ -1,19 +1,18 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.28;
 
+import {IBulwarkErrors} from "./IBulwarkErrors.sol";
 import {IPerpVault} from "./IPerpVault.sol";
 
 /// @title IInsuranceFund
 /// @notice Owner of the insurance ledger in `PerpVault`. It is funded by liquidation penalties and
 /// a share of trading fees, and pays shortfalls before LPs do. Anyone may add to it through
 /// `PerpVault.fundInsurance`. Governance may withdraw only the surplus above `targetBalanceWad`.
-interface IInsuranceFund {
+interface IInsuranceFund is IBulwarkErrors {
     event TargetBalanceSet(uint256 targetBalanceWad);
     event SurplusWithdrawn(address indexed to, uint256 amount);
     event TokenSwept(address indexed token, address indexed to, uint256 amount);
 
-    error ZeroAddress();
-    error NoChange();
     error TargetOutOfBounds(uint256 targetBalanceWad, uint256 max);
     /// @notice A withdrawal of `requestedWad` exceeds the surplus above the target.
     error ExceedsSurplus(uint256 requestedWad, uint256 surplusWad);

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.28;
 
+import {IBulwarkErrors} from "./IBulwarkErrors.sol";
 import {IERC4626} from "@openzeppelin/contracts/interfaces/IERC4626.sol";
 import {IPerpVault} from "./IPerpVault.sol";
 
@@ -11,10 +12,9 @@ import {IPerpVault} from "./IPerpVault.sol";
 /// down. Withdrawals are limited to free liquidity: what is not reserved to back open interest.
 /// Share inflation is blunted with OpenZeppelin's virtual shares (`_decimalsOffset`), and
 /// donations cannot move `totalAssets` because it reads the vault's ledger, not a token balance.
-interface ILiquidityPool is IERC4626 {
+interface ILiquidityPool is IERC4626, IBulwarkErrors {
     /// @notice The quote token delivered `received` to the vault instead of `expected`.
     error FeeOnTransferToken(address token, uint256 expected, uint256 received);
-    error ZeroAddress();
     /// @notice The pool's asset is not the vault's quote token.
     error AssetMismatch(address asset, address quoteToken);
 

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.28;
 
+import {IBulwarkErrors} from "./IBulwarkErrors.sol";
 import {AggregatorV3Interface} from "@chainlink/contracts/src/v0.8/shared/interfaces/AggregatorV3Interface.sol";
 
 /// @title IOracleRouter
@@ -9,7 +10,7 @@ import {AggregatorV3Interface} from "@chainlink/contracts/src/v0.8/shared/interf
 /// deviation guard, and an optional L2 sequencer-uptime feed.
 /// @dev `getPrice` reverts on any problem; `tryGetPrice` never reverts and reports a status so that
 /// breakers and keepers can react to a bad feed instead of failing.
-interface IOracleRouter {
+interface IOracleRouter is IBulwarkErrors {
     /// @notice Health of an asset's price, as returned by `tryGetPrice`.
     enum OracleStatus {
         Ok,
@@ -69,8 +70,6 @@ interface IOracleRouter {
     error InvalidHeartbeat(uint256 heartbeat);
     /// @notice A deviation bound outside (0, MAX_DEVIATION_BPS].
     error InvalidDeviation(uint256 maxDeviationBps);
-    /// @notice A zero address was given where a contract is required.
-    error ZeroAddress();
 
     /// @notice Sets or replaces the feeds for `asset`. Role: RISK_ADMIN.
     /// @param secondary Zero address for none; then `secondaryHeartbeat` and `maxDeviationBps` are ignored.

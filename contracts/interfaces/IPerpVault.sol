@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.28;
 
+import {IBulwarkErrors} from "./IBulwarkErrors.sol";
 import {IOracleRouter} from "./IOracleRouter.sol";
 import {IRiskEngine} from "./IRiskEngine.sol";
 
@@ -12,7 +13,7 @@ import {IRiskEngine} from "./IRiskEngine.sol";
 /// token amounts at the boundary are in the token's own decimals. Every rounding favours the
 /// protocol: traders' PnL rounds down, what traders owe (fees, funding, margin) rounds up.
 /// Positions are signed base-asset sizes in WAD (positive = long).
-interface IPerpVault {
+interface IPerpVault is IBulwarkErrors {
     // ------------------------------------------------------------------ types
 
     /// @notice Trading parameters of a market. Bounds are in `PerpVault`'s constants.
@@ -183,7 +184,6 @@ interface IPerpVault {
 
     // ------------------------------------------------------------------ errors
 
-    error ZeroAddress();
     error ZeroAmount();
     error AlreadyInitialized();
     error NotPool(address caller);
@@ -195,10 +195,6 @@ interface IPerpVault {
     error CollateralAlreadyListed(address token);
     error TooManyCollaterals(uint256 max);
     error UnsupportedDecimals(address token, uint8 decimals);
-    /// @notice A parameter outside its hard bounds, named by `param`.
-    error ParamOutOfBounds(bytes32 param, uint256 value, uint256 min, uint256 max);
-    /// @notice A setter called with the values already in force.
-    error NoChange();
     /// @notice The token delivered `received` instead of `expected` (fee-on-transfer or rebasing).
     error FeeOnTransferToken(address token, uint256 expected, uint256 received);
     error DepositCapExceeded(address token, uint256 totalWad, uint256 capWad);
@@ -217,8 +213,6 @@ interface IPerpVault {
     /// collateral and a negative quote balance.
     error ShortfallNotSettleable(address account);
     error SelfTransfer(address account);
-    /// @notice The circuit breaker's effective level on `marketId` (`bytes32(0)`: global) blocks this operation.
-    error BreakerActive(bytes32 marketId, uint256 level);
 
     // ------------------------------------------------------------------ admin
 
@@ -313,26 +307,17 @@ interface IPerpVault {
         address to
     ) external returns (int256 realizedPnlWad);
 
-    /// @notice `liquidatePosition` at oracle × `priceFactorWad` (WAD): auctions and the backstop
-    /// price relative to the current oracle. Returns the realised PnL and the price used.
-    function liquidatePositionAtOracle(
-        address account,
-        bytes32 marketId,
-        int256 sliceWad,
-        uint256 priceFactorWad,
-        address to
-    ) external returns (int256 realizedPnlWad, uint256 priceWad);
-
-    /// @notice `liquidatePositionAtOracle` by market index, for the auction house, which holds
-    /// indices: first reverts with `BreakerActive` when the market's effective breaker level is at
-    /// least `blockedFromLevel`. Returns the market's id and the price used.
+    /// @notice `liquidatePosition` at oracle × `priceFactorWad` (WAD), by market index: auctions and
+    /// the backstop price relative to the current oracle, and the auction house holds indices. With
+    /// `asTake`, first reverts with `BreakerActive` unless the market's effective breaker level
+    /// permits a take (`BreakerAction.Take`). Returns the market's id and the price used.
     function liquidatePositionAtIndex(
         address account,
         uint256 marketIndex,
         int256 sliceWad,
         uint256 priceFactorWad,
         address to,
-        uint256 blockedFromLevel
+        bool asTake
     ) external returns (bytes32 marketId, uint256 priceWad);
 
     /// @notice `setInLiquidation(account, false)`, then, when that released the account and it is

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.28;
 
+import {IBulwarkErrors} from "./IBulwarkErrors.sol";
 import {ISwapRouter} from "@uniswap/v3-periphery/contracts/interfaces/ISwapRouter.sol";
 import {IAuctionHouse, IAuctionTaker} from "./IAuctionHouse.sol";
 import {IPerpVault} from "./IPerpVault.sol";
@@ -26,7 +27,7 @@ import {IPerpVault} from "./IPerpVault.sol";
 /// auction house (e.g. `AuctionNotRunning`, `DustRemainder`) and costs only gas. Any balance of the
 /// collateral token this contract already holds (e.g. tokens sent to it) is sold with the lot.
 /// Position lots are not supported (`NotCollateralLot`).
-interface IUniswapFlashTaker is IAuctionTaker {
+interface IUniswapFlashTaker is IAuctionTaker, IBulwarkErrors {
     /// @notice A flash take settled.
     /// @param auctionId The auction.
     /// @param token The collateral sold on Uniswap.
@@ -46,7 +47,6 @@ interface IUniswapFlashTaker is IAuctionTaker {
     /// @notice The owner withdrew `amount` (token units) of `token` from the vault account to `to`.
     event ProfitWithdrawn(address indexed token, uint256 amount, address indexed to);
 
-    error ZeroAddress();
     /// @notice `onAuctionTake` called by `caller`, which is not the auction house.
     error NotAuctionHouse(address caller);
     /// @notice `onAuctionTake` called outside this contract's own flash take of `auctionId`

@@ -1,6 +1,29 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.28;
 
+/// @notice Circuit-breaker levels, the one named type for them (docs/circuit-breakers.md). A state
+/// word and the ABI carry a level as its number (`uint8`/`uint256`); contracts name it through
+/// `BreakerState.CAUTION` etc. and gate operations through `BreakerState.permits`.
+enum BreakerLevel {
+    Normal,
+    Caution,
+    Pause,
+    Halt
+}
+
+/// @notice The operations a breaker level may block: the rows of the permission matrix.
+enum BreakerAction {
+    Deposit,
+    Withdraw,
+    RiskIncreasingTrade,
+    ReduceOnlyTrade,
+    Kick,
+    Take,
+    Redo,
+    LpDeposit,
+    LpWithdraw
+}
+
 /// @title BreakerState
 /// @notice The packed state of one circuit-breaker key (a market, or global) and its time-based
 /// recovery, shared by `CircuitBreaker` (which decides) and `PerpVault` (which mirrors the state so
@@ -11,19 +34,42 @@ pragma solidity 0.8.28;
 ///   bits 40..63  stepSec: cooldown of each further step
 ///   bits 64..95  endAt: hard end of the trip; the level is 0 from then on
 /// A market word also carries, above the state, the margin multipliers the vault applies:
-///   bits  96..159 cautionImWad: IM multiple for risk-increasing trades at level 1
-///   bits 160..223 haltImWad: IM multiple a withdrawal must keep at level 3
+///   bits  96..159 cautionImWad: IM multiple for risk-increasing trades at caution
+///   bits 160..223 haltImWad: IM multiple a withdrawal must keep at halt
 library BreakerState {
     uint256 internal constant WAD = 1e18;
 
-    /// @notice Packs a state word.
-    function pack(
-        uint256 level,
-        uint256 firstStepAt,
-        uint256 cooldownSec,
-        uint256 hardEndAt
-    ) internal pure returns (uint256) {
-        return level | (firstStepAt << 8) | (cooldownSec << 40) | (hardEndAt << 64);
+    uint256 internal constant NORMAL = uint256(BreakerLevel.Normal);
+    uint256 internal constant CAUTION = uint256(BreakerLevel.Caution);
+    uint256 internal constant PAUSE = uint256(BreakerLevel.Pause);
+    uint256 internal constant HALT = uint256(BreakerLevel.Halt);
+
+    /// @notice The permission matrix, one table: bit `4 × action + level` is set when `action`
+    /// (a `BreakerAction`) is allowed at `level`. Read it through `permits`, or on chain through
+    /// `CircuitBreaker.permissions()`; docs/circuit-breakers.md prints the same table (a test
+    /// compares them). Conditions on an allowed action (IM × cautionIm for a risk-increasing trade
+    /// at caution, IM × haltIm for a withdrawal at halt, the caution share of kick capacity) are
+    /// applied where the action runs.
+    uint256 internal constant PERMISSIONS =
+        (0xf << (4 * uint256(BreakerAction.Deposit))) |
+            (0xf << (4 * uint256(BreakerAction.Withdraw))) |
+            (0x3 << (4 * uint256(BreakerAction.RiskIncreasingTrade))) |
+            (0xf << (4 * uint256(BreakerAction.ReduceOnlyTrade))) |
+            (0x3 << (4 * uint256(BreakerAction.Kick))) |
+            (0x7 << (4 * uint256(BreakerAction.Take))) |
+            (0x7 << (4 * uint256(BreakerAction.Redo))) |
+            (0xf << (4 * uint256(BreakerAction.LpDeposit))) |
+            (0x3 << (4 * uint256(BreakerAction.LpWithdraw)));
+
+    /// @notice Whether `action` is allowed at effective level `level`.
+    function permits(BreakerAction action, uint256 level) internal pure returns (bool) {
+        return (PERMISSIONS >> (4 * uint256(action) + level)) & 1 != 0;
+    }
+
+    /// @notice Packs a state word from the fields its getters read back (`storedLevel`, `stepAt`,
+    /// `stepSec`, `endAt`).
+    function pack(uint256 level, uint256 stepAt_, uint256 stepSec_, uint256 endAt_) internal pure returns (uint256) {
+        return level | (stepAt_ << 8) | (stepSec_ << 40) | (endAt_ << 64);
     }
 
     /// @notice Adds the margin multipliers to a state word (the low 96 bits are kept).
@@ -52,30 +98,30 @@ library BreakerState {
     /// after it, and 0 from `endAt` on.
     function levelAt(uint256 word, uint256 nowSec) internal pure returns (uint256) {
         uint256 level = word & 0xff;
-        if (level == 0 || nowSec >= endAt(word)) return 0;
+        if (level == NORMAL || nowSec >= endAt(word)) return NORMAL;
         uint256 first = stepAt(word);
         if (nowSec < first) return level;
         uint256 period = stepSec(word);
         uint256 steps = 1 + (period == 0 ? level : (nowSec - first) / period);
-        return steps >= level ? 0 : level - steps;
+        return steps >= level ? NORMAL : level - steps;
     }
 
     /// @notice When `levelAt` first returns 0: the last step down, or `endAt` if that comes first.
     function zeroAt(uint256 word) internal pure returns (uint256 at) {
         at = endAt(word);
         uint256 level = word & 0xff;
-        if (level == 0) return at;
+        if (level == NORMAL) return at;
         uint256 stepped = stepAt(word) + (level - 1) * stepSec(word);
         if (stepped < at) at = stepped;
     }
 
-    /// @notice IM multiple at level 1 (WAD; 1.0 when unset).
+    /// @notice IM multiple at caution (WAD; 1.0 when unset).
     function cautionIm(uint256 word) internal pure returns (uint256 m) {
         m = uint64(word >> 96);
         if (m == 0) m = WAD;
     }
 
-    /// @notice IM multiple a withdrawal must keep at level 3 (WAD; 1.0 when unset).
+    /// @notice IM multiple a withdrawal must keep at halt (WAD; 1.0 when unset).
     function haltIm(uint256 word) internal pure returns (uint256 m) {
         m = uint64(word >> 160);
         if (m == 0) m = WAD;

@@ -6,6 +6,8 @@ import {IPerpVault} from "../interfaces/IPerpVault.sol";
 import {IOracleRouter} from "../interfaces/IOracleRouter.sol";
 import {IRiskEngine} from "../interfaces/IRiskEngine.sol";
 import {VaultLogic} from "./VaultLogic.sol";
+import {Bounds} from "./Bounds.sol";
+import {IBulwarkErrors} from "../interfaces/IBulwarkErrors.sol";
 
 /// @title VaultAdmin
 /// @notice Listing and parameter setters of `PerpVault`, with their hard bounds, linked as an
@@ -58,7 +60,7 @@ library VaultAdmin {
     ) external {
         checkMarketParams(params);
         IPerpVault.MarketParams memory old = m.params;
-        if (keccak256(abi.encode(old)) == keccak256(abi.encode(params))) revert IPerpVault.NoChange();
+        if (keccak256(abi.encode(old)) == keccak256(abi.encode(params))) revert IBulwarkErrors.NoChange();
         if (params.oracleAsset != old.oracleAsset) oracle.getPrice(params.oracleAsset);
         // Accrue funding under the old parameters before the new ones apply.
         IPerpVault.MarketState memory st = m.state;
@@ -78,7 +80,7 @@ library VaultAdmin {
         uint64 weightWad,
         uint128 capWad
     ) external {
-        if (token == address(0)) revert IPerpVault.ZeroAddress();
+        if (token == address(0)) revert IBulwarkErrors.ZeroAddress();
         if (collateralIndexPlusOne[token] != 0) revert IPerpVault.CollateralAlreadyListed(token);
         uint256 index = collaterals.length;
         if (index >= MAX_COLLATERALS) revert IPerpVault.TooManyCollaterals(MAX_COLLATERALS);
@@ -107,28 +109,23 @@ library VaultAdmin {
         uint128 capWad
     ) external {
         checkCollateralParams(weightWad, capWad);
-        if (cfg.weightWad == weightWad && cfg.capWad == capWad) revert IPerpVault.NoChange();
+        if (cfg.weightWad == weightWad && cfg.capWad == capWad) revert IBulwarkErrors.NoChange();
         cfg.weightWad = weightWad;
         cfg.capWad = capWad;
         emit IPerpVault.CollateralParamsSet(token, weightWad, capWad);
     }
 
     function checkMarketParams(IPerpVault.MarketParams calldata p) internal pure {
-        if (p.oracleAsset == address(0)) revert IPerpVault.ZeroAddress();
-        bound("makerFee", p.makerFeeWad, 0, MAX_FEE);
-        bound("takerFee", p.takerFeeWad, 0, MAX_FEE);
-        bound("maxFundingVelocity", p.maxFundingVelocityWad, 0, MAX_FUNDING_VELOCITY);
-        bound("maxOiPoolRatio", p.maxOiPoolRatioWad, MIN_OI_POOL_RATIO, MAX_OI_POOL_RATIO);
-        bound("skewScale", p.skewScaleWad, MIN_SKEW_SCALE, MAX_SKEW_SCALE);
+        if (p.oracleAsset == address(0)) revert IBulwarkErrors.ZeroAddress();
+        Bounds.check("makerFee", p.makerFeeWad, 0, MAX_FEE);
+        Bounds.check("takerFee", p.takerFeeWad, 0, MAX_FEE);
+        Bounds.check("maxFundingVelocity", p.maxFundingVelocityWad, 0, MAX_FUNDING_VELOCITY);
+        Bounds.check("maxOiPoolRatio", p.maxOiPoolRatioWad, MIN_OI_POOL_RATIO, MAX_OI_POOL_RATIO);
+        Bounds.check("skewScale", p.skewScaleWad, MIN_SKEW_SCALE, MAX_SKEW_SCALE);
     }
 
     function checkCollateralParams(uint64 weightWad, uint128 capWad) internal pure {
-        bound("collateralWeight", weightWad, 1, MAX_COLLATERAL_WEIGHT);
-        bound("collateralCap", capWad, 1, type(uint128).max);
-    }
-
-    /// @notice Reverts with `ParamOutOfBounds(param, value, min, max)` outside [min, max].
-    function bound(bytes32 param, uint256 value, uint256 min, uint256 max) internal pure {
-        if (value < min || value > max) revert IPerpVault.ParamOutOfBounds(param, value, min, max);
+        Bounds.check("collateralWeight", weightWad, 1, MAX_COLLATERAL_WEIGHT);
+        Bounds.check("collateralCap", capWad, 1, type(uint128).max);
     }
 }

@@ -8,6 +8,8 @@ import {IAuctionHouse, IAuctionTaker} from "../interfaces/IAuctionHouse.sol";
 import {IPerpVault} from "../interfaces/IPerpVault.sol";
 import {IPriceCurve} from "../interfaces/IPriceCurve.sol";
 import {IOracleRouter} from "../interfaces/IOracleRouter.sol";
+import {Bounds} from "../libraries/Bounds.sol";
+import {BreakerState, BreakerAction} from "../libraries/BreakerState.sol";
 
 /// @title AuctionHouse
 /// @notice Dutch-auction liquidator for `PerpVault`. See `IAuctionHouse`.
@@ -138,9 +140,9 @@ contract AuctionHouse is IAuctionHouse, AccessControl, ReentrancyGuardTransient 
 
     /// @inheritdoc IAuctionHouse
     function setBreakerConfig(BreakerConfig calldata config) external onlyRole(DEFAULT_ADMIN_ROLE) {
-        _bound("cautionCapacityBps", config.cautionCapacityBps, 1, 10_000);
-        _bound("reportDiscountBps", config.reportDiscountBps, 0, 10_000);
-        _bound("reportMinNotional", config.reportMinNotionalWad, 0, MAX_REPORT_MIN_NOTIONAL);
+        Bounds.check("cautionCapacityBps", config.cautionCapacityBps, 1, 10_000);
+        Bounds.check("reportDiscountBps", config.reportDiscountBps, 0, 10_000);
+        Bounds.check("reportMinNotional", config.reportMinNotionalWad, 0, MAX_REPORT_MIN_NOTIONAL);
         BreakerConfig memory cur = _breakerConfig;
         if (
             cur.breaker == config.breaker &&
@@ -164,13 +166,15 @@ contract AuctionHouse is IAuctionHouse, AccessControl, ReentrancyGuardTransient 
         StoredParams storage p = _params;
         if (snap.positionCount == 0) {
             // No position: `breakerLevel` is the global level.
-            if (snap.breakerLevel >= 2) revert BreakerActive(bytes32(0), snap.breakerLevel);
+            if (!BreakerState.permits(BreakerAction.Kick, snap.breakerLevel)) {
+                revert BreakerActive(bytes32(0), snap.breakerLevel);
+            }
             return _kickCollateral(account, snap.equityWad, p);
         }
         // Positions first, the largest by notional (a dust position cannot shield a large one).
         IPerpVault.PositionSnapshot memory pos = snap.target;
         uint256 level = snap.breakerLevel;
-        if (level >= 2) revert BreakerActive(pos.marketId, level);
+        if (!BreakerState.permits(BreakerAction.Kick, level)) revert BreakerActive(pos.marketId, level);
         uint8 mode = p.liquidationMode;
         if (mode == MODE_AUCTION) {
             // Free: a running position lot holds its account's liquidation flag, refused above.
@@ -198,11 +202,12 @@ contract AuctionHouse is IAuctionHouse, AccessControl, ReentrancyGuardTransient 
         if (stale) revert AuctionNeedsRedo(id);
         (address account, LotKind kind, uint256 index) = _decode(id);
         if (kind == LotKind.Collateral) {
-            _checkBreaker(kind, index, 3);
+            _checkBreaker(kind, index, BreakerAction.Take);
             _takeCollateral(id, a, account, index, amount, factorWad, priceLimitWad, receiver, data, p);
             return;
         }
-        // The vault refuses the fill at breaker level 3 (BreakerActive) and returns the market id.
+        // The vault refuses the fill where the breaker forbids a take (BreakerActive) and returns
+        // the market id.
         // A pool lot is the pool's own exposure: the vault's seller is then address(0).
         if (kind == LotKind.Pool) account = address(0);
         (bytes32 marketKey, uint256 tabTaken) = _takePosition(
@@ -231,7 +236,7 @@ contract AuctionHouse is IAuctionHouse, AccessControl, ReentrancyGuardTransient 
         (, bool stale) = _factor(a, p);
         if (!stale) revert AuctionNotStale(id);
         (address account, LotKind kind, uint256 index) = _decode(id);
-        bytes32 marketKey = _checkBreaker(kind, index, 3);
+        bytes32 marketKey = _checkBreaker(kind, index, BreakerAction.Redo);
         if (a.resets >= p.maxResets) {
             _backstop(id, a, account, kind, index, p);
             // A position or pool lot that reached the floor unbid: bidders are gone.
@@ -509,7 +514,7 @@ contract AuctionHouse is IAuctionHouse, AccessControl, ReentrancyGuardTransient 
             slice,
             isLong ? factorWad : 2e18 - factorWad,
             msg.sender,
-            3
+            true
         );
         if (isLong ? price > priceLimitWad : price < priceLimitWad) revert PriceLimitExceeded(id, price, priceLimitWad);
         a.lot += int120(slice);
@@ -586,14 +591,14 @@ contract AuctionHouse is IAuctionHouse, AccessControl, ReentrancyGuardTransient 
             _releaseOutstanding(a.tabWad);
             account = address(0);
         } else if (kind == LotKind.Position) {
-            // `redo` has checked the breaker (level 3 blocks it).
+            // `redo` has checked the breaker (`BreakerAction.Redo`).
             (, price) = vault.liquidatePositionAtIndex(
                 account,
                 index,
                 -int256(a.lot),
                 a.lot > 0 ? p.floorWad : 2e18 - p.floorWad,
                 address(0),
-                type(uint256).max
+                false
             );
             _releaseOutstanding(a.tabWad);
         } else {
@@ -654,8 +659,8 @@ contract AuctionHouse is IAuctionHouse, AccessControl, ReentrancyGuardTransient 
         Bucket memory m = _marketBuckets[marketIndex];
         GlobalBucket memory g = _global;
         uint256 available = _available(m, g, t);
-        // Caution (level 1): only a share of what the window has left.
-        if (level == 1) available = (available * _breakerConfig.cautionCapacityBps) / 10_000;
+        // Caution: only a share of what the window has left.
+        if (level == BreakerState.CAUTION) available = (available * _breakerConfig.cautionCapacityBps) / 10_000;
         if (available == 0 || (available < wantWad && available < dustWad)) revert NoCapacity(marketId, available);
         uint256 used = FixedPointMathLib.min(wantWad, available);
         // solhint-disable-next-line not-rely-on-time
@@ -724,9 +729,9 @@ contract AuctionHouse is IAuctionHouse, AccessControl, ReentrancyGuardTransient 
         cfg.breaker.reportAuctionHealth(marketKey, discount, threshold, floorReached);
     }
 
-    /// @dev Reverts when the lot's market (global for a collateral lot) is at `blockedFrom` or
-    /// above; returns the breaker key of the lot.
-    function _checkBreaker(LotKind kind, uint256 index, uint256 blockedFrom) internal view returns (bytes32 key) {
+    /// @dev Reverts unless the effective level of the lot's market (global for a collateral lot)
+    /// permits `action`; returns the breaker key of the lot.
+    function _checkBreaker(LotKind kind, uint256 index, BreakerAction action) internal view returns (bytes32 key) {
         uint256 level;
         if (kind != LotKind.Collateral) {
             key = _marketIdAt(index);
@@ -734,7 +739,7 @@ contract AuctionHouse is IAuctionHouse, AccessControl, ReentrancyGuardTransient 
         } else {
             level = vault.breakerLevel(bytes32(0));
         }
-        if (level >= blockedFrom) revert BreakerActive(key, level);
+        if (!BreakerState.permits(action, level)) revert BreakerActive(key, level);
     }
 
     /// @dev The vault's market id at `index` (off the hot paths: `redo` and views).
@@ -752,18 +757,18 @@ contract AuctionHouse is IAuctionHouse, AccessControl, ReentrancyGuardTransient 
 
     function _setParams(Params memory p) internal {
         if (address(p.curve) == address(0)) revert ZeroAddress();
-        _bound("buf", p.bufWad, WAD, MAX_BUF);
-        _bound("tail", p.tailSec, MIN_TAIL, MAX_TAIL);
-        _bound("floor", p.floorWad, MIN_FLOOR, WAD - 1);
-        _bound("cusp", p.cuspWad, p.floorWad, WAD);
-        _bound("penalty", p.penaltyWad, 0, MAX_PENALTY);
-        _bound("chip", p.chipWad, 0, MAX_CHIP);
-        _bound("tip", p.tipWad, 0, MAX_TIP);
-        _bound("rewardCap", p.rewardCapWad, 0, MAX_REWARD_CAP);
-        _bound("dust", p.dustWad, 0, MAX_DUST);
-        _bound("targetHealth", p.targetHealthWad, MIN_TARGET_HEALTH, MAX_TARGET_HEALTH);
-        _bound("maxResets", p.maxResets, 0, MAX_RESETS);
-        _bound("instantBonus", p.instantBonusWad, 0, MAX_INSTANT_BONUS);
+        Bounds.check("buf", p.bufWad, WAD, MAX_BUF);
+        Bounds.check("tail", p.tailSec, MIN_TAIL, MAX_TAIL);
+        Bounds.check("floor", p.floorWad, MIN_FLOOR, WAD - 1);
+        Bounds.check("cusp", p.cuspWad, p.floorWad, WAD);
+        Bounds.check("penalty", p.penaltyWad, 0, MAX_PENALTY);
+        Bounds.check("chip", p.chipWad, 0, MAX_CHIP);
+        Bounds.check("tip", p.tipWad, 0, MAX_TIP);
+        Bounds.check("rewardCap", p.rewardCapWad, 0, MAX_REWARD_CAP);
+        Bounds.check("dust", p.dustWad, 0, MAX_DUST);
+        Bounds.check("targetHealth", p.targetHealthWad, MIN_TARGET_HEALTH, MAX_TARGET_HEALTH);
+        Bounds.check("maxResets", p.maxResets, 0, MAX_RESETS);
+        Bounds.check("instantBonus", p.instantBonusWad, 0, MAX_INSTANT_BONUS);
         _params = StoredParams({
             curve: p.curve,
             bufWad: p.bufWad,
@@ -807,14 +812,10 @@ contract AuctionHouse is IAuctionHouse, AccessControl, ReentrancyGuardTransient 
     }
 
     function _setThrottle(Throttle memory t) internal {
-        _bound("window", t.windowSec, MIN_WINDOW, MAX_WINDOW);
-        _bound("globalCapacity", t.globalCapacityWad, 1, type(uint96).max);
-        _bound("maxOutstanding", t.maxOutstandingWad, 1, type(uint96).max);
+        Bounds.check("window", t.windowSec, MIN_WINDOW, MAX_WINDOW);
+        Bounds.check("globalCapacity", t.globalCapacityWad, 1, type(uint96).max);
+        Bounds.check("maxOutstanding", t.maxOutstandingWad, 1, type(uint96).max);
         _throttle = t;
         emit ThrottleSet(t);
-    }
-
-    function _bound(bytes32 param, uint256 value, uint256 min, uint256 max) internal pure {
-        if (value < min || value > max) revert ParamOutOfBounds(param, value, min, max);
     }
 }

@@ -6,6 +6,7 @@ import {FixedPointMathLib} from "solady/src/utils/FixedPointMathLib.sol";
 import {IOracleRouter} from "../interfaces/IOracleRouter.sol";
 import {IRiskEngine} from "../interfaces/IRiskEngine.sol";
 import {IDynamicRiskEngine, IOracleRouterPrimary} from "../interfaces/IDynamicRiskEngine.sol";
+import {Bounds} from "../libraries/Bounds.sol";
 
 /// @title RiskEngine
 /// @notice Dynamic margin policy: volatility-scaled initial margin, liquidity-aware maintenance
@@ -131,7 +132,7 @@ contract RiskEngine is IDynamicRiskEngine, AccessControl {
 
     constructor(address admin, IOracleRouter oracle_, uint16 hardFloorBps_) {
         if (admin == address(0) || address(oracle_) == address(0)) revert ZeroAddress();
-        _bound("hardFloor", hardFloorBps_, MIN_HARD_FLOOR_BPS, MAX_HARD_FLOOR_BPS);
+        Bounds.check("hardFloor", hardFloorBps_, MIN_HARD_FLOOR_BPS, MAX_HARD_FLOOR_BPS);
         oracle = oracle_;
         _hardFloorBps = hardFloorBps_;
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
@@ -156,7 +157,7 @@ contract RiskEngine is IDynamicRiskEngine, AccessControl {
             params.maxMmrRisePerHourBps
         );
         _checkImpactParams(params.impactFactorBps, params.depthUsdWad);
-        _bound("initialVol", params.initialVolBps, MIN_INITIAL_VOL_BPS, MAX_INITIAL_VOL_BPS);
+        Bounds.check("initialVol", params.initialVolBps, MIN_INITIAL_VOL_BPS, MAX_INITIAL_VOL_BPS);
         uint256 priceWad = _seedPrice(m, marketId, params.oracleAsset);
         m.oracle = OracleConfig(params.oracleAsset, params.volHalfLifeSec, params.smoothingHalfLifeSec);
         _seedMargin(m, params);
@@ -262,7 +263,7 @@ contract RiskEngine is IDynamicRiskEngine, AccessControl {
 
     /// @inheritdoc IDynamicRiskEngine
     function setHardFloor(uint16 hardFloorBps) external onlyRole(RISK_ADMIN_ROLE) {
-        _bound("hardFloor", hardFloorBps, MIN_HARD_FLOOR_BPS, MAX_HARD_FLOOR_BPS);
+        Bounds.check("hardFloor", hardFloorBps, MIN_HARD_FLOOR_BPS, MAX_HARD_FLOOR_BPS);
         if (_hardFloorBps == hardFloorBps) revert NoChange();
         _hardFloorBps = hardFloorBps;
         emit HardFloorSet(hardFloorBps);
@@ -613,13 +614,13 @@ contract RiskEngine is IDynamicRiskEngine, AccessControl {
         uint24 liquidationHorizonSec,
         uint16 volMultiplierBps
     ) internal pure {
-        _bound("volHalfLife", volHalfLifeSec, MIN_VOL_HALF_LIFE, MAX_VOL_HALF_LIFE);
-        _bound("liquidationHorizon", liquidationHorizonSec, MIN_LIQUIDATION_HORIZON, MAX_LIQUIDATION_HORIZON);
-        _bound("volMultiplier", volMultiplierBps, 0, MAX_VOL_MULTIPLIER_BPS);
+        Bounds.check("volHalfLife", volHalfLifeSec, MIN_VOL_HALF_LIFE, MAX_VOL_HALF_LIFE);
+        Bounds.check("liquidationHorizon", liquidationHorizonSec, MIN_LIQUIDATION_HORIZON, MAX_LIQUIDATION_HORIZON);
+        Bounds.check("volMultiplier", volMultiplierBps, 0, MAX_VOL_MULTIPLIER_BPS);
     }
 
     function _checkSmoothingHalfLife(uint24 smoothingHalfLifeSec) internal pure {
-        _bound("smoothingHalfLife", smoothingHalfLifeSec, MIN_SMOOTHING_HALF_LIFE, MAX_SMOOTHING_HALF_LIFE);
+        Bounds.check("smoothingHalfLife", smoothingHalfLifeSec, MIN_SMOOTHING_HALF_LIFE, MAX_SMOOTHING_HALF_LIFE);
     }
 
     function _checkMarginParams(
@@ -629,20 +630,15 @@ contract RiskEngine is IDynamicRiskEngine, AccessControl {
         uint16 maintenanceFractionBps,
         uint16 maxMmrRisePerHourBps
     ) internal pure {
-        _bound("baseImr", baseImrBps, MIN_BASE_IMR_BPS, MAX_BASE_IMR_BPS);
-        _bound("baseMmr", baseMmrBps, MIN_BASE_MMR_BPS, MAX_BASE_MMR_BPS);
+        Bounds.check("baseImr", baseImrBps, MIN_BASE_IMR_BPS, MAX_BASE_IMR_BPS);
+        Bounds.check("baseMmr", baseMmrBps, MIN_BASE_MMR_BPS, MAX_BASE_MMR_BPS);
         if (baseMmrBps >= baseImrBps) revert InvalidMarginParams(marketId, baseImrBps, baseMmrBps);
-        _bound("maintenanceFraction", maintenanceFractionBps, 0, MAX_MAINTENANCE_FRACTION_BPS);
-        _bound("maxMmrRisePerHour", maxMmrRisePerHourBps, MIN_MMR_RISE_PER_HOUR_BPS, MAX_MMR_RISE_PER_HOUR_BPS);
+        Bounds.check("maintenanceFraction", maintenanceFractionBps, 0, MAX_MAINTENANCE_FRACTION_BPS);
+        Bounds.check("maxMmrRisePerHour", maxMmrRisePerHourBps, MIN_MMR_RISE_PER_HOUR_BPS, MAX_MMR_RISE_PER_HOUR_BPS);
     }
 
     function _checkImpactParams(uint16 impactFactorBps, uint128 depthUsdWad) internal pure {
-        _bound("impactFactor", impactFactorBps, 0, MAX_IMPACT_FACTOR_BPS);
-        _bound("depthUsd", depthUsdWad, MIN_DEPTH_USD, MAX_DEPTH_USD);
-    }
-
-    /// @dev Reverts with `ParamOutOfBounds(param, value, min, max)` outside [min, max].
-    function _bound(bytes32 param, uint256 value, uint256 min, uint256 max) internal pure {
-        if (value < min || value > max) revert ParamOutOfBounds(param, value, min, max);
+        Bounds.check("impactFactor", impactFactorBps, 0, MAX_IMPACT_FACTOR_BPS);
+        Bounds.check("depthUsd", depthUsdWad, MIN_DEPTH_USD, MAX_DEPTH_USD);
     }
 }

@@ -3,10 +3,11 @@ pragma solidity 0.8.28;
 
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {IRiskEngine} from "../interfaces/IRiskEngine.sol";
+import {IBulwarkErrors} from "../interfaces/IBulwarkErrors.sol";
 
 /// @title StaticRiskEngine
 /// @notice Fixed initial and maintenance margin ratios per market; no wick filter.
-contract StaticRiskEngine is IRiskEngine, AccessControl {
+contract StaticRiskEngine is IRiskEngine, IBulwarkErrors, AccessControl {
     bytes32 public constant RISK_ADMIN_ROLE = keccak256("RISK_ADMIN_ROLE");
 
     /// @notice Lowest maintenance ratio accepted: 0.5% (200× is the most any market may allow).
@@ -28,8 +29,6 @@ contract StaticRiskEngine is IRiskEngine, AccessControl {
     error RatiosNotSet(bytes32 marketId);
     /// @notice mmr must lie in [MIN_MMR, MAX_MMR] and imr in (mmr, MAX_IMR].
     error InvalidRatios(bytes32 marketId, uint256 imrWad, uint256 mmrWad);
-    error NoChange();
-    error ZeroAddress();
 
     constructor(address admin) {
         if (admin == address(0)) revert ZeroAddress();

@@ -2,8 +2,8 @@ import { WAD, rpow } from "./auction-math";
 
 /**
  * Reference model pieces of the system fuzz (test/invariant/SystemInvariants.spec.ts): the
- * breaker's time-based level (`BreakerState.levelAt`), the permission matrix of
- * docs/circuit-breakers.md, and the auction's curve price at a given second.
+ * breaker's time-based level (`BreakerState.levelAt`), the decoding of the contracts' permission
+ * matrix, and the auction's curve price at a given second.
  */
 
 /** `BreakerState.levelAt`: the level of a state word at `nowSec`. */
@@ -29,20 +29,33 @@ export type Operation =
   | "LP deposit"
   | "LP withdraw";
 
-/** docs/circuit-breakers.md, "Permission matrix": allowed at levels 0, 1, 2, 3. */
-export const MATRIX: Record<Operation, [boolean, boolean, boolean, boolean]> = {
-  deposit: [true, true, true, true],
-  withdraw: [true, true, true, true],
-  "risk-increasing trade": [true, true, false, false],
-  "reduce-only trade": [true, true, true, true],
-  kick: [true, true, false, false],
-  take: [true, true, true, false],
-  redo: [true, true, true, false],
-  "LP deposit": [true, true, true, true],
-  "LP withdraw": [true, true, false, false],
-};
+/** The operations of the permission matrix, in the order of the contracts' `BreakerAction`. */
+export const OPERATIONS: readonly Operation[] = [
+  "deposit",
+  "withdraw",
+  "risk-increasing trade",
+  "reduce-only trade",
+  "kick",
+  "take",
+  "redo",
+  "LP deposit",
+  "LP withdraw",
+];
 
-export const allowed = (op: Operation, level: number): boolean => MATRIX[op][level];
+/** Allowed at levels 0, 1, 2, 3, per operation. */
+export type Matrix = Record<Operation, [boolean, boolean, boolean, boolean]>;
+
+/**
+ * The permission matrix from the contracts' one table, `CircuitBreaker.permissions()`
+ * (`BreakerState.PERMISSIONS`): bit 4 × action + level is set when the action is allowed.
+ */
+export function decodePermissions(word: bigint): Matrix {
+  const bit = (action: number, level: number): boolean => ((word >> BigInt(4 * action + level)) & 1n) === 1n;
+  return Object.fromEntries(
+    OPERATIONS.map((op, a) => [op, [bit(a, 0), bit(a, 1), bit(a, 2), bit(a, 3)]]),
+  ) as Matrix;
+}
+
 
 export interface CurveParams {
   stepSec: bigint;

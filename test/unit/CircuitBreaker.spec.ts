@@ -8,6 +8,7 @@ import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signer
 import { BTC_USD, ETH_USD, WAD, e8, openLeveraged, usdc, wad, type World } from "../shared/fixtures";
 import { deployAuctionWorld, depositUsd, kick, rpow } from "../shared/auction-math";
 import type { ICircuitBreaker } from "../../typechain-types";
+import { decodePermissions, OPERATIONS } from "../shared/system-model";
 
 const GLOBAL = ethers.ZeroHash;
 const T = {
@@ -18,22 +19,6 @@ const T = {
   InsuranceDrawdown: 4n,
   Guardian: 5n,
   Recovery: 6n,
-};
-
-/**
- * The permission matrix: for each operation, whether it is allowed at levels 0, 1, 2, 3. The same
- * table is in docs/circuit-breakers.md; a test below parses the doc and compares.
- */
-const MATRIX: Record<string, [boolean, boolean, boolean, boolean]> = {
-  deposit: [true, true, true, true],
-  withdraw: [true, true, true, true],
-  "risk-increasing trade": [true, true, false, false],
-  "reduce-only trade": [true, true, true, true],
-  kick: [true, true, false, false],
-  take: [true, true, true, false],
-  redo: [true, true, true, false],
-  "LP deposit": [true, true, true, true],
-  "LP withdraw": [true, true, false, false],
 };
 
 /** The ETH price after the crash of `scene`. */
@@ -151,8 +136,15 @@ function docMatrix(): Record<string, boolean[]> {
 
 describe("CircuitBreaker", () => {
   describe("permission matrix", () => {
-    it("docs/circuit-breakers.md has exactly the tested table", () => {
-      expect(docMatrix()).to.deep.equal(MATRIX);
+    // The matrix is one table in the contracts (`BreakerState.PERMISSIONS`); the doc must print
+    // it and every gate must behave as it says.
+    it("docs/circuit-breakers.md prints exactly the contracts' table (CircuitBreaker.permissions)", async () => {
+      const s = await loadFixture(scene);
+      const matrix = decodePermissions(await s.w.breaker.permissions());
+      expect(docMatrix()).to.deep.equal(matrix);
+      // The table is not vacuous: each level blocks something the one below allows.
+      expect(matrix.kick).to.deep.equal([true, true, false, false]);
+      expect(matrix.take).to.deep.equal([true, true, true, false]);
     });
 
     for (const level of [0, 1, 2, 3]) {
@@ -161,13 +153,14 @@ describe("CircuitBreaker", () => {
         if (level > 0) await s.w.breaker.connect(s.w.admin).trip(ETH_USD, level);
         expect(await s.w.breaker.level(ETH_USD)).to.equal(level);
         expect(await s.w.vault.breakerLevel(ETH_USD)).to.equal(level);
+        const matrix = decodePermissions(await s.w.breaker.permissions());
         const got: Record<string, boolean> = {};
-        for (const op of Object.keys(MATRIX)) {
+        for (const op of OPERATIONS) {
           const snap = await takeSnapshot();
           got[op] = await attempt(s, op);
           await snap.restore();
         }
-        const want = Object.fromEntries(Object.entries(MATRIX).map(([op, row]) => [op, row[level]]));
+        const want = Object.fromEntries(OPERATIONS.map((op) => [op, matrix[op][level]]));
         expect(got).to.deep.equal(want);
       });
     }
