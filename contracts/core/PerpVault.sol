@@ -16,6 +16,9 @@ import {PerpMath} from "../libraries/PerpMath.sol";
 import {SignedWad} from "../libraries/SignedWad.sol";
 import {BreakerState, BreakerAction} from "../libraries/BreakerState.sol";
 import {VaultLogic} from "../libraries/VaultLogic.sol";
+import {VaultTypes} from "../libraries/vault/VaultTypes.sol";
+import {Fills} from "../libraries/vault/Fills.sol";
+import {Liquidation} from "../libraries/vault/Liquidation.sol";
 import {VaultAdmin} from "../libraries/VaultAdmin.sol";
 import {Bounds} from "../libraries/Bounds.sol";
 
@@ -50,16 +53,6 @@ contract PerpVault is IPerpVault, AccessControl, ReentrancyGuardTransient {
 
     // ------------------------------------------------------------------ storage
 
-    struct TradeResult {
-        uint256 fillPriceWad;
-        uint256 feeWad;
-        int256 realizedPnlWad;
-        int256 fundingPaidWad;
-        int256 newSizeWad;
-        uint256 oraclePriceWad;
-        bool increasesRisk;
-    }
-
     IRiskEngine public riskEngine;
     /// @dev Global breaker state (`BreakerState` layout), in the slot a trade already reads.
     uint96 internal _globalBreaker;
@@ -73,13 +66,13 @@ contract PerpVault is IPerpVault, AccessControl, ReentrancyGuardTransient {
     uint64 public reserveRatioWad;
     uint128 public liquidationBufferWad;
 
-    mapping(address account => VaultLogic.AccountData) internal _accounts;
+    mapping(address account => VaultTypes.AccountData) internal _accounts;
     mapping(address account => mapping(uint256 marketIndex => Position)) internal _positions;
     mapping(address account => mapping(uint256 assetIndex => uint256 balanceWad)) internal _collateral;
 
     bytes32[] internal _marketIds;
     mapping(bytes32 marketId => uint256 indexPlusOne) internal _marketIndexPlusOne;
-    mapping(uint256 marketIndex => VaultLogic.Market) internal _markets;
+    mapping(uint256 marketIndex => VaultTypes.Market) internal _markets;
 
     CollateralConfig[] internal _collaterals;
     mapping(address token => uint256 indexPlusOne) internal _collateralIndexPlusOne;
@@ -217,7 +210,7 @@ contract PerpVault is IPerpVault, AccessControl, ReentrancyGuardTransient {
     function withdraw(address token, uint256 amount) external nonReentrant {
         if (amount == 0) revert ZeroAmount();
         uint256 index = _collateralIndex(token);
-        VaultLogic.AccountData memory acct = _accounts[msg.sender];
+        VaultTypes.AccountData memory acct = _accounts[msg.sender];
         if (acct.liquidations != 0) revert AccountInLiquidation(msg.sender);
         uint256 amountWad = amount * _scaleOf(index);
         if (index == 0) {
@@ -248,7 +241,17 @@ contract PerpVault is IPerpVault, AccessControl, ReentrancyGuardTransient {
         if (sizeDeltaWad == 0) revert ZeroAmount();
         uint256 index = _marketIndex(marketId);
         if (_accounts[msg.sender].liquidations != 0) revert AccountInLiquidation(msg.sender);
-        TradeResult memory r = _executeTrade(marketId, index, sizeDeltaWad, acceptablePriceWad);
+        VaultTypes.TradeResult memory r = VaultLogic.executeTrade(
+            _markets[index],
+            _positions[msg.sender],
+            _accounts[msg.sender],
+            oracle,
+            marketId,
+            index,
+            sizeDeltaWad,
+            acceptablePriceWad,
+            _poolBalanceWad
+        );
 
         uint256 insuranceFee = r.feeWad.mulWad(insuranceFeeShareWad);
         _chargeQuote(msg.sender, int256(r.feeWad));
@@ -262,7 +265,7 @@ contract PerpVault is IPerpVault, AccessControl, ReentrancyGuardTransient {
             // A reduce-only trade skips the margin check, so an underwater account can close its
             // last position into a debt that nothing could kick: settle it now (insurance, then LPs)
             // so that the loss the pool's balance just booked is never withdrawable.
-            VaultLogic.AccountData memory acct = _accounts[msg.sender];
+            VaultTypes.AccountData memory acct = _accounts[msg.sender];
             if (acct.positionMask == 0 && acct.collateralMask == 0 && acct.quoteBalanceWad < 0) {
                 _settleShortfall(msg.sender, acct);
             }
@@ -351,7 +354,7 @@ contract PerpVault is IPerpVault, AccessControl, ReentrancyGuardTransient {
     ) external onlyRole(LIQUIDATOR_ROLE) {
         if (rewardWad != 0 && keeper == address(0)) revert ZeroAddress();
         // The hold and both charges in one write of the account's slot.
-        VaultLogic.AccountData memory acct = _accounts[account];
+        VaultTypes.AccountData memory acct = _accounts[account];
         acct.liquidations += 1;
         acct.quoteBalanceWad = (int256(acct.quoteBalanceWad) - int256(insuranceWad) - int256(rewardWad)).toInt128();
         _accounts[account] = acct;
@@ -424,7 +427,7 @@ contract PerpVault is IPerpVault, AccessControl, ReentrancyGuardTransient {
         if (amountWad == 0) revert ZeroAmount();
         if (from == to) revert SelfTransfer(from);
         if (to == address(0)) revert ZeroAddress();
-        VaultLogic.AccountData memory payer = _accounts[from];
+        VaultTypes.AccountData memory payer = _accounts[from];
         // Only an account being liquidated may be charged into a negative balance, and only for its
         // own charges (a keeper's reward). A payment *to* an account in liquidation is a bidder
         // buying that account's collateral: the bidder must be free and pay from what it holds.
@@ -461,7 +464,7 @@ contract PerpVault is IPerpVault, AccessControl, ReentrancyGuardTransient {
     function settleShortfall(
         address account
     ) external onlyRole(LIQUIDATOR_ROLE) returns (uint256 fromInsuranceWad, uint256 socializedWad) {
-        VaultLogic.AccountData memory acct = _accounts[account];
+        VaultTypes.AccountData memory acct = _accounts[account];
         if (acct.positionMask != 0 || acct.collateralMask != 0 || acct.quoteBalanceWad >= 0) {
             revert ShortfallNotSettleable(account);
         }
@@ -473,7 +476,7 @@ contract PerpVault is IPerpVault, AccessControl, ReentrancyGuardTransient {
         address account
     ) external onlyRole(LIQUIDATOR_ROLE) returns (uint256 fromInsuranceWad, uint256 socializedWad) {
         _setInLiquidation(account, false);
-        VaultLogic.AccountData memory acct = _accounts[account];
+        VaultTypes.AccountData memory acct = _accounts[account];
         if (acct.liquidations == 0 && acct.positionMask == 0 && acct.collateralMask == 0 && acct.quoteBalanceWad < 0) {
             return _settleShortfall(account, acct);
         }
@@ -483,7 +486,7 @@ contract PerpVault is IPerpVault, AccessControl, ReentrancyGuardTransient {
     /// insurance fund pays first, the rest is socialised to the pool.
     function _settleShortfall(
         address account,
-        VaultLogic.AccountData memory acct
+        VaultTypes.AccountData memory acct
     ) internal returns (uint256 fromInsuranceWad, uint256 socializedWad) {
         uint256 shortfall = uint256(-int256(acct.quoteBalanceWad));
         uint256 insurance = _insuranceBalanceWad;
@@ -502,7 +505,7 @@ contract PerpVault is IPerpVault, AccessControl, ReentrancyGuardTransient {
 
     /// @inheritdoc IPerpVault
     function kickSnapshot(address account) external view returns (KickSnapshot memory s) {
-        VaultLogic.AccountData memory acct = _accounts[account];
+        VaultTypes.AccountData memory acct = _accounts[account];
         AccountHealth memory h;
         (s.liquidatable, h, s.target) = VaultLogic.kickCheck(
             _markets,
@@ -534,7 +537,7 @@ contract PerpVault is IPerpVault, AccessControl, ReentrancyGuardTransient {
 
     /// @inheritdoc IPerpVault
     function liquidationSnapshot(address account) external view returns (LiquidationSnapshot memory snap) {
-        VaultLogic.AccountData memory acct = _accounts[account];
+        VaultTypes.AccountData memory acct = _accounts[account];
         (snap.liquidatable, snap.reason, snap.health) = _liquidationCheck(account, acct);
         snap.positions = VaultLogic.positionSnapshots(
             _markets,
@@ -625,7 +628,7 @@ contract PerpVault is IPerpVault, AccessControl, ReentrancyGuardTransient {
 
     /// @inheritdoc IPerpVault
     function fillPrice(bytes32 marketId, int256 sizeDeltaWad) external view returns (uint256) {
-        VaultLogic.Market storage m = _markets[_marketIndex(marketId)];
+        VaultTypes.Market storage m = _markets[_marketIndex(marketId)];
         int256 skew = int256(uint256(m.state.oiLongWad)) - int256(uint256(m.state.oiShortWad));
         int256 fill = PerpMath.fillPrice(
             oracle.getPrice(m.params.oracleAsset),
@@ -639,9 +642,9 @@ contract PerpVault is IPerpVault, AccessControl, ReentrancyGuardTransient {
 
     /// @inheritdoc IPerpVault
     function currentFunding(bytes32 marketId) external view returns (int256 rateWad, int256 indexWad) {
-        VaultLogic.Market storage m = _markets[_marketIndex(marketId)];
+        VaultTypes.Market storage m = _markets[_marketIndex(marketId)];
         MarketState memory st = m.state;
-        VaultLogic.accrueFunding(m.params, st, oracle.getPrice(m.params.oracleAsset));
+        Fills.accrueFunding(m.params, st, oracle.getPrice(m.params.oracleAsset));
         return (st.fundingRateWad, st.fundingIndexWad);
     }
 
@@ -702,7 +705,7 @@ contract PerpVault is IPerpVault, AccessControl, ReentrancyGuardTransient {
 
     /// @dev Nests: each `true` must be matched by a `false` before the account is released.
     function _setInLiquidation(address account, bool inLiquidation) internal {
-        VaultLogic.AccountData storage acct = _accounts[account];
+        VaultTypes.AccountData storage acct = _accounts[account];
         uint8 n = acct.liquidations;
         if (inLiquidation) acct.liquidations = n + 1;
         else if (n != 0) acct.liquidations = n - 1;
@@ -711,14 +714,13 @@ contract PerpVault is IPerpVault, AccessControl, ReentrancyGuardTransient {
 
     /// @dev Debits `amountWad` (negative: credits) from an account's quote balance.
     function _chargeQuote(address account, int256 amountWad) internal {
-        VaultLogic.AccountData storage acct = _accounts[account];
+        VaultTypes.AccountData storage acct = _accounts[account];
         acct.quoteBalanceWad = (int256(acct.quoteBalanceWad) - amountWad).toInt128();
     }
 
-    /// @dev Moves a slice of `account`'s position to `to` (or the pool) at `priceWad`, settling
-    /// both sides' funding and PnL against the pool's ledger.
-    /// @dev Checks the slice, closes it at `priceWad` (or oracle × `priceFactorWad` when
-    /// `priceWad` is 0) into `to` or the pool, and checks `to`'s initial margin.
+    /// @dev Moves a slice of `account`'s position (or, `account` zero, of the pool's own exposure)
+    /// to `to` (or the pool) at `priceWad`, or at oracle × `priceFactorWad` when `priceWad` is 0
+    /// (`Liquidation.liquidateSlice`); books the pool's ledger and checks `to`'s initial margin.
     function _liquidatePosition(
         address account,
         uint256 index,
@@ -728,139 +730,23 @@ contract PerpVault is IPerpVault, AccessControl, ReentrancyGuardTransient {
         uint256 priceFactorWad,
         address to
     ) internal returns (int256 realizedPnlWad, uint256 fillPriceWad) {
-        if (to == account) revert SelfTransfer(account);
-        // `account` zero: the pool sells `to` a slice of its own exposure (an auction of a lot it
-        // took over at the kick); the auction house bounds the slice by the lot.
-        int256 size = account == address(0) ? -sliceWad : _positions[account][index].sizeWad;
-        if (sliceWad == 0 || (size > 0) == (sliceWad > 0) || sliceWad.abs() > size.abs()) {
-            revert InvalidLiquidationSlice(account, marketId, size, sliceWad);
-        }
-        VaultLogic.Market storage m = _markets[index];
-        uint256 oraclePrice = oracle.getPrice(m.params.oracleAsset);
-        // Oracle-relative prices round for the account: up when it sells (a long slice), down
-        // when it buys back (a short slice).
-        if (priceWad != 0) fillPriceWad = priceWad;
-        else fillPriceWad = sliceWad < 0 ? oraclePrice.mulWadUp(priceFactorWad) : oraclePrice.mulWad(priceFactorWad);
-        realizedPnlWad = _liquidateSlice(account, index, sliceWad, fillPriceWad, oraclePrice, to);
+        uint256 oraclePrice;
+        int256 poolDelta;
+        (realizedPnlWad, fillPriceWad, oraclePrice, poolDelta) = VaultLogic.liquidateSlice(
+            _markets[index],
+            _accounts,
+            _positions,
+            oracle,
+            Liquidation.Slice(account, to, index, marketId, sliceWad, priceWad, priceFactorWad)
+        );
+        _poolBalanceWad = (int256(_poolBalanceWad) + poolDelta).toInt128();
         if (to != address(0)) _requireInitialMarginHinted(to, _accounts[to], index, marketId, oraclePrice, WAD);
         emit PositionLiquidated(account, marketId, sliceWad, fillPriceWad, to, realizedPnlWad);
     }
 
-    /// @dev Closes `sliceWad` of `account`'s position at `priceWad` into `to` (or the pool),
-    /// settling both sides against the pool's ledger.
-    function _liquidateSlice(
-        address account,
-        uint256 index,
-        int256 sliceWad,
-        uint256 priceWad,
-        uint256 oraclePrice,
-        address to
-    ) internal returns (int256 realizedPnl) {
-        VaultLogic.Market storage m = _markets[index];
-        MarketParams memory params = m.params;
-        MarketState memory st = m.state;
-        VaultLogic.accrueFunding(params, st, oraclePrice);
-        int256 poolDelta;
-        if (account != address(0)) {
-            int256 fundingPaid;
-            (realizedPnl, fundingPaid, , ) = _fill(account, index, sliceWad, priceWad, st);
-            poolDelta = fundingPaid - realizedPnl;
-        }
-        if (to != address(0)) poolDelta += _fillCounterparty(to, index, -sliceWad, priceWad, st);
-        m.state = st;
-        _poolBalanceWad = (int256(_poolBalanceWad) + poolDelta).toInt128();
-    }
-
-    /// @dev `to` takes over a liquidated slice; returns what the pool's ledger gains from it.
-    function _fillCounterparty(
-        address to,
-        uint256 index,
-        int256 delta,
-        uint256 priceWad,
-        MarketState memory st
-    ) internal returns (int256) {
-        if (_accounts[to].liquidations != 0) revert AccountInLiquidation(to);
-        (int256 toPnl, int256 toFunding, , ) = _fill(to, index, delta, priceWad, st);
-        return toFunding - toPnl;
-    }
-
-    /// @dev Prices a trade (funding accrued first), checks slippage and the OI cap, and applies it.
-    function _executeTrade(
-        bytes32 marketId,
-        uint256 index,
-        int256 delta,
-        uint256 acceptablePriceWad
-    ) internal returns (TradeResult memory r) {
-        VaultLogic.Market storage m = _markets[index];
-        MarketParams memory params = m.params;
-        uint256 oraclePrice = oracle.getPrice(params.oracleAsset);
-        r.oraclePriceWad = oraclePrice;
-        MarketState memory st = m.state;
-        VaultLogic.accrueFunding(params, st, oraclePrice);
-
-        int256 skew = int256(uint256(st.oiLongWad)) - int256(uint256(st.oiShortWad));
-        int256 fill = PerpMath.fillPrice(oraclePrice, skew, delta, params.skewScaleWad);
-        if (fill <= 0) revert InvalidFillPrice(marketId, fill);
-        r.fillPriceWad = uint256(fill);
-        if (delta > 0 ? r.fillPriceWad > acceptablePriceWad : r.fillPriceWad < acceptablePriceWad) {
-            revert SlippageExceeded(r.fillPriceWad, acceptablePriceWad);
-        }
-        r.feeWad = PerpMath.tradeFee(skew, delta, r.fillPriceWad, params.makerFeeWad, params.takerFeeWad);
-        (r.realizedPnlWad, r.fundingPaidWad, r.newSizeWad, r.increasesRisk) = _fill(
-            msg.sender,
-            index,
-            delta,
-            r.fillPriceWad,
-            st
-        );
-        _checkOpenInterestCap(marketId, params, m.state, st, oraclePrice);
-        m.state = st;
-    }
-
-    /// @dev Applies a fill to `account`'s position (see `VaultLogic.applyFill`), updating `st`.
-    function _fill(
-        address account,
-        uint256 index,
-        int256 delta,
-        uint256 priceWad,
-        MarketState memory st
-    ) internal returns (int256 realizedPnl, int256 fundingPaid, int256 newSize, bool increasesRisk) {
-        VaultLogic.FillOutcome memory o;
-        (o, st.oiLongWad, st.oiShortWad, st.netEntryNotional, st.netFundingBasis) = VaultLogic.applyFill(
-            _positions[account],
-            _accounts[account],
-            index,
-            delta,
-            priceWad,
-            st
-        );
-        return (o.realizedPnl, o.fundingPaid, o.newSize, o.increasesRisk);
-    }
-
-    /// @dev Checks the side(s) that grew from `prev` (storage, before the trade) to `st` against
-    /// the cap; reducing exposure is always allowed.
-    function _checkOpenInterestCap(
-        bytes32 marketId,
-        MarketParams memory params,
-        MarketState storage prev,
-        MarketState memory st,
-        uint256 priceWad
-    ) internal view {
-        int256 balance = _poolBalanceWad;
-        uint256 cap = balance > 0 ? uint256(balance).mulWad(params.maxOiPoolRatioWad) : 0;
-        uint256 longNotional = uint256(st.oiLongWad).mulWad(priceWad);
-        uint256 shortNotional = uint256(st.oiShortWad).mulWad(priceWad);
-        if (st.oiLongWad > prev.oiLongWad && longNotional > cap) {
-            revert OpenInterestCapExceeded(marketId, true, longNotional, cap);
-        }
-        if (st.oiShortWad > prev.oiShortWad && shortNotional > cap) {
-            revert OpenInterestCapExceeded(marketId, false, shortNotional, cap);
-        }
-    }
-
     function _liquidationCheck(
         address account,
-        VaultLogic.AccountData memory acct
+        VaultTypes.AccountData memory acct
     ) internal view returns (bool, LiquidationReason, AccountHealth memory) {
         return
             VaultLogic.liquidationCheck(
@@ -874,7 +760,7 @@ contract PerpVault is IPerpVault, AccessControl, ReentrancyGuardTransient {
 
     function _requireInitialMarginHinted(
         address account,
-        VaultLogic.AccountData memory acct,
+        VaultTypes.AccountData memory acct,
         uint256 hintIndex,
         bytes32 hintMarketId,
         uint256 hintPriceWad,
@@ -922,13 +808,13 @@ contract PerpVault is IPerpVault, AccessControl, ReentrancyGuardTransient {
 
     /// @dev Health at oracle prices (the smoothed pass of the wick filter runs in
     /// `VaultLogic.liquidationCheck`). A hint names a market whose id and price the caller holds.
-    function _health(address account, VaultLogic.AccountData memory acct) internal view returns (AccountHealth memory) {
+    function _health(address account, VaultTypes.AccountData memory acct) internal view returns (AccountHealth memory) {
         return _healthHinted(account, acct, type(uint256).max, bytes32(0), 0);
     }
 
     function _healthHinted(
         address account,
-        VaultLogic.AccountData memory acct,
+        VaultTypes.AccountData memory acct,
         uint256 hintIndex,
         bytes32 hintMarketId,
         uint256 hintPriceWad
@@ -944,13 +830,13 @@ contract PerpVault is IPerpVault, AccessControl, ReentrancyGuardTransient {
     }
 
     function _inputs(
-        VaultLogic.AccountData memory acct,
+        VaultTypes.AccountData memory acct,
         uint256 hintIndex,
         bytes32 hintMarketId,
         uint256 hintPriceWad
-    ) internal view returns (VaultLogic.HealthInputs memory) {
+    ) internal view returns (VaultTypes.HealthInputs memory) {
         return
-            VaultLogic.HealthInputs({
+            VaultTypes.HealthInputs({
                 oracle: oracle,
                 engine: riskEngine,
                 liquidationBufferWad: liquidationBufferWad,

@@ -5,7 +5,8 @@ import {IERC20Metadata} from "@openzeppelin/contracts/token/ERC20/extensions/IER
 import {IPerpVault} from "../interfaces/IPerpVault.sol";
 import {IOracleRouter} from "../interfaces/IOracleRouter.sol";
 import {IRiskEngine} from "../interfaces/IRiskEngine.sol";
-import {VaultLogic} from "./VaultLogic.sol";
+import {VaultTypes} from "./vault/VaultTypes.sol";
+import {Fills} from "./vault/Fills.sol";
 import {Bounds} from "./Bounds.sol";
 import {IBulwarkErrors} from "../interfaces/IBulwarkErrors.sol";
 
@@ -29,7 +30,7 @@ library VaultAdmin {
     function listMarket(
         bytes32[] storage marketIds,
         mapping(bytes32 => uint256) storage marketIndexPlusOne,
-        mapping(uint256 => VaultLogic.Market) storage markets,
+        mapping(uint256 => VaultTypes.Market) storage markets,
         IOracleRouter oracle,
         IRiskEngine engine,
         bytes32 marketId,
@@ -44,7 +45,7 @@ library VaultAdmin {
         engine.marginRatios(marketId, 0);
         marketIds.push(marketId);
         marketIndexPlusOne[marketId] = index + 1;
-        VaultLogic.Market storage m = markets[index];
+        VaultTypes.Market storage m = markets[index];
         m.params = params;
         m.id = marketId;
         // solhint-disable-next-line not-rely-on-time
@@ -53,7 +54,7 @@ library VaultAdmin {
     }
 
     function setMarketParams(
-        VaultLogic.Market storage m,
+        VaultTypes.Market storage m,
         IOracleRouter oracle,
         bytes32 marketId,
         IPerpVault.MarketParams calldata params
@@ -64,7 +65,7 @@ library VaultAdmin {
         if (params.oracleAsset != old.oracleAsset) oracle.getPrice(params.oracleAsset);
         // Accrue funding under the old parameters before the new ones apply.
         IPerpVault.MarketState memory st = m.state;
-        VaultLogic.accrueFunding(old, st, oracle.getPrice(old.oracleAsset));
+        Fills.accrueFunding(old, st, oracle.getPrice(old.oracleAsset));
         m.state.fundingIndexWad = st.fundingIndexWad;
         m.state.fundingRateWad = st.fundingRateWad;
         m.state.lastFundingTime = st.lastFundingTime;

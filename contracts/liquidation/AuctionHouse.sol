@@ -44,13 +44,13 @@ contract AuctionHouse is IAuctionHouse, AccessControl, ReentrancyGuardTransient 
     IPerpVault public immutable vault;
     IOracleRouter public immutable oracle;
 
-    /// @dev The global bucket (`Bucket`'s fields, `capacityWad` holding the outstanding lot
-    /// notional) and, in its spare bytes, `BreakerConfig.reportDiscountBps`: a take reads the
+    /// @dev The global bucket: the window's use (`usedWad`, `updatedAt`, as `Bucket`), the notional
+    /// of lots on sale (`outstandingWad`), and, in its spare bytes, `BreakerConfig.reportDiscountBps`: a take reads the
     /// threshold from the slot it writes anyway.
     struct GlobalBucket {
         uint96 usedWad;
         uint32 updatedAt;
-        uint96 capacityWad;
+        uint96 outstandingWad;
         uint16 reportDiscountBps;
     }
 
@@ -312,7 +312,7 @@ contract AuctionHouse is IAuctionHouse, AccessControl, ReentrancyGuardTransient 
     /// @notice Global window usage (decayed to now) and outstanding lot notional, USD WAD.
     function globalUsage() external view returns (uint256 usedWad, uint256 outstandingWad) {
         Throttle memory t = _throttle;
-        return (_decayed(_global.usedWad, _global.updatedAt, t.globalCapacityWad, t.windowSec), _global.capacityWad);
+        return (_decayed(_global.usedWad, _global.updatedAt, t.globalCapacityWad, t.windowSec), _global.outstandingWad);
     }
 
     // ------------------------------------------------------------------ kick internals
@@ -672,7 +672,7 @@ contract AuctionHouse is IAuctionHouse, AccessControl, ReentrancyGuardTransient 
         }
         g.usedWad = uint96(_decayed(g.usedWad, g.updatedAt, t.globalCapacityWad, t.windowSec) + used);
         g.updatedAt = nowTs;
-        g.capacityWad += uint96(used); // outstanding
+        g.outstandingWad += uint96(used);
         _global = g;
         return used;
     }
@@ -685,7 +685,7 @@ contract AuctionHouse is IAuctionHouse, AccessControl, ReentrancyGuardTransient 
         available = uint256(t.globalCapacityWad).zeroFloorSub(
             _decayed(g.usedWad, g.updatedAt, t.globalCapacityWad, t.windowSec)
         );
-        available = FixedPointMathLib.min(available, uint256(t.maxOutstandingWad).zeroFloorSub(g.capacityWad));
+        available = FixedPointMathLib.min(available, uint256(t.maxOutstandingWad).zeroFloorSub(g.outstandingWad));
         if (m.capacityWad != 0) {
             uint256 marketLeft = uint256(m.capacityWad).zeroFloorSub(
                 _decayed(m.usedWad, m.updatedAt, m.capacityWad, t.windowSec)
@@ -712,7 +712,7 @@ contract AuctionHouse is IAuctionHouse, AccessControl, ReentrancyGuardTransient 
     }
 
     function _releaseOutstanding(uint256 amountWad) internal {
-        _global.capacityWad = uint96(uint256(_global.capacityWad).zeroFloorSub(amountWad));
+        _global.outstandingWad = uint96(uint256(_global.outstandingWad).zeroFloorSub(amountWad));
     }
 
     /// @dev Sends an auction-health report for a lot of `tabWad` when a breaker is wired and the lot

@@ -51,11 +51,8 @@ export type Matrix = Record<Operation, [boolean, boolean, boolean, boolean]>;
  */
 export function decodePermissions(word: bigint): Matrix {
   const bit = (action: number, level: number): boolean => ((word >> BigInt(4 * action + level)) & 1n) === 1n;
-  return Object.fromEntries(
-    OPERATIONS.map((op, a) => [op, [bit(a, 0), bit(a, 1), bit(a, 2), bit(a, 3)]]),
-  ) as Matrix;
+  return Object.fromEntries(OPERATIONS.map((op, a) => [op, [bit(a, 0), bit(a, 1), bit(a, 2), bit(a, 3)]])) as Matrix;
 }
-
 
 export interface CurveParams {
   stepSec: bigint;
