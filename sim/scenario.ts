@@ -10,6 +10,14 @@ const positive = z.number().finite().positive();
 const nonNegative = z.number().finite().nonnegative();
 const block = z.number().int().nonnegative();
 
+/**
+ * What the lab's deployment accepts for an asset's starting price (USD). The lab lists each market
+ * with skew scale = $3e9 / price base units (sim/engine/world.ts `SKEW_SCALE_USD`), and the vault
+ * bounds a skew scale to [1, 1e12] base units (VaultAdmin `MIN_SKEW_SCALE`, `MAX_SKEW_SCALE`); its
+ * feeds carry 8 decimals. test/sim/schema.spec.ts deploys a world at each end.
+ */
+export const PRICE_BOUNDS_USD = { min: 0.003, max: 3e9 } as const;
+
 export const DepthBandSchema = z
   .strictObject({
     fromPct: nonNegative,
@@ -58,7 +66,11 @@ export const FundamentalSchema = z.discriminatedUnion("type", [ShockSchema, GbmS
 
 export const AssetSchema = z.strictObject({
   symbol: z.string().regex(/^[A-Z][A-Z0-9]{1,9}$/),
-  initialPriceUsd: positive,
+  initialPriceUsd: z
+    .number()
+    .finite()
+    .min(PRICE_BOUNDS_USD.min, `must be at least ${PRICE_BOUNDS_USD.min} (the vault's largest skew scale)`)
+    .max(PRICE_BOUNDS_USD.max, `must be at most ${PRICE_BOUNDS_USD.max} (the vault's smallest skew scale)`),
   venue: z.strictObject({ bands: z.array(DepthBandSchema).min(1) }),
   oracle: OracleSchema,
   fundamental: FundamentalSchema,
@@ -104,13 +116,57 @@ export const ScenarioSchema = z
       ctx.addIssue({ code: "custom", path: ["population", "leverage", "max"], message: "max must be ≥ median" });
     if (s.hedger.mode === "rate-limited" && s.hedger.usdPerBlock === undefined)
       ctx.addIssue({ code: "custom", path: ["hedger", "usdPerBlock"], message: "required when mode is rate-limited" });
+    // Block events are checked against a valid run length only (a bad `blocks` is its own issue).
+    const runLength = Number.isInteger(s.blocks) && s.blocks > 0;
     const symbols = new Set<string>();
     s.assets.forEach((a, i) => {
       if (symbols.has(a.symbol))
         ctx.addIssue({ code: "custom", path: ["assets", i, "symbol"], message: `duplicate symbol ${a.symbol}` });
       symbols.add(a.symbol);
+      if (runLength) checkBlocks(s.blocks, a, ["assets", i], ctx);
     });
+    const outage = s.keepers.outage;
+    if (outage !== undefined && runLength) checkWindow(s.blocks, outage, ["keepers", "outage"], ctx);
   });
+
+type Issues = z.RefinementCtx;
+
+/** Every event of an asset (shock, jumps, path points, oracle outage) must happen within the run. */
+function checkBlocks(blocks: number, a: z.infer<typeof AssetSchema>, at: (string | number)[], ctx: Issues): void {
+  const late = (path: (string | number)[], b: number): void => {
+    if (b >= blocks) {
+      ctx.addIssue({
+        code: "custom",
+        path: [...at, ...path],
+        message: `block ${b} is not before the last block (${blocks})`,
+      });
+    }
+  };
+  const f = a.fundamental;
+  if (f.type === "shock") late(["fundamental", "startBlock"], f.startBlock);
+  if (f.type === "gbm") f.jumps.forEach((j, k) => late(["fundamental", "jumps", k, "block"], j.block));
+  if (f.type === "points") late(["fundamental", "points", 0], f.points[0][0]);
+  if (a.oracle.stale !== undefined) checkWindow(blocks, a.oracle.stale, [...at, "oracle", "stale"], ctx);
+}
+
+/** A [fromBlock, toBlock) window: non-empty and starting within the run. */
+function checkWindow(
+  blocks: number,
+  w: { fromBlock: number; toBlock: number },
+  at: (string | number)[],
+  ctx: Issues,
+): void {
+  if (w.toBlock <= w.fromBlock) {
+    ctx.addIssue({ code: "custom", path: [...at, "toBlock"], message: "must be greater than fromBlock" });
+  }
+  if (w.fromBlock >= blocks) {
+    ctx.addIssue({
+      code: "custom",
+      path: [...at, "fromBlock"],
+      message: `block ${w.fromBlock} is not before the last block (${blocks})`,
+    });
+  }
+}
 
 export type Scenario = z.infer<typeof ScenarioSchema>;
 export type AssetSpec = Scenario["assets"][number];

@@ -59,6 +59,23 @@ describe("scenario schema v1", () => {
       ["population.leverage.max", (s) => (at(s, "population", "leverage").max = 2)],
       ["hedger.usdPerBlock", (s) => (at(s, "hedger").mode = "rate-limited")],
       ["modes", (s) => (s.modes = [])],
+      // What the deployment would refuse (a skew scale outside the vault's bounds) fails here.
+      ["assets[0].initialPriceUsd", (s) => (at(s, "assets", 0).initialPriceUsd = 1e30)],
+      ["assets[0].initialPriceUsd", (s) => (at(s, "assets", 0).initialPriceUsd = 0.001)],
+      // Events after the last block would run silently as if they never happened.
+      ["assets[0].fundamental.startBlock", (s) => (at(s, "assets", 0, "fundamental").startBlock = 30)],
+      ["keepers.outage.fromBlock", (s) => (at(s, "keepers").outage = { fromBlock: 40, toBlock: 50 })],
+      ["assets[0].oracle.stale.toBlock", (s) => (at(s, "assets", 0, "oracle").stale = { fromBlock: 9, toBlock: 9 })],
+      [
+        "assets[0].fundamental.jumps[0].block",
+        (s) =>
+          (at(s, "assets", 0).fundamental = {
+            type: "gbm",
+            volPctPerDay: 1,
+            driftPctPerDay: 0,
+            jumps: [{ block: 99, pct: -5 }],
+          }),
+      ],
     ];
     for (const [p, edit] of cases) it(p, () => expect(pathsOf(edit)).to.deep.equal([p]));
   });
