@@ -18,6 +18,7 @@ import {
   type PerpVault,
   type UniswapFlashTaker,
 } from "../typechain-types";
+import { BREAKER_LEVEL_NAMES, BreakerLevel, breakerLevel, describeBreakerLevel } from "../lib/codec";
 import type { ResolvedConfig } from "./config";
 import { Discovery, type TrackedAuction } from "./discovery";
 import { isRevert, message, revertReason, sleep, withRetry, type RetryOptions } from "./errors";
@@ -111,7 +112,7 @@ export class Keeper {
   private readonly inFlight = new Map<string, string>();
   /** Reasons already logged per (action, target), so that a skip is logged once, not every block. */
   private readonly skipLogged = new Map<string, string>();
-  private levels = new Map<string, number>();
+  private levels = new Map<string, BreakerLevel>();
   /**
    * Signed size, per market, of the positions takes handed to the keeper and it has not closed
    * yet: all that `closeActions` trades unless `closeOwnPositions` is on.
@@ -321,17 +322,28 @@ export class Keeper {
     this.markets ??= [...(await this.call(() => this.vault.marketIds()))];
     const keys = [GLOBAL, ...this.markets];
     const levels = await Promise.all(keys.map((k) => this.call(() => breaker.level(k))));
-    const next = new Map(keys.map((k, i) => [k, Number(levels[i])]));
+    const next = new Map(keys.map((k, i) => [k, breakerLevel(levels[i])]));
     for (const [k, l] of next) {
       const before = this.levels.get(k);
-      if (before !== undefined && before !== l) this.log.info("breaker_level", { market: k, from: before, to: l });
+      if (before !== undefined && before !== l) {
+        this.log.info("breaker_level", {
+          market: k,
+          from: before,
+          to: l,
+          fromName: BREAKER_LEVEL_NAMES[before],
+          toName: BREAKER_LEVEL_NAMES[l],
+        });
+      }
     }
     this.levels = next;
   }
 
   /** Effective level of a market (global level included); 0 without a breaker. */
-  private level(market: string): number {
-    return Math.max(this.levels.get(market) ?? 0, this.levels.get(GLOBAL) ?? 0);
+  private level(market: string): BreakerLevel {
+    return Math.max(
+      this.levels.get(market) ?? BreakerLevel.Normal,
+      this.levels.get(GLOBAL) ?? BreakerLevel.Normal,
+    ) as BreakerLevel;
   }
 
   /** `isLiquidatable` for every candidate: concurrent calls, which the provider sends as JSON-RPC batches. */
@@ -386,9 +398,9 @@ export class Keeper {
       const positions = this.breaker ? snaps[i].positions : [];
       const market = positions.length > 0 ? positions[0].marketId : GLOBAL;
       const level = this.level(market);
-      if (level >= 2) {
+      if (level >= BreakerLevel.LiquidationPause) {
         this.stats.pausedKicks++;
-        this.skip("kick", account, `breaker level ${level} on ${market}`);
+        this.skip("kick", account, `breaker level ${describeBreakerLevel(level)} on ${market}`);
         return;
       }
       out.push({
@@ -420,9 +432,9 @@ export class Keeper {
       if (lot === 0n) continue; // ended; its AuctionEnded event is on its way
       // A pool lot is a position in its market, like a position lot; a collateral lot is global.
       const level = this.level(t.kind === "collateral" ? GLOBAL : t.key);
-      if (level >= 3) {
+      if (level >= BreakerLevel.Halt) {
         this.stats.pausedTakes++;
-        this.skip("take", t.id.toString(), `breaker level ${level}`);
+        this.skip("take", t.id.toString(), `breaker level ${describeBreakerLevel(level)}`);
         continue;
       }
       if (needsRedo) {

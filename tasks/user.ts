@@ -28,7 +28,7 @@ import {
 import { connect, resolveAccount, resolveSigner, type Bulwark } from "../scripts/lib/client";
 import { BulwarkError } from "../scripts/lib/deployment";
 import { intFlag } from "../scripts/lib/flags";
-import { WAD, num, pct, usd } from "../scripts/lib/units";
+import { WAD, num, pct, usd } from "../lib/units";
 
 interface CommonArgs {
   addresses?: string;

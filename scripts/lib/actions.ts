@@ -7,7 +7,7 @@ import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signer
 import { decodeBytes32String } from "ethers";
 import { type Bulwark, explainRevert, resolveMarket, resolveToken } from "./client";
 import { BulwarkError } from "./deployment";
-import { BPS, WAD, dec, divCeil, divFloor, parseAmount } from "./units";
+import { BPS_PER_ONE, WAD, dec, divCeil, divFloor, parseAmount } from "../../lib/units";
 
 const REASONS = ["None", "BelowMaintenance", "BelowHardFloor"] as const;
 export type Reason = (typeof REASONS)[number];
@@ -124,7 +124,10 @@ export async function trade(
   const bps = BigInt(slippageBps);
   const preview = await explainRevert(b, "fillPrice", () => b.vault.fillPrice(market.id, size));
   // A buy accepts up to preview × (1 + slippage), rounded up; a sell down to preview × (1 − slippage).
-  const limit = size > 0n ? divCeil(preview * (BPS + bps), BPS) : divFloor(preview * (BPS - bps), BPS);
+  const limit =
+    size > 0n
+      ? divCeil(preview * (BPS_PER_ONE + bps), BPS_PER_ONE)
+      : divFloor(preview * (BPS_PER_ONE - bps), BPS_PER_ONE);
   const receipt = await explainRevert(b, "trade", async () => {
     const vault = b.vault.connect(signer);
     // 30% over the estimate: it runs at the pending timestamp and can miss funding accrual work

@@ -6,10 +6,9 @@
 import fs from "node:fs";
 import path from "node:path";
 
-/** A user mistake or a missing deployment: printed as one line, without a stack trace. */
-export class BulwarkError extends Error {
-  override name = "BulwarkError";
-}
+import { BulwarkError } from "../../lib/errors";
+
+export { BulwarkError };
 
 export interface DeploymentAddresses {
   vault: string;

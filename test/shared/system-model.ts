@@ -1,3 +1,4 @@
+import { BreakerLevel, breakerLevelAt } from "../../lib/codec";
 import { WAD, rpow } from "./auction-math";
 
 /**
@@ -6,17 +7,8 @@ import { WAD, rpow } from "./auction-math";
  * docs/circuit-breakers.md, and the auction's curve price at a given second.
  */
 
-/** `BreakerState.levelAt`: the level of a state word at `nowSec`. */
-export function levelAt(word: bigint, nowSec: bigint): number {
-  const level = word & 0xffn;
-  const stepAt = (word >> 8n) & 0xffffffffn;
-  const stepSec = (word >> 40n) & 0xffffffn;
-  const endAt = (word >> 64n) & 0xffffffffn;
-  if (level === 0n || nowSec >= endAt) return 0;
-  if (nowSec < stepAt) return Number(level);
-  const steps = 1n + (stepSec === 0n ? level : (nowSec - stepAt) / stepSec);
-  return steps >= level ? 0 : Number(level - steps);
-}
+/** `BreakerState.levelAt`: the level of a state word at `nowSec` (lib/codec). */
+export const levelAt = (word: bigint, nowSec: bigint): BreakerLevel => breakerLevelAt(word, nowSec);
 
 export type Operation =
   | "deposit"
@@ -29,7 +21,10 @@ export type Operation =
   | "LP deposit"
   | "LP withdraw";
 
-/** docs/circuit-breakers.md, "Permission matrix": allowed at levels 0, 1, 2, 3. */
+/**
+ * docs/circuit-breakers.md, "Permission matrix": allowed at levels Normal, Caution,
+ * LiquidationPause and Halt (the row's index is the `BreakerLevel`).
+ */
 export const MATRIX: Record<Operation, [boolean, boolean, boolean, boolean]> = {
   deposit: [true, true, true, true],
   withdraw: [true, true, true, true],
@@ -42,7 +37,7 @@ export const MATRIX: Record<Operation, [boolean, boolean, boolean, boolean]> = {
   "LP withdraw": [true, true, false, false],
 };
 
-export const allowed = (op: Operation, level: number): boolean => MATRIX[op][level];
+export const allowed = (op: Operation, level: BreakerLevel): boolean => MATRIX[op][level];
 
 export interface CurveParams {
   stepSec: bigint;
