@@ -1,37 +1,39 @@
 /**
  * The lab stays byte-identical across refactors (issue 21, acceptance 6): re-runs the default
- * scenario (thin-books-flash-crash, baseline and full, seed 7) through the real command on a freshly
- * reset in-process chain and compares metrics.json and series.csv byte for byte with the copies in
+ * scenario (thin-books-flash-crash, baseline and full, seed 7) through `npm run simulate` in a
+ * fresh process and compares metrics.json and series.csv byte for byte with the copies in
  * test/sim/golden/, recorded by `npm run simulate` before the engine was split into phases.
  *
  * A deliberate change to the lab's world or agents changes these files: regenerate them with
  * `SIM_OUT=/tmp/g SIM_PROGRESS=off npm run simulate` and copy metrics.json and series.csv here.
  */
+import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import hre from "hardhat";
 import { expect } from "chai";
-import { reset } from "@nomicfoundation/hardhat-network-helpers";
-import { DEFAULT_SCENARIO, simulate } from "../../sim/cli";
 
+const ROOT = path.join(__dirname, "..", "..");
 const GOLDEN = path.join(__dirname, "golden", "thin-books-flash-crash");
 
 describe("lab golden run: the default scenario is byte-identical to test/sim/golden", function () {
   this.timeout(600_000);
   let out: string;
 
-  before(async function () {
-    // Deployment addresses follow the deployer's nonce (and Uniswap's token0/token1 order follows
-    // the addresses), so the run starts from genesis, like `npm run simulate` in a fresh process.
-    await reset();
+  before(function () {
+    // `npm run simulate` in a fresh process, as the golden copies were made: deployment addresses
+    // follow the deployer's nonce (and each venue's token0/token1 order follows the addresses), so
+    // the run must start from genesis, not from whatever this test process's chain holds.
     out = fs.mkdtempSync(path.join(os.tmpdir(), "bulwark-golden-"));
-    await simulate(hre, { scenario: DEFAULT_SCENARIO, out, force: true, progress: "off", log: () => undefined });
+    const r = spawnSync("npx", ["hardhat", "run", "--no-compile", "scripts/simulate.ts"], {
+      cwd: ROOT,
+      encoding: "utf8",
+      env: { ...process.env, FORCE_COLOR: "0", SIM_OUT: out, SIM_PROGRESS: "off" },
+    });
+    if (r.status !== 0) throw new Error(`simulate exited ${r.status}:\n${r.stdout}\n${r.stderr}`);
   });
 
-  after(async function () {
-    // Later files that use loadFixture redeploy on the reset chain.
-    await reset();
+  after(function () {
     fs.rmSync(out, { recursive: true, force: true });
   });
 
