@@ -16,7 +16,18 @@ import {
 } from "ethers";
 import FactoryArtifact from "@uniswap/v3-core/artifacts/contracts/UniswapV3Factory.sol/UniswapV3Factory.json";
 import PoolArtifact from "@uniswap/v3-core/artifacts/contracts/UniswapV3Pool.sol/UniswapV3Pool.json";
-import { AUCTION_BREAKER_DEFAULTS, BREAKER_DEFAULTS } from "../../deploy/modules/core";
+import {
+  AUCTION_BREAKER_DEFAULTS,
+  AUCTION_DEFAULTS,
+  BREAKER_DEFAULTS,
+  CURVE_DEFAULTS,
+  STATIC_RATIOS_DEFAULTS,
+  GLOBAL_DEFAULTS,
+  LOCAL_MARKETS,
+  MARKET_DEFAULTS,
+  defaultAuctionParams,
+} from "../../lib/params";
+import { WAD, e8, fromWad, units, wad } from "../../lib/units";
 import type {
   AuctionHouse,
   CircuitBreaker,
@@ -34,36 +45,40 @@ import { Chain } from "./chain";
 import { DYNAMIC_ENGINE, STATIC_RATIOS } from "./modes";
 import { bandRanges, depthWithinPct, sqrtAtTick, VENUE_FEE, type VenueShape } from "./venue";
 
-export const WAD = 10n ** 18n;
+export { WAD, e8, fromWad, units, wad };
 export const QUOTE_DECIMALS = 6;
-/** WAD from a USD (or any) decimal number, 6 decimal places. */
-export const wad = (x: number): bigint => BigInt(Math.round(x * 1e6)) * 10n ** 12n;
-export const fromWad = (x: bigint): number => Number(x) / 1e18;
-export const e8 = (x: number): bigint => BigInt(Math.round(x * 1e8));
-export const units = (x: number, decimals: number): bigint =>
-  (BigInt(Math.round(x * 1e6)) * 10n ** BigInt(decimals)) / 1_000_000n;
 
-/** Auction parameters of deploy/modules/core.ts. */
+/**
+ * The auction parameters of lib/params as decimal numbers, for the engine's model of the curve
+ * (`auctionFactor`) and its cost accounting.
+ */
 export const AUCTION = {
-  curveStepSec: 12,
-  curveCut: 0.998,
-  buf: 1,
-  tailSec: 1800,
-  cusp: 0.9,
-  floor: 0.85,
-  dustUsd: 100,
-  penalty: 0.01,
-  chip: 0.001,
-  tipUsd: 5,
-  rewardCapUsd: 2_000,
-  targetHealth: 1,
-  maxResets: 2,
-  instantBonus: 0.01,
+  curveStepSec: Number(CURVE_DEFAULTS.stepSec),
+  curveCut: fromWad(CURVE_DEFAULTS.cutWad),
+  buf: fromWad(AUCTION_DEFAULTS.bufWad),
+  tailSec: Number(AUCTION_DEFAULTS.tailSec),
+  cusp: fromWad(AUCTION_DEFAULTS.cuspWad),
+  floor: fromWad(AUCTION_DEFAULTS.floorWad),
+  dustUsd: fromWad(AUCTION_DEFAULTS.dustWad),
+  penalty: fromWad(AUCTION_DEFAULTS.penaltyWad),
+  chip: fromWad(AUCTION_DEFAULTS.chipWad),
+  tipUsd: fromWad(AUCTION_DEFAULTS.tipWad),
+  rewardCapUsd: fromWad(AUCTION_DEFAULTS.rewardCapWad),
+  targetHealth: fromWad(AUCTION_DEFAULTS.targetHealthWad),
+  maxResets: Number(AUCTION_DEFAULTS.maxResets),
+  instantBonus: fromWad(AUCTION_DEFAULTS.instantBonusWad),
 } as const;
 export { AUCTION_BREAKER_DEFAULTS };
-export const MARKET = { makerFee: 0.0002, takerFee: 0.0006, maxFundingVelocity: 3, maxOiPoolRatio: 1 } as const;
-export const COLLATERAL_WEIGHT = 0.85;
-export const LIQUIDATION_BUFFER_USD = 5;
+/** The local stack's market settings (lib/params) as decimal numbers. */
+export const MARKET = {
+  makerFee: fromWad(MARKET_DEFAULTS.makerFeeWad),
+  takerFee: fromWad(MARKET_DEFAULTS.takerFeeWad),
+  maxFundingVelocity: fromWad(MARKET_DEFAULTS.maxFundingVelocityWad),
+  maxOiPoolRatio: fromWad(MARKET_DEFAULTS.maxOiPoolRatioWad),
+} as const;
+/** Collateral weight of every lab asset: the local stack's (lib/params, the same for ETH and BTC). */
+export const COLLATERAL_WEIGHT = fromWad(LOCAL_MARKETS.eth.collateralWeightWad);
+export const LIQUIDATION_BUFFER_USD = fromWad(GLOBAL_DEFAULTS.liquidationBufferWad);
 /** Skew scale = this USD / price base units (ETH at $3,000: 1,000,000 ETH, as BulwarkLocal). */
 export const SKEW_SCALE_USD = 3e9;
 
@@ -192,27 +207,6 @@ interface Core {
   breakerAddr: string;
 }
 
-/** The auction house's constructor parameters: AUCTION with the curve at `curve`. */
-function auctionParams(curve: string): unknown {
-  return {
-    curve,
-    bufWad: wad(AUCTION.buf),
-    tailSec: AUCTION.tailSec,
-    cuspWad: wad(AUCTION.cusp),
-    floorWad: wad(AUCTION.floor),
-    dustWad: wad(AUCTION.dustUsd),
-    penaltyWad: wad(AUCTION.penalty),
-    chipWad: wad(AUCTION.chip),
-    tipWad: wad(AUCTION.tipUsd),
-    rewardCapWad: wad(AUCTION.rewardCapUsd),
-    targetHealthWad: wad(AUCTION.targetHealth),
-    maxResets: AUCTION.maxResets,
-    instantMode: false,
-    poolTakeover: false,
-    instantBonusWad: wad(AUCTION.instantBonus),
-  };
-}
-
 async function deployCore(d: Deployer): Promise<Core> {
   const admin = d.admin;
   const usdc = await d.deploy<MockERC20>("MockERC20", ["USD Coin", "USDC", QUOTE_DECIMALS]);
@@ -230,13 +224,13 @@ async function deployCore(d: Deployer): Promise<Core> {
   const insurance = await d.deploy<Addressable>("InsuranceFund", [admin, vaultAddr]);
   await d.wait(vault.initialize(await lpPool.getAddress(), await insurance.getAddress()));
   const curve = await d.deploy<Addressable>("StairstepExponentialDecrease", [
-    AUCTION.curveStepSec,
-    wad(AUCTION.curveCut),
+    CURVE_DEFAULTS.stepSec,
+    CURVE_DEFAULTS.cutWad,
   ]);
   const auction = await d.deploy<AuctionHouse>("AuctionHouse", [
     admin,
     vaultAddr,
-    auctionParams(await curve.getAddress()),
+    defaultAuctionParams(await curve.getAddress()),
     { windowSec: 3600, globalCapacityWad: 10n ** 28n, maxOutstandingWad: 10n ** 28n },
   ]);
   const auctionAddr = await auction.getAddress();
@@ -247,7 +241,8 @@ async function deployCore(d: Deployer): Promise<Core> {
   const breakerAddr = await breaker.getAddress();
   await d.wait(vault.grantRole(await vault.BREAKER_ROLE(), breakerAddr));
   await d.wait(breaker.grantRole(await breaker.REPORTER_ROLE(), auctionAddr));
-  await d.wait(vault.setGlobalParams(wad(0.2), wad(0.25), wad(LIQUIDATION_BUFFER_USD)));
+  const g = GLOBAL_DEFAULTS;
+  await d.wait(vault.setGlobalParams(g.insuranceFeeShareWad, g.reserveRatioWad, g.liquidationBufferWad));
   return { usdc, usdcAddr, router, staticRisk, vault, vaultAddr, lpPool, auction, auctionAddr, breaker, breakerAddr };
 }
 
@@ -307,18 +302,15 @@ async function deployAsset(
   const heartbeat = Math.max(3600, spec.oracle.heartbeatSec + 600);
   await d.wait(router.setFeed(tokenAddr, feedAddr, heartbeat, ZeroAddress, 0, 0));
   const marketId = encodeBytes32String(`${spec.symbol}-USD`);
-  await d.wait(staticRisk.setRatios(marketId, wad(STATIC_RATIOS.imr), wad(STATIC_RATIOS.mmr)));
+  await d.wait(staticRisk.setRatios(marketId, STATIC_RATIOS_DEFAULTS.imrWad, STATIC_RATIOS_DEFAULTS.mmrWad));
   await d.wait(
     vault.listMarket(marketId, {
       oracleAsset: tokenAddr,
-      makerFeeWad: wad(MARKET.makerFee),
-      takerFeeWad: wad(MARKET.takerFee),
-      maxFundingVelocityWad: wad(MARKET.maxFundingVelocity),
-      maxOiPoolRatioWad: wad(MARKET.maxOiPoolRatio),
+      ...MARKET_DEFAULTS,
       skewScaleWad: wad(SKEW_SCALE_USD / spec.initialPriceUsd),
     }),
   );
-  await d.wait(vault.listCollateral(tokenAddr, wad(COLLATERAL_WEIGHT), wad(3e8 / spec.initialPriceUsd)));
+  await d.wait(vault.listCollateral(tokenAddr, LOCAL_MARKETS.eth.collateralWeightWad, wad(3e8 / spec.initialPriceUsd)));
   await d.wait(auction.setMarketCapacity(marketId, 10n ** 28n));
   await d.wait(breaker.addMarket(marketId));
   const { pool, shape } = await deployVenue(d, venues, spec, tokenAddr, core.usdcAddr, decimals);

@@ -3,6 +3,7 @@
  * was applied) into a mode: the auction house's instant and takeover switches, the throttle, the
  * dynamic RiskEngine and the circuit breaker.
  */
+import { auctionParams } from "../../../lib/params";
 import type { TxRequest } from "../chain";
 import type { ModeParams } from "../modes";
 import { AUCTION_BREAKER_DEFAULTS, wad, type World } from "../world";
@@ -35,23 +36,7 @@ async function auctionParamsTxs(w: World, mode: ModeParams): Promise<TxRequest[]
   const instant = mode.liquidation === "instant";
   const takeover = mode.poolTakeover;
   if (current.instantMode === instant && current.poolTakeover === takeover) return [];
-  const p = {
-    curve: current.curve,
-    bufWad: current.bufWad,
-    tailSec: current.tailSec,
-    cuspWad: current.cuspWad,
-    floorWad: current.floorWad,
-    dustWad: current.dustWad,
-    penaltyWad: current.penaltyWad,
-    chipWad: current.chipWad,
-    tipWad: current.tipWad,
-    rewardCapWad: current.rewardCapWad,
-    targetHealthWad: current.targetHealthWad,
-    maxResets: current.maxResets,
-    instantMode: instant,
-    poolTakeover: takeover,
-    instantBonusWad: current.instantBonusWad,
-  };
+  const p = auctionParams(current, { instantMode: instant, poolTakeover: takeover });
   return [
     {
       from: w.admin,
