@@ -41,8 +41,9 @@ export function functionLengths(file: string): FunctionLength[] {
   return out;
 }
 
-/** Every .ts file under `dir`, recursively. */
+/** Every .ts file under `dir`, recursively (`dir` itself if it is a file). */
 export function tsFiles(dir: string): string[] {
+  if (fs.statSync(dir).isFile()) return [dir];
   return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
     const p = path.join(dir, e.name);
     if (e.isDirectory()) return tsFiles(p);
