@@ -25,8 +25,8 @@ import {
   type SetPriceResult,
   type WithdrawResult,
 } from "../scripts/lib/actions";
-import { connect, resolveAccount, resolveSigner, type Bulwark } from "../scripts/lib/client";
-import { BulwarkError } from "../scripts/lib/deployment";
+import { connect, resolveAccount, resolveSigner, type Bulwark } from "../lib/client";
+import { BulwarkError } from "../lib/errors";
 import { intFlag } from "../scripts/lib/flags";
 import { WAD, num, pct, usd } from "../lib/units";
 

@@ -5,8 +5,8 @@
  */
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 import { decodeBytes32String } from "ethers";
-import { type Bulwark, explainRevert, resolveMarket, resolveToken } from "./client";
-import { BulwarkError } from "./deployment";
+import { type Bulwark, explainRevert, resolveMarket, resolveToken } from "../../lib/client";
+import { BulwarkError } from "../../lib/errors";
 import { BPS_PER_ONE, WAD, dec, divCeil, divFloor, parseAmount } from "../../lib/units";
 
 const REASONS = ["None", "BelowMaintenance", "BelowHardFloor"] as const;
