@@ -129,9 +129,12 @@ export function seconds(value: bigint): string {
   return `${value.toLocaleString("en-US")} s${unit}`;
 }
 
-/** A unix time as ISO-8601 UTC. */
-const timestamp = (value: bigint): string =>
-  value === 0n ? "never" : new Date(Number(value) * 1000).toISOString().replace(".000Z", "Z");
+/** A unix time as ISO-8601 UTC ("never" for 0; the number when no date can hold it). */
+function timestamp(value: bigint): string {
+  if (value === 0n) return "never";
+  if (value > 8_640_000_000_000n) return `unix time ${value.toLocaleString("en-US")}`;
+  return new Date(Number(value) * 1000).toISOString().replace(".000Z", "Z");
+}
 
 /** A bytes32: a role's name, a short string (market id, parameter name), "global" for zero, or hex. */
 export function bytes32Text(value: string, name = ""): string {
@@ -200,7 +203,7 @@ export function unitOf(name: string): Unit {
   if (/(At|updatedAt)$/.test(n)) return "time";
   if (/(Sec|heartbeat|Period)$/i.test(n)) return "seconds";
   if (/^(size|slice)/i.test(n)) return "amount";
-  if (/(imr|mmr|deviation|ratio|fraction|share|drawdown|penalty|chip|cusp|floor|band|hysteresis|bonus)/i.test(n)) {
+  if (/(imr|mmr|deviation|ratio|fraction|feeShare|drawdown|penalty|chip|cusp|floor|band|hysteresis|bonus)/i.test(n)) {
     return "ratio";
   }
   if (/(health|ImWad|buf)/i.test(n)) return "multiple";
