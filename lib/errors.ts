@@ -244,15 +244,15 @@ export function formatArg(param: ParamType, value: unknown, ctx: DecodeContext =
   if (name === "level" || name === "current" || name === "requested") {
     return value <= 3n ? describeBreakerLevel(breakerLevel(value)) : value.toString();
   }
-  if (/^(id|auctionId)$/.test(name)) return auctionText(value);
+  if (/^(id|auctionId)$/.test(name)) return auctionText(value, ctx);
   return formatValue(value, unit ?? unitOf(name));
 }
 
 /** "the position lot of 0x1234…abcd at index 0", or the number when it is no auction id. */
-function auctionText(id: bigint): string {
+function auctionText(id: bigint, ctx: DecodeContext): string {
   try {
     const d = decodeAuctionId(id);
-    return `the ${LOT_KIND_NAMES[d.kind]} lot of ${shortAddress(d.account)} at index ${d.index}`;
+    return `the ${LOT_KIND_NAMES[d.kind]} lot of ${shortAddress(d.account, ctx)} at index ${d.index}`;
   } catch {
     return id.toString();
   }
