@@ -21,7 +21,7 @@ import {
 import { BREAKER_LEVEL_NAMES, BreakerLevel, breakerLevel, describeBreakerLevel } from "../lib/codec";
 import type { ResolvedConfig } from "./config";
 import { Discovery, type TrackedAuction } from "./discovery";
-import { isRevert, message, revertReason, sleep, withRetry, type RetryOptions } from "./errors";
+import { explainRevert, isRevert, message, revertReason, sleep, withRetry, type RetryOptions } from "./errors";
 import type { Logger } from "./log";
 import { RevertMemory } from "./reverts";
 import { TxSender, type Fees, type MinedTx } from "./sender";
@@ -636,11 +636,12 @@ export class Keeper {
 
   // ------------------------------------------------------------------ sending
 
-  private skip(action: string, target: string, reason: string): void {
+  /** Logs a skip once per (action, target, reason); `explanation` (a revert's sentence) is logged with it. */
+  private skip(action: string, target: string, reason: string, explanation?: string): void {
     const key = `${action}:${target}`;
     if (this.skipLogged.get(key) === reason) return;
     this.skipLogged.set(key, reason);
-    this.log.info(`${action}_skipped`, { target, reason });
+    this.log.info(`${action}_skipped`, explanation ? { target, reason, explanation } : { target, reason });
   }
 
   private eligible(a: Action, block: number): boolean {
@@ -671,7 +672,7 @@ export class Keeper {
         this.log.warn(`${a.action}_not_simulated`, { target: a.target, error: message(e) });
         return undefined;
       }
-      this.skip(a.action, a.target, `would revert: ${revertReason(e)}`);
+      this.skip(a.action, a.target, `would revert: ${revertReason(e)}`, explainRevert(e));
       return undefined;
     }
     const gasUsd = (gas * fees.maxFeePerGas * this.cfg.nativeUsd) / WAD;
@@ -685,7 +686,9 @@ export class Keeper {
       try {
         await this.call(() => this.provider.call({ ...tx, data }));
       } catch (e) {
-        if (isRevert(e)) this.skip(a.action, a.target, `would revert once gas is counted: ${revertReason(e)}`);
+        if (isRevert(e)) {
+          this.skip(a.action, a.target, `would revert once gas is counted: ${revertReason(e)}`, explainRevert(e));
+        }
         return undefined;
       }
     }
@@ -735,6 +738,7 @@ export class Keeper {
   /** Replays a reverted transaction at its block to learn the reason, and remembers it. */
   private async recordRevert(m: MinedTx, block: number): Promise<void> {
     let reason: string;
+    let explanation: string | undefined;
     try {
       await this.call(() =>
         this.provider.call({ to: m.to, data: m.data, from: this.address, blockTag: m.receipt.blockNumber }),
@@ -742,14 +746,16 @@ export class Keeper {
       reason = "did not revert on replay";
     } catch (e) {
       reason = isRevert(e) ? revertReason(e) : `replay failed: ${message(e)}`;
+      if (isRevert(e)) explanation = explainRevert(e);
     }
-    const count = this.reverts.record(m.action, m.target, reason, block);
+    const count = this.reverts.record(m.action, m.target, reason, block, explanation);
     this.log.warn("tx_reverted", {
       action: m.action,
       target: m.target,
       hash: m.hash,
       block: m.receipt.blockNumber,
       reason,
+      ...(explanation ? { explanation } : {}),
       timesForThisReason: count,
     });
   }
