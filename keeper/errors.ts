@@ -1,70 +1,34 @@
 /**
- * Error handling: which RPC failures are worth a retry, exponential backoff, and the decoding of
- * revert reasons into a stable `Name(args)` string for the keeper's revert memory.
+ * Error handling: which RPC failures are worth a retry, exponential backoff, and revert reasons:
+ * a stable name for the keeper's revert memory, and a sentence in human units for its logs (both
+ * decoded against every protocol ABI by lib/errors).
  */
-import { Interface, isError, type ErrorFragment, type InterfaceAbi } from "ethers";
-import {
-  AuctionHouse__factory,
-  ICircuitBreaker__factory,
-  PerpVault__factory,
-  UniswapFlashTaker__factory,
-} from "../typechain-types";
+import { isError } from "ethers";
+import { decodeRevertData, describeRevert, findRevertData } from "../lib/errors";
 
-/** Every custom error the keeper's calls can revert with (auction house, vault, flash taker, breaker). */
-export const ERRORS = (() => {
-  const seen = new Set<string>();
-  const frags: ErrorFragment[] = [];
-  for (const abi of [
-    AuctionHouse__factory.abi,
-    PerpVault__factory.abi,
-    UniswapFlashTaker__factory.abi,
-    ICircuitBreaker__factory.abi,
-  ] as InterfaceAbi[]) {
-    for (const f of new Interface(abi).fragments) {
-      if (f.type !== "error") continue;
-      const e = f as ErrorFragment;
-      if (seen.has(e.selector)) continue;
-      seen.add(e.selector);
-      frags.push(e);
-    }
-  }
-  return new Interface(frags);
-})();
-
-/** The revert data carried by an ethers error, if any. */
-function revertData(e: unknown): string | undefined {
-  const err = e as { data?: unknown; info?: { error?: { data?: unknown } }; error?: { data?: unknown } };
-  for (const d of [err.data, err.info?.error?.data, err.error?.data]) {
-    if (typeof d === "string" && d.startsWith("0x")) return d;
-    if (d && typeof d === "object" && typeof (d as { data?: unknown }).data === "string") {
-      return (d as { data: string }).data;
-    }
-  }
-  return undefined;
-}
+/** The revert data carried by an ethers error, if any (lib/errors). */
+const revertData = (e: unknown): string | undefined => {
+  const data = findRevertData(e);
+  return data !== undefined && data.length >= 10 ? data : undefined;
+};
 
 /** True for an EVM revert (the call itself fails), as opposed to a transport or node failure. */
 export function isRevert(e: unknown): boolean {
   return isError(e, "CALL_EXCEPTION") || revertData(e) !== undefined;
 }
 
-/** A stable reason: the custom error's name, e.g. `NotLiquidatable`, or the revert message. */
+/**
+ * A stable reason, for the revert memory and for logging a skip once: the custom error's name
+ * (e.g. `NotLiquidatable`), `Panic(0x11)`, `Error(message)`, `selector 0x…`, or the message.
+ * `explainRevert` gives the sentence in human units.
+ */
 export function revertReason(e: unknown): string {
   const data = revertData(e);
-  if (data && data.length >= 10) {
-    try {
-      const parsed = ERRORS.parseError(data);
-      if (parsed) return parsed.name;
-    } catch {
-      /* unknown selector */
-    }
-    if (data.startsWith("0x08c379a0")) {
-      try {
-        return `Error(${String(ERRORS.getAbiCoder().decode(["string"], "0x" + data.slice(10))[0])})`;
-      } catch {
-        /* malformed */
-      }
-    }
+  if (data) {
+    const d = decodeRevertData(data);
+    if (d.name === "Error") return `Error(${d.args.reason})`;
+    if (d.name === "Panic") return d.args.code ? `Panic(${d.args.code})` : "Panic";
+    if (d.name !== "unknown") return d.name;
     return `selector ${data.slice(0, 10)}`;
   }
   const err = e as { reason?: unknown; shortMessage?: unknown; message?: unknown };
@@ -72,6 +36,9 @@ export function revertReason(e: unknown): string {
   if (typeof err.shortMessage === "string") return err.shortMessage;
   return String(err.message ?? e);
 }
+
+/** A revert as one sentence in human units (lib/errors), for the logs. */
+export const explainRevert = (e: unknown): string => describeRevert(e);
 
 /** Nonce conflicts: resync the local nonce from the node. */
 export function isNonceError(e: unknown): boolean {

@@ -18,9 +18,10 @@ import {
   type PerpVault,
   type UniswapFlashTaker,
 } from "../typechain-types";
+import { BREAKER_LEVEL_NAMES, BreakerLevel, breakerLevel, describeBreakerLevel } from "../lib/codec";
 import type { ResolvedConfig } from "./config";
 import { Discovery, type TrackedAuction } from "./discovery";
-import { isRevert, message, revertReason, sleep, withRetry, type RetryOptions } from "./errors";
+import { explainRevert, isRevert, message, revertReason, sleep, withRetry, type RetryOptions } from "./errors";
 import type { Logger } from "./log";
 import { RevertMemory } from "./reverts";
 import { TxSender, type Fees, type MinedTx } from "./sender";
@@ -111,7 +112,7 @@ export class Keeper {
   private readonly inFlight = new Map<string, string>();
   /** Reasons already logged per (action, target), so that a skip is logged once, not every block. */
   private readonly skipLogged = new Map<string, string>();
-  private levels = new Map<string, number>();
+  private levels = new Map<string, BreakerLevel>();
   /**
    * Signed size, per market, of the positions takes handed to the keeper and it has not closed
    * yet: all that `closeActions` trades unless `closeOwnPositions` is on.
@@ -321,17 +322,28 @@ export class Keeper {
     this.markets ??= [...(await this.call(() => this.vault.marketIds()))];
     const keys = [GLOBAL, ...this.markets];
     const levels = await Promise.all(keys.map((k) => this.call(() => breaker.level(k))));
-    const next = new Map(keys.map((k, i) => [k, Number(levels[i])]));
+    const next = new Map(keys.map((k, i) => [k, breakerLevel(levels[i])]));
     for (const [k, l] of next) {
       const before = this.levels.get(k);
-      if (before !== undefined && before !== l) this.log.info("breaker_level", { market: k, from: before, to: l });
+      if (before !== undefined && before !== l) {
+        this.log.info("breaker_level", {
+          market: k,
+          from: before,
+          to: l,
+          fromName: BREAKER_LEVEL_NAMES[before],
+          toName: BREAKER_LEVEL_NAMES[l],
+        });
+      }
     }
     this.levels = next;
   }
 
   /** Effective level of a market (global level included); 0 without a breaker. */
-  private level(market: string): number {
-    return Math.max(this.levels.get(market) ?? 0, this.levels.get(GLOBAL) ?? 0);
+  private level(market: string): BreakerLevel {
+    return Math.max(
+      this.levels.get(market) ?? BreakerLevel.Normal,
+      this.levels.get(GLOBAL) ?? BreakerLevel.Normal,
+    ) as BreakerLevel;
   }
 
   /** `isLiquidatable` for every candidate: concurrent calls, which the provider sends as JSON-RPC batches. */
@@ -386,9 +398,9 @@ export class Keeper {
       const positions = this.breaker ? snaps[i].positions : [];
       const market = positions.length > 0 ? positions[0].marketId : GLOBAL;
       const level = this.level(market);
-      if (level >= 2) {
+      if (level >= BreakerLevel.LiquidationPause) {
         this.stats.pausedKicks++;
-        this.skip("kick", account, `breaker level ${level} on ${market}`);
+        this.skip("kick", account, `breaker level ${describeBreakerLevel(level)} on ${market}`);
         return;
       }
       out.push({
@@ -420,9 +432,9 @@ export class Keeper {
       if (lot === 0n) continue; // ended; its AuctionEnded event is on its way
       // A pool lot is a position in its market, like a position lot; a collateral lot is global.
       const level = this.level(t.kind === "collateral" ? GLOBAL : t.key);
-      if (level >= 3) {
+      if (level >= BreakerLevel.Halt) {
         this.stats.pausedTakes++;
-        this.skip("take", t.id.toString(), `breaker level ${level}`);
+        this.skip("take", t.id.toString(), `breaker level ${describeBreakerLevel(level)}`);
         continue;
       }
       if (needsRedo) {
@@ -624,11 +636,12 @@ export class Keeper {
 
   // ------------------------------------------------------------------ sending
 
-  private skip(action: string, target: string, reason: string): void {
+  /** Logs a skip once per (action, target, reason); `explanation` (a revert's sentence) is logged with it. */
+  private skip(action: string, target: string, reason: string, explanation?: string): void {
     const key = `${action}:${target}`;
     if (this.skipLogged.get(key) === reason) return;
     this.skipLogged.set(key, reason);
-    this.log.info(`${action}_skipped`, { target, reason });
+    this.log.info(`${action}_skipped`, explanation ? { target, reason, explanation } : { target, reason });
   }
 
   private eligible(a: Action, block: number): boolean {
@@ -659,7 +672,7 @@ export class Keeper {
         this.log.warn(`${a.action}_not_simulated`, { target: a.target, error: message(e) });
         return undefined;
       }
-      this.skip(a.action, a.target, `would revert: ${revertReason(e)}`);
+      this.skip(a.action, a.target, `would revert: ${revertReason(e)}`, explainRevert(e));
       return undefined;
     }
     const gasUsd = (gas * fees.maxFeePerGas * this.cfg.nativeUsd) / WAD;
@@ -673,7 +686,9 @@ export class Keeper {
       try {
         await this.call(() => this.provider.call({ ...tx, data }));
       } catch (e) {
-        if (isRevert(e)) this.skip(a.action, a.target, `would revert once gas is counted: ${revertReason(e)}`);
+        if (isRevert(e)) {
+          this.skip(a.action, a.target, `would revert once gas is counted: ${revertReason(e)}`, explainRevert(e));
+        }
         return undefined;
       }
     }
@@ -723,6 +738,7 @@ export class Keeper {
   /** Replays a reverted transaction at its block to learn the reason, and remembers it. */
   private async recordRevert(m: MinedTx, block: number): Promise<void> {
     let reason: string;
+    let explanation: string | undefined;
     try {
       await this.call(() =>
         this.provider.call({ to: m.to, data: m.data, from: this.address, blockTag: m.receipt.blockNumber }),
@@ -730,14 +746,16 @@ export class Keeper {
       reason = "did not revert on replay";
     } catch (e) {
       reason = isRevert(e) ? revertReason(e) : `replay failed: ${message(e)}`;
+      if (isRevert(e)) explanation = explainRevert(e);
     }
-    const count = this.reverts.record(m.action, m.target, reason, block);
+    const count = this.reverts.record(m.action, m.target, reason, block, explanation);
     this.log.warn("tx_reverted", {
       action: m.action,
       target: m.target,
       hash: m.hash,
       block: m.receipt.blockNumber,
       reason,
+      ...(explanation ? { explanation } : {}),
       timesForThisReason: count,
     });
   }

@@ -9,12 +9,18 @@ export class RevertMemory {
   private readonly counts = new Map<string, number>();
   private readonly lastRevert = new Map<string, number>();
   private readonly banned = new Set<string>();
+  /** The last sentence (lib/errors) seen per (action, target, reason). */
+  private readonly explanations = new Map<string, string>();
 
   constructor(private readonly cooldownBlocks = 25) {}
 
-  /** Records a revert; returns how many times (action, target) reverted for this reason. */
-  record(action: string, target: string, reason: string, block: number): number {
+  /**
+   * Records a revert; returns how many times (action, target) reverted for this reason.
+   * `explanation` is the revert as a sentence in human units, kept for `entries`.
+   */
+  record(action: string, target: string, reason: string, block: number, explanation?: string): number {
     const key = `${action}|${target}|${reason}`;
+    if (explanation) this.explanations.set(key, explanation);
     const n = (this.counts.get(key) ?? 0) + 1;
     this.counts.set(key, n);
     this.lastRevert.set(`${action}|${target}`, block);
@@ -35,10 +41,11 @@ export class RevertMemory {
   }
 
   /** Every (action, target, reason) seen, with its count. */
-  entries(): { action: string; target: string; reason: string; count: number }[] {
+  entries(): { action: string; target: string; reason: string; count: number; explanation?: string }[] {
     return [...this.counts].map(([k, count]) => {
       const [action, target, reason] = k.split("|");
-      return { action, target, reason, count };
+      const explanation = this.explanations.get(k);
+      return explanation ? { action, target, reason, count, explanation } : { action, target, reason, count };
     });
   }
 }

@@ -2,7 +2,7 @@
  * Auction ids, as AuctionHouse encodes them (`auctionId`): `(uint160(account) << 16) |
  * (uint8(kind) << 8) | index`, where `kind` is IAuctionHouse.LotKind and `index` the market index
  * (position and pool lots) or the collateral index (collateral lots). This module imports nothing
- * from the project: keeper, lab and tests share it.
+ * from the project: keeper, lab and tests share it. Also the circuit breaker's levels and state words.
  */
 
 /** IAuctionHouse.LotKind, in the enum's order. */
@@ -65,3 +65,95 @@ export const LOT_KIND_NAMES = {
   [LotKind.Pool]: "pool",
 } as const;
 export type LotKindName = (typeof LOT_KIND_NAMES)[LotKind];
+
+// ------------------------------------------------------------------ breaker words
+
+/**
+ * Circuit-breaker levels (docs/circuit-breakers.md, "Levels"). A market's effective level is the
+ * higher of its own and the global one (key `bytes32(0)`).
+ */
+export enum BreakerLevel {
+  /** Nothing changes. */
+  Normal = 0,
+  /** Risk-increasing trades need IM × `cautionImWad`; kicks use part of the capacity. */
+  Caution = 1,
+  /** No kicks, no risk-increasing trades, no LP withdrawals. */
+  LiquidationPause = 2,
+  /** A liquidation pause, plus no takes and no redo; withdrawals keep IM × `haltImWad`. */
+  Halt = 3,
+}
+
+/** The docs' name of each level. */
+export const BREAKER_LEVEL_NAMES: Record<BreakerLevel, string> = {
+  [BreakerLevel.Normal]: "normal",
+  [BreakerLevel.Caution]: "caution",
+  [BreakerLevel.LiquidationPause]: "liquidation pause",
+  [BreakerLevel.Halt]: "halt",
+};
+
+/** A level read from a contract (`uint8`/`uint256`) as a `BreakerLevel`; RangeError above 3. */
+export function breakerLevel(value: number | bigint): BreakerLevel {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < BreakerLevel.Normal || n > BreakerLevel.Halt) {
+    throw new RangeError(`breaker level out of range: ${value}`);
+  }
+  return n as BreakerLevel;
+}
+
+/** "2 (liquidation pause)". */
+export const describeBreakerLevel = (level: BreakerLevel): string => `${level} (${BREAKER_LEVEL_NAMES[level]})`;
+
+/** The fields of a breaker state word (`BreakerState`), as `CircuitBreaker.stateOf` returns it. */
+export interface DecodedBreakerWord {
+  /** The stored level, before recovery (`storedLevel`). */
+  level: BreakerLevel;
+  /** When the first step down happens, unix seconds. */
+  stepAt: bigint;
+  /** Cooldown of each further step, seconds. */
+  stepSec: bigint;
+  /** Hard end of the trip: the level is 0 from then on. */
+  endAt: bigint;
+  /** IM multiple for risk-increasing trades at caution (WAD; 1.0 when unset). Market words only. */
+  cautionImWad: bigint;
+  /** IM multiple a withdrawal must keep at halt (WAD; 1.0 when unset). Market words only. */
+  haltImWad: bigint;
+}
+
+const ONE_WAD = 10n ** 18n;
+const U32 = 0xffffffffn;
+const U64 = (1n << 64n) - 1n;
+
+/**
+ * Decodes a state word as `BreakerState` lays it out: bits 0..7 level, 8..39 stepAt, 40..63
+ * stepSec, 64..95 endAt, and on a market word 96..159 cautionImWad and 160..223 haltImWad.
+ */
+export function decodeBreakerWord(word: bigint): DecodedBreakerWord {
+  if (word < 0n || word >> 256n !== 0n) throw new RangeError(`breaker word out of range: ${word}`);
+  const caution = (word >> 96n) & U64;
+  const halt = (word >> 160n) & U64;
+  return {
+    level: breakerLevel(word & 0xffn),
+    stepAt: (word >> 8n) & U32,
+    stepSec: (word >> 40n) & 0xffffffn,
+    endAt: (word >> 64n) & U32,
+    cautionImWad: caution === 0n ? ONE_WAD : caution,
+    haltImWad: halt === 0n ? ONE_WAD : halt,
+  };
+}
+
+/** `BreakerState.levelAt`: the level of `word` at `nowSec`, after its time-based recovery. */
+export function breakerLevelAt(word: bigint, nowSec: bigint): BreakerLevel {
+  const { level, stepAt, stepSec, endAt } = decodeBreakerWord(word);
+  if (level === BreakerLevel.Normal || nowSec >= endAt) return BreakerLevel.Normal;
+  if (nowSec < stepAt) return level;
+  const steps = 1n + (stepSec === 0n ? BigInt(level) : (nowSec - stepAt) / stepSec);
+  return steps >= BigInt(level) ? BreakerLevel.Normal : breakerLevel(BigInt(level) - steps);
+}
+
+/** `BreakerState.zeroAt`: when `breakerLevelAt` first returns Normal. */
+export function breakerZeroAt(word: bigint): bigint {
+  const { level, stepAt, stepSec, endAt } = decodeBreakerWord(word);
+  if (level === BreakerLevel.Normal) return endAt;
+  const stepped = stepAt + BigInt(level - 1) * stepSec;
+  return stepped < endAt ? stepped : endAt;
+}

@@ -19,7 +19,7 @@ import type { MockERC20 } from "../typechain-types";
 import { DEFAULT_SCENARIO, resolveRun } from "../sim/cli";
 import { runScenario } from "../sim/engine";
 import { Chain, type TxRequest } from "../sim/engine/chain";
-import { startNode } from "./lib/node";
+import { startNode } from "../lib/devnode";
 
 interface Measured {
   chain: string;

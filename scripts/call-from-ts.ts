@@ -5,7 +5,7 @@
  *   npx hardhat run scripts/call-from-ts.ts --network localhost
  */
 import hre from "hardhat";
-import { connect } from "./lib/client";
+import { connect } from "../lib/client";
 import { poolStatus, status } from "./lib/actions";
 
 async function main(): Promise<void> {

@@ -26,7 +26,7 @@ task("keeper", "Runs the Bulwark liquidation keeper against a JSON-RPC node")
     "Also close positions the keeper's signer opened itself (off: only what takes handed over)",
   )
   .setAction(async (args: Record<string, unknown>, hre) => {
-    const { BulwarkError } = await import("../scripts/lib/deployment");
+    const { BulwarkError } = await import("../lib/errors");
     const { ConfigError } = await import("../keeper/config");
     try {
       // Every numeric flag, before connecting: one line naming the flag, no stack trace.

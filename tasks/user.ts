@@ -25,10 +25,10 @@ import {
   type SetPriceResult,
   type WithdrawResult,
 } from "../scripts/lib/actions";
-import { connect, resolveAccount, resolveSigner, type Bulwark } from "../scripts/lib/client";
-import { BulwarkError } from "../scripts/lib/deployment";
+import { connect, resolveAccount, resolveSigner, type Bulwark } from "../lib/client";
+import { BulwarkError, describeRevert, findRevertData } from "../lib/errors";
 import { intFlag } from "../scripts/lib/flags";
-import { WAD, num, pct, usd } from "../scripts/lib/units";
+import { WAD, num, pct, usd } from "../lib/units";
 
 interface CommonArgs {
   addresses?: string;
@@ -49,8 +49,9 @@ function common(t: ConfigurableTaskDefinition): ConfigurableTaskDefinition {
 
 /**
  * Runs a task body: connects, then prints the result as text or JSON. A BulwarkError (bad input,
- * no deployment, a decoded revert) prints one line and sets exit code 1; anything else is a bug
- * and propagates with its stack.
+ * no deployment, a decoded revert) or any other contract revert prints one line (a sentence in
+ * human units, lib/errors) and sets exit code 1; anything else is a bug and propagates with its
+ * stack.
  */
 async function run<T>(
   hre: HardhatRuntimeEnvironment,
@@ -67,10 +68,17 @@ async function run<T>(
     console.log(args.json ? JSON.stringify(result, null, 2) : text(result));
     return result;
   } catch (e) {
-    if (!(e instanceof BulwarkError)) throw e;
-    // A user mistake: one line on stderr (and a JSON error object with --json), exit code 1.
-    if (args.json) console.log(JSON.stringify({ error: e.message }));
-    console.error(`Error: ${e.message}`);
+    // A user mistake or a revert that no explainRevert caught (decoded by lib/errors): one line on
+    // stderr (and a JSON error object with --json), exit code 1. Anything else is a bug.
+    const message =
+      e instanceof BulwarkError
+        ? e.message
+        : findRevertData(e) !== undefined
+          ? `reverted: ${describeRevert(e)}`
+          : undefined;
+    if (message === undefined) throw e;
+    if (args.json) console.log(JSON.stringify({ error: message }));
+    console.error(`Error: ${message}`);
     process.exitCode = 1;
     return undefined;
   }

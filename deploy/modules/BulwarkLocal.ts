@@ -1,8 +1,13 @@
 import { buildModule } from "@nomicfoundation/hardhat-ignition/modules";
+import {
+  FEED_HEARTBEAT_SEC,
+  GLOBAL_DEFAULTS as G,
+  LOCAL_MARKETS as L,
+  MARKET_CAPACITY_DEFAULT_WAD,
+  MARKET_DEFAULTS,
+  STATIC_RATIOS_DEFAULTS as R,
+} from "../../lib/params";
 import { buildCore } from "./core";
-
-const WAD = 10n ** 18n;
-const wad = (x: number): bigint => BigInt(Math.round(x * 1e6)) * 10n ** 12n;
 
 const ZERO = "0x0000000000000000000000000000000000000000";
 
@@ -20,16 +25,16 @@ export default buildModule("BulwarkLocal", (m) => {
   const weth = m.contract("MockERC20", ["Wrapped Ether", "WETH", 18], { id: "WETH" });
   const wbtc = m.contract("MockERC20", ["Wrapped Bitcoin", "WBTC", 8], { id: "WBTC" });
 
-  const ethFeed = m.contract("MockAggregator", [8, "ETH / USD", m.getParameter("ethPriceE8", 3_000n * 10n ** 8n)], {
+  const ethFeed = m.contract("MockAggregator", [8, "ETH / USD", m.getParameter("ethPriceE8", L.eth.priceE8)], {
     id: "EthUsdFeed",
   });
-  const btcFeed = m.contract("MockAggregator", [8, "BTC / USD", m.getParameter("btcPriceE8", 60_000n * 10n ** 8n)], {
+  const btcFeed = m.contract("MockAggregator", [8, "BTC / USD", m.getParameter("btcPriceE8", L.btc.priceE8)], {
     id: "BtcUsdFeed",
   });
 
   const { initialized, auctionWired, breakerWired, ...core } = buildCore(m, usdc);
   const { oracleRouter, riskEngine, vault } = core;
-  const heartbeat = m.getParameter("feedHeartbeatSec", 3600);
+  const heartbeat = m.getParameter("feedHeartbeatSec", FEED_HEARTBEAT_SEC);
 
   const ethFeedSet = m.call(oracleRouter, "setFeed", [weth, ethFeed, heartbeat, ZERO, 0, 0], { id: "setFeedETH" });
   const btcFeedSet = m.call(oracleRouter, "setFeed", [wbtc, btcFeed, heartbeat, ZERO, 0, 0], { id: "setFeedBTC" });
@@ -37,64 +42,85 @@ export default buildModule("BulwarkLocal", (m) => {
   const ethRatios = m.call(
     riskEngine,
     "setRatios",
-    [ETH_USD, m.getParameter("ethImrWad", wad(0.05)), m.getParameter("ethMmrWad", wad(0.025))],
+    [ETH_USD, m.getParameter("ethImrWad", R.imrWad), m.getParameter("ethMmrWad", R.mmrWad)],
     { id: "setRatiosETH" },
   );
   const btcRatios = m.call(
     riskEngine,
     "setRatios",
-    [BTC_USD, m.getParameter("btcImrWad", wad(0.05)), m.getParameter("btcMmrWad", wad(0.025))],
+    [BTC_USD, m.getParameter("btcImrWad", R.imrWad), m.getParameter("btcMmrWad", R.mmrWad)],
     { id: "setRatiosBTC" },
   );
 
   const marketDefaults = {
-    makerFeeWad: m.getParameter("makerFeeWad", wad(0.0002)),
-    takerFeeWad: m.getParameter("takerFeeWad", wad(0.0006)),
-    maxFundingVelocityWad: m.getParameter("maxFundingVelocityWad", 3n * WAD),
-    maxOiPoolRatioWad: m.getParameter("maxOiPoolRatioWad", WAD),
+    makerFeeWad: m.getParameter("makerFeeWad", MARKET_DEFAULTS.makerFeeWad),
+    takerFeeWad: m.getParameter("takerFeeWad", MARKET_DEFAULTS.takerFeeWad),
+    maxFundingVelocityWad: m.getParameter("maxFundingVelocityWad", MARKET_DEFAULTS.maxFundingVelocityWad),
+    maxOiPoolRatioWad: m.getParameter("maxOiPoolRatioWad", MARKET_DEFAULTS.maxOiPoolRatioWad),
   };
   const listEth = m.call(
     vault,
     "listMarket",
     [
       ETH_USD,
-      { oracleAsset: weth, ...marketDefaults, skewScaleWad: m.getParameter("ethSkewScaleWad", 1_000_000n * WAD) },
+      { oracleAsset: weth, ...marketDefaults, skewScaleWad: m.getParameter("ethSkewScaleWad", L.eth.skewScaleWad) },
     ],
     { id: "listETH", after: [ethFeedSet, ethRatios, initialized] },
   );
   const listBtc = m.call(
     vault,
     "listMarket",
-    [BTC_USD, { oracleAsset: wbtc, ...marketDefaults, skewScaleWad: m.getParameter("btcSkewScaleWad", 50_000n * WAD) }],
+    [
+      BTC_USD,
+      { oracleAsset: wbtc, ...marketDefaults, skewScaleWad: m.getParameter("btcSkewScaleWad", L.btc.skewScaleWad) },
+    ],
     { id: "listBTC", after: [btcFeedSet, btcRatios, listEth] },
   );
   m.call(
     vault,
     "listCollateral",
-    [weth, m.getParameter("wethWeightWad", wad(0.85)), m.getParameter("wethCapWad", 100_000n * WAD)],
+    [
+      weth,
+      m.getParameter("wethWeightWad", L.eth.collateralWeightWad),
+      m.getParameter("wethCapWad", L.eth.collateralCapWad),
+    ],
     { id: "listWETH", after: [ethFeedSet] },
   );
   m.call(
     vault,
     "listCollateral",
-    [wbtc, m.getParameter("wbtcWeightWad", wad(0.85)), m.getParameter("wbtcCapWad", 5_000n * WAD)],
+    [
+      wbtc,
+      m.getParameter("wbtcWeightWad", L.btc.collateralWeightWad),
+      m.getParameter("wbtcCapWad", L.btc.collateralCapWad),
+    ],
     { id: "listWBTC", after: [btcFeedSet] },
   );
   m.call(vault, "setGlobalParams", [
-    m.getParameter("insuranceFeeShareWad", wad(0.2)),
-    m.getParameter("reserveRatioWad", wad(0.25)),
-    m.getParameter("liquidationBufferWad", 5n * WAD),
+    m.getParameter("insuranceFeeShareWad", G.insuranceFeeShareWad),
+    m.getParameter("reserveRatioWad", G.reserveRatioWad),
+    m.getParameter("liquidationBufferWad", G.liquidationBufferWad),
   ]);
 
   const { auctionHouse } = core;
-  m.call(auctionHouse, "setMarketCapacity", [ETH_USD, m.getParameter("ethLiquidationCapacityWad", 25_000_000n * WAD)], {
-    id: "capacityETH",
-    after: [listEth, auctionWired],
-  });
-  m.call(auctionHouse, "setMarketCapacity", [BTC_USD, m.getParameter("btcLiquidationCapacityWad", 25_000_000n * WAD)], {
-    id: "capacityBTC",
-    after: [listBtc, auctionWired],
-  });
+  m.call(
+    auctionHouse,
+    "setMarketCapacity",
+    [ETH_USD, m.getParameter("ethLiquidationCapacityWad", MARKET_CAPACITY_DEFAULT_WAD)],
+    {
+      id: "capacityETH",
+      after: [listEth, auctionWired],
+    },
+  );
+  m.call(
+    auctionHouse,
+    "setMarketCapacity",
+    [BTC_USD, m.getParameter("btcLiquidationCapacityWad", MARKET_CAPACITY_DEFAULT_WAD)],
+    {
+      id: "capacityBTC",
+      after: [listBtc, auctionWired],
+    },
+  );
 
   const { circuitBreaker } = core;
   m.call(circuitBreaker, "addMarket", [ETH_USD], { id: "breakerETH", after: [listEth, breakerWired] });

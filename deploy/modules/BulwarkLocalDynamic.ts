@@ -1,7 +1,6 @@
 import { buildModule } from "@nomicfoundation/hardhat-ignition/modules";
+import { DYNAMIC_ENGINE_DEFAULTS as D } from "../../lib/params";
 import BulwarkLocal, { BTC_USD, ETH_USD } from "./BulwarkLocal";
-
-const usdWad = (usd: number): bigint => BigInt(usd) * 10n ** 18n;
 
 /**
  * The local stack of `BulwarkLocal` with the dynamic `RiskEngine` in force: deploys the engine on
@@ -16,17 +15,17 @@ export default buildModule("BulwarkLocalDynamic", (m) => {
   const { oracleRouter, vault, weth, wbtc } = local;
 
   const admin = m.getParameter("admin", m.getAccount(0));
-  const engine = m.contract("RiskEngine", [admin, oracleRouter, m.getParameter("hardFloorBps", 5_000)]);
+  const engine = m.contract("RiskEngine", [admin, oracleRouter, m.getParameter("hardFloorBps", D.hardFloorBps)]);
 
   // Shared defaults; each market's volatility seed and depth differ.
   const shared = {
-    volHalfLifeSec: m.getParameter("volHalfLifeSec", 14_400),
-    liquidationHorizonSec: m.getParameter("liquidationHorizonSec", 3_600),
-    smoothingHalfLifeSec: m.getParameter("smoothingHalfLifeSec", 180),
-    volMultiplierBps: m.getParameter("volMultiplierBps", 30_000),
-    maintenanceFractionBps: m.getParameter("maintenanceFractionBps", 7_000),
-    maxMmrRisePerHourBps: m.getParameter("maxMmrRisePerHourBps", 100),
-    impactFactorBps: m.getParameter("impactFactorBps", 100),
+    volHalfLifeSec: m.getParameter("volHalfLifeSec", D.shared.volHalfLifeSec),
+    liquidationHorizonSec: m.getParameter("liquidationHorizonSec", D.shared.liquidationHorizonSec),
+    smoothingHalfLifeSec: m.getParameter("smoothingHalfLifeSec", D.shared.smoothingHalfLifeSec),
+    volMultiplierBps: m.getParameter("volMultiplierBps", D.shared.volMultiplierBps),
+    maintenanceFractionBps: m.getParameter("maintenanceFractionBps", D.shared.maintenanceFractionBps),
+    maxMmrRisePerHourBps: m.getParameter("maxMmrRisePerHourBps", D.shared.maxMmrRisePerHourBps),
+    impactFactorBps: m.getParameter("impactFactorBps", D.shared.impactFactorBps),
   };
 
   const configureEth = m.call(
@@ -37,10 +36,10 @@ export default buildModule("BulwarkLocalDynamic", (m) => {
       {
         ...shared,
         oracleAsset: weth,
-        initialVolBps: m.getParameter("ethInitialVolBps", 8_000),
-        baseImrBps: m.getParameter("ethBaseImrBps", 500),
-        baseMmrBps: m.getParameter("ethBaseMmrBps", 250),
-        depthUsdWad: m.getParameter("ethDepthUsdWad", usdWad(25_000_000)),
+        initialVolBps: m.getParameter("ethInitialVolBps", D.eth.initialVolBps),
+        baseImrBps: m.getParameter("ethBaseImrBps", D.eth.baseImrBps),
+        baseMmrBps: m.getParameter("ethBaseMmrBps", D.eth.baseMmrBps),
+        depthUsdWad: m.getParameter("ethDepthUsdWad", D.eth.depthUsdWad),
       },
     ],
     { id: "configureETH" },
@@ -53,10 +52,10 @@ export default buildModule("BulwarkLocalDynamic", (m) => {
       {
         ...shared,
         oracleAsset: wbtc,
-        initialVolBps: m.getParameter("btcInitialVolBps", 6_000),
-        baseImrBps: m.getParameter("btcBaseImrBps", 500),
-        baseMmrBps: m.getParameter("btcBaseMmrBps", 250),
-        depthUsdWad: m.getParameter("btcDepthUsdWad", usdWad(50_000_000)),
+        initialVolBps: m.getParameter("btcInitialVolBps", D.btc.initialVolBps),
+        baseImrBps: m.getParameter("btcBaseImrBps", D.btc.baseImrBps),
+        baseMmrBps: m.getParameter("btcBaseMmrBps", D.btc.baseMmrBps),
+        depthUsdWad: m.getParameter("btcDepthUsdWad", D.btc.depthUsdWad),
       },
     ],
     { id: "configureBTC" },

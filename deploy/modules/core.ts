@@ -1,38 +1,21 @@
 import type { IgnitionModuleBuilder } from "@nomicfoundation/ignition-core";
 import type { ContractFuture, ModuleParameterRuntimeValue } from "@nomicfoundation/ignition-core";
 
-const WAD = 10n ** 18n;
-const wad = (x: number): bigint => BigInt(Math.round(x * 1e6)) * 10n ** 12n;
+import {
+  AUCTION_BREAKER_DEFAULTS,
+  AUCTION_DEFAULTS as A,
+  BREAKER_DEFAULTS,
+  CURVE_DEFAULTS,
+  THROTTLE_DEFAULTS,
+} from "../../lib/params";
 
 /**
- * Circuit-breaker parameters (docs/circuit-breakers.md explains each default). Module parameter
- * `breaker<Name>` overrides `<name>`, e.g. `breakerCooldownSec`. The lab deploys the same values.
+ * Circuit-breaker parameters (`BREAKER_DEFAULTS`, docs/circuit-breakers.md explains each default):
+ * module parameter `breaker<Name>` overrides `<name>`, e.g. `breakerCooldownSec`. The auction
+ * house's breaker wiring is `AUCTION_BREAKER_DEFAULTS`. Both live in lib/params and are
+ * re-exported here for the lab (sim/engine/world.ts).
  */
-export const BREAKER_DEFAULTS = {
-  windowSec: 3600,
-  band1Wad: wad(0.07),
-  band2Wad: wad(0.13),
-  band3Wad: wad(0.2),
-  hysteresisWad: wad(0.3),
-  cooldownSec: 900,
-  maxPauseSec: 3600,
-  oracleMaxAgeSec: 3900,
-  oracleDeviationWad: wad(0.03),
-  insuranceWindowSec: 86_400,
-  insuranceDrawdownWad: wad(0.25),
-  insuranceMinPeakWad: 100_000n * WAD,
-  cautionImWad: wad(1.5),
-  haltImWad: wad(1.25),
-  guardianRearmSec: 86_400,
-};
-
-/** The auction house's breaker wiring (`setBreakerConfig`), besides the breaker's address. */
-export const AUCTION_BREAKER_DEFAULTS = {
-  cautionCapacityBps: 5_000,
-  reportDiscountBps: 800,
-  // Only takes (and backstops) of at least $10,000 of tab are reported: dust cannot hold a pause.
-  reportMinNotionalWad: 10_000n * WAD,
-};
+export { AUCTION_BREAKER_DEFAULTS, BREAKER_DEFAULTS };
 
 type AddressLike = string | ContractFuture<string> | ModuleParameterRuntimeValue<string>;
 
@@ -60,33 +43,33 @@ export function buildCore(m: IgnitionModuleBuilder, quoteToken: AddressLike) {
   // Liquidation: a stairstep-exponential curve (the price steps down by `curveCutWad` every
   // `curveStepSec`) and the auction house, which needs the vault's LIQUIDATOR_ROLE.
   const curve = m.contract("StairstepExponentialDecrease", [
-    m.getParameter("curveStepSec", 12),
-    m.getParameter("curveCutWad", wad(0.998)),
+    m.getParameter("curveStepSec", Number(CURVE_DEFAULTS.stepSec)),
+    m.getParameter("curveCutWad", CURVE_DEFAULTS.cutWad),
   ]);
   const auctionHouse = m.contract("AuctionHouse", [
     admin,
     vault,
     {
       curve,
-      bufWad: m.getParameter("bufWad", wad(1)),
-      tailSec: m.getParameter("tailSec", 1800),
-      cuspWad: m.getParameter("cuspWad", wad(0.9)),
-      floorWad: m.getParameter("floorWad", wad(0.85)),
-      dustWad: m.getParameter("dustWad", 100n * WAD),
-      penaltyWad: m.getParameter("penaltyWad", wad(0.01)),
-      chipWad: m.getParameter("chipWad", wad(0.001)),
-      tipWad: m.getParameter("tipWad", 5n * WAD),
-      rewardCapWad: m.getParameter("rewardCapWad", 2_000n * WAD),
-      targetHealthWad: m.getParameter("targetHealthWad", wad(1)),
-      maxResets: m.getParameter("maxResets", 2),
-      instantMode: m.getParameter("instantMode", false),
-      poolTakeover: m.getParameter("poolTakeover", false),
-      instantBonusWad: m.getParameter("instantBonusWad", wad(0.01)),
+      bufWad: m.getParameter("bufWad", A.bufWad),
+      tailSec: m.getParameter("tailSec", Number(A.tailSec)),
+      cuspWad: m.getParameter("cuspWad", A.cuspWad),
+      floorWad: m.getParameter("floorWad", A.floorWad),
+      dustWad: m.getParameter("dustWad", A.dustWad),
+      penaltyWad: m.getParameter("penaltyWad", A.penaltyWad),
+      chipWad: m.getParameter("chipWad", A.chipWad),
+      tipWad: m.getParameter("tipWad", A.tipWad),
+      rewardCapWad: m.getParameter("rewardCapWad", A.rewardCapWad),
+      targetHealthWad: m.getParameter("targetHealthWad", A.targetHealthWad),
+      maxResets: m.getParameter("maxResets", Number(A.maxResets)),
+      instantMode: m.getParameter("instantMode", A.instantMode),
+      poolTakeover: m.getParameter("poolTakeover", A.poolTakeover),
+      instantBonusWad: m.getParameter("instantBonusWad", A.instantBonusWad),
     },
     {
-      windowSec: m.getParameter("throttleWindowSec", 3600),
-      globalCapacityWad: m.getParameter("globalCapacityWad", 50_000_000n * WAD),
-      maxOutstandingWad: m.getParameter("maxOutstandingWad", 50_000_000n * WAD),
+      windowSec: m.getParameter("throttleWindowSec", Number(THROTTLE_DEFAULTS.windowSec)),
+      globalCapacityWad: m.getParameter("globalCapacityWad", THROTTLE_DEFAULTS.globalCapacityWad),
+      maxOutstandingWad: m.getParameter("maxOutstandingWad", THROTTLE_DEFAULTS.maxOutstandingWad),
     },
   ]);
   const liquidatorRole = m.staticCall(vault, "LIQUIDATOR_ROLE", [], 0, { id: "liquidatorRole" });

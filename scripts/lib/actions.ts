@@ -5,9 +5,9 @@
  */
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 import { decodeBytes32String } from "ethers";
-import { type Bulwark, explainRevert, resolveMarket, resolveToken } from "./client";
-import { BulwarkError } from "./deployment";
-import { BPS, WAD, dec, divCeil, divFloor, parseAmount } from "./units";
+import { type Bulwark, explainRevert, resolveMarket, resolveToken } from "../../lib/client";
+import { BulwarkError } from "../../lib/errors";
+import { BPS_PER_ONE, WAD, dec, divCeil, divFloor, parseAmount } from "../../lib/units";
 
 const REASONS = ["None", "BelowMaintenance", "BelowHardFloor"] as const;
 export type Reason = (typeof REASONS)[number];
@@ -124,7 +124,10 @@ export async function trade(
   const bps = BigInt(slippageBps);
   const preview = await explainRevert(b, "fillPrice", () => b.vault.fillPrice(market.id, size));
   // A buy accepts up to preview × (1 + slippage), rounded up; a sell down to preview × (1 − slippage).
-  const limit = size > 0n ? divCeil(preview * (BPS + bps), BPS) : divFloor(preview * (BPS - bps), BPS);
+  const limit =
+    size > 0n
+      ? divCeil(preview * (BPS_PER_ONE + bps), BPS_PER_ONE)
+      : divFloor(preview * (BPS_PER_ONE - bps), BPS_PER_ONE);
   const receipt = await explainRevert(b, "trade", async () => {
     const vault = b.vault.connect(signer);
     // 30% over the estimate: it runs at the pending timestamp and can miss funding accrual work
@@ -312,6 +315,83 @@ export interface StatusResult {
   positions: PositionStatus[];
 }
 
+interface CollateralRow {
+  token: string;
+  address: string;
+  balanceWad: bigint;
+  valueWad: bigint;
+  /** Balance × weight, in the token's units (WAD): the slope C of equity in its price. */
+  weightedWad: bigint;
+}
+
+/** Every collateral balance of `account`, valued at the oracle and weighted (the quote at par). */
+async function readCollateral(b: Bulwark, account: string): Promise<CollateralRow[]> {
+  return await Promise.all(
+    b.collaterals.map(async (t, i) => {
+      if (i === 0) {
+        const bal = await b.vault.quoteBalance(account);
+        return { token: t.symbol, address: t.address, balanceWad: bal, valueWad: bal, weightedWad: 0n };
+      }
+      const [bal, cfg, price] = await Promise.all([
+        b.vault.collateralBalance(account, t.address),
+        b.vault.collateralConfig(t.address),
+        b.oracle.getPrice(t.address),
+      ]);
+      const valueWad = (((bal * price) / WAD) * cfg.weightWad) / WAD;
+      return {
+        token: t.symbol,
+        address: t.address,
+        balanceWad: bal,
+        valueWad,
+        weightedWad: (bal * cfg.weightWad) / WAD,
+      };
+    }),
+  );
+}
+
+interface PositionRow {
+  snap: { marketId: string; oracleAsset: string; sizeWad: bigint; priceWad: bigint; notionalWad: bigint };
+  entry: bigint;
+  mmr: bigint;
+  imr: bigint;
+}
+
+/** One position's row of `status`, with its liquidation prices (see `status` for the formula). */
+function positionStatus(
+  r: PositionRow,
+  rows: PositionRow[],
+  collateral: CollateralRow[],
+  E0: bigint,
+  MM0: bigint,
+  hardFloor: bigint,
+): PositionStatus {
+  const asset = r.snap.oracleAsset.toLowerCase();
+  const same = rows.filter((x) => x.snap.oracleAsset.toLowerCase() === asset);
+  const S = same.reduce((acc, x) => acc + x.snap.sizeWad, 0n);
+  const N = same.reduce((acc, x) => acc + ((x.snap.sizeWad < 0n ? -x.snap.sizeWad : x.snap.sizeWad) * x.mmr) / WAD, 0n);
+  const C = collateral.filter((c) => c.address.toLowerCase() === asset).reduce((acc, c) => acc + c.weightedWad, 0n);
+  const p0 = r.snap.priceWad;
+  const solve = (floorWad: bigint): string | null => {
+    const denom = (N * floorWad) / WAD - S - C;
+    if (denom === 0n) return null;
+    const p = p0 + ((E0 - (MM0 * floorWad) / WAD) * WAD) / denom; // truncation: toward p0
+    return p > 0n ? dec(p) : null;
+  };
+  const size = r.snap.sizeWad;
+  return {
+    market: decodeBytes32String(r.snap.marketId),
+    size: dec(size),
+    entryPrice: dec(r.entry),
+    oraclePrice: dec(p0),
+    notional: dec(r.snap.notionalWad),
+    unrealizedPnl: dec((size * (p0 - r.entry)) / WAD),
+    imr: dec(r.imr),
+    mmr: dec(r.mmr),
+    liquidationPrice: solve(WAD),
+    hardFloorPrice: hardFloor < WAD ? solve(hardFloor) : null,
+  };
+}
+
 /**
  * An account's margin and per-position liquidation prices.
  *
@@ -334,27 +414,7 @@ export async function status(b: Bulwark, account: string): Promise<StatusResult>
     b.hre.ethers.provider.getBlockNumber(),
   ]);
   const h = snap.health;
-  const collateral = await Promise.all(
-    b.collaterals.map(async (t, i) => {
-      if (i === 0) {
-        const bal = await b.vault.quoteBalance(account);
-        return { token: t.symbol, address: t.address, balanceWad: bal, valueWad: bal, weightedWad: 0n };
-      }
-      const [bal, cfg, price] = await Promise.all([
-        b.vault.collateralBalance(account, t.address),
-        b.vault.collateralConfig(t.address),
-        b.oracle.getPrice(t.address),
-      ]);
-      const valueWad = (((bal * price) / WAD) * cfg.weightWad) / WAD;
-      return {
-        token: t.symbol,
-        address: t.address,
-        balanceWad: bal,
-        valueWad,
-        weightedWad: (bal * cfg.weightWad) / WAD,
-      };
-    }),
-  );
+  const collateral = await readCollateral(b, account);
 
   const rows = await Promise.all(
     snap.positions.map(async (p) => {
@@ -367,36 +427,7 @@ export async function status(b: Bulwark, account: string): Promise<StatusResult>
   );
   const E0 = h.equityWad;
   const MM0 = BigInt(h.maintenanceMarginWad);
-  const positions: PositionStatus[] = rows.map((r) => {
-    const asset = r.snap.oracleAsset.toLowerCase();
-    const same = rows.filter((x) => x.snap.oracleAsset.toLowerCase() === asset);
-    const S = same.reduce((acc, x) => acc + x.snap.sizeWad, 0n);
-    const N = same.reduce(
-      (acc, x) => acc + ((x.snap.sizeWad < 0n ? -x.snap.sizeWad : x.snap.sizeWad) * x.mmr) / WAD,
-      0n,
-    );
-    const C = collateral.filter((c) => c.address.toLowerCase() === asset).reduce((acc, c) => acc + c.weightedWad, 0n);
-    const p0 = r.snap.priceWad;
-    const solve = (floorWad: bigint): string | null => {
-      const denom = (N * floorWad) / WAD - S - C;
-      if (denom === 0n) return null;
-      const p = p0 + ((E0 - (MM0 * floorWad) / WAD) * WAD) / denom; // truncation: toward p0
-      return p > 0n ? dec(p) : null;
-    };
-    const size = r.snap.sizeWad;
-    return {
-      market: decodeBytes32String(r.snap.marketId),
-      size: dec(size),
-      entryPrice: dec(r.entry),
-      oraclePrice: dec(p0),
-      notional: dec(r.snap.notionalWad),
-      unrealizedPnl: dec((size * (p0 - r.entry)) / WAD),
-      imr: dec(r.imr),
-      mmr: dec(r.mmr),
-      liquidationPrice: solve(WAD),
-      hardFloorPrice: hardFloor < WAD ? solve(hardFloor) : null,
-    };
-  });
+  const positions = rows.map((r) => positionStatus(r, rows, collateral, E0, MM0, hardFloor));
 
   return {
     account,

@@ -2,7 +2,7 @@
  * Validation of the tasks' numeric flags, before anything connects or compiles: a bad value fails
  * with one line naming the flag as typed (`--chunk must be an integer ≥ 1, got 0`), a BulwarkError.
  */
-import { BulwarkError } from "./deployment";
+import { BulwarkError } from "../../lib/errors";
 
 /** `--kebab-case` of a task parameter name. */
 export const flagName = (param: string): string => "--" + param.replace(/([a-z0-9])([A-Z])/g, "$1-$2").toLowerCase();

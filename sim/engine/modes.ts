@@ -3,6 +3,8 @@
  * parameters. One parameter set per mode, used for every scenario: nothing here depends on the
  * scenario except through rules stated in terms of the market (e.g. depth).
  */
+import { DYNAMIC_ENGINE_DEFAULTS, STATIC_RATIOS_DEFAULTS } from "../../lib/params";
+import { fromWad } from "../../lib/units";
 
 export interface ModeParams {
   name: string;
@@ -76,22 +78,20 @@ export function modeParams(name: string): ModeParams {
 }
 
 /**
- * Dynamic RiskEngine parameters used by `full` (deploy/parameters/local-dynamic.json's values),
- * with each market's `depthUsd` taken from its venue (USD within 1% of the price).
+ * Dynamic RiskEngine parameters used by `full` (lib/params, the local stack's ETH market: every
+ * lab asset gets its volatility seed and base ratios), with each market's `depthUsd` taken from its
+ * venue (USD within 1% of the price).
  */
 export const DYNAMIC_ENGINE = {
-  hardFloorBps: 5_000,
-  volHalfLifeSec: 14_400,
-  liquidationHorizonSec: 3_600,
-  smoothingHalfLifeSec: 180,
-  volMultiplierBps: 30_000,
-  maintenanceFractionBps: 7_000,
-  maxMmrRisePerHourBps: 100,
-  impactFactorBps: 100,
-  initialVolBps: 8_000,
-  baseImrBps: 500,
-  baseMmrBps: 250,
+  hardFloorBps: DYNAMIC_ENGINE_DEFAULTS.hardFloorBps,
+  ...DYNAMIC_ENGINE_DEFAULTS.shared,
+  initialVolBps: DYNAMIC_ENGINE_DEFAULTS.eth.initialVolBps,
+  baseImrBps: DYNAMIC_ENGINE_DEFAULTS.eth.baseImrBps,
+  baseMmrBps: DYNAMIC_ENGINE_DEFAULTS.eth.baseMmrBps,
 } as const;
 
-/** Static margin ratios (deploy/parameters/local.json) and auction parameters (deploy/modules/core.ts). */
-export const STATIC_RATIOS = { imr: 0.05, mmr: 0.025 } as const;
+/** Static margin ratios of the local stack (lib/params) as decimal numbers. */
+export const STATIC_RATIOS = {
+  imr: fromWad(STATIC_RATIOS_DEFAULTS.imrWad),
+  mmr: fromWad(STATIC_RATIOS_DEFAULTS.mmrWad),
+} as const;

@@ -105,23 +105,17 @@ export async function mineBatch(w: World, txs: TxRequest[], timestamp: number): 
   return receipts.map((r) => r !== null && r.status === "0x1");
 }
 
-/** Opens the population on chain. Automine must be off; `clock` is advanced per block. */
-export async function openPopulation(
-  w: World,
-  scenario: Scenario,
-  traders: Trader[],
-  clock: { t: number },
-): Promise<{ failedTrades: number }> {
-  const step = scenario.blockTimeSec;
+/** The collateral token of collateral index `c` (−1: the quote token). */
+const tokenOf = (w: World, c: number): string => (c < 0 ? w.usdcAddr : w.assets[c].tokenAddr);
+
+/** Mints to the funder, then deposits for every trader in bulk (grouped by collateral token). */
+function depositTxs(w: World, traders: Trader[]): TxRequest[] {
   const agentIface = w.ifaces.agent;
   const tokenIface = w.usdc.interface;
-  const tokenOf = (c: number): string => (c < 0 ? w.usdcAddr : w.assets[c].tokenAddr);
-
-  // Block 1: mint to the funder, then deposit for every trader in bulk.
   const txs: TxRequest[] = [];
   const byToken = new Map<string, Trader[]>();
   for (const t of traders) {
-    const key = tokenOf(t.collateral);
+    const key = tokenOf(w, t.collateral);
     byToken.set(key, [...(byToken.get(key) ?? []), t]);
   }
   for (const [token, group] of byToken) {
@@ -146,27 +140,25 @@ export async function openPopulation(
       });
     }
   }
-  await timed("impersonate", async () => {
-    for (const t of traders) {
-      await w.chain.impersonate(t.address);
-      await w.chain.setBalance(t.address, 10n ** 21n);
-    }
-  });
-  clock.t += step;
-  const ok = await mineBatch(w, txs, clock.t);
-  if (ok.some((x) => !x)) throw new Error("lab: a population deposit failed");
+  return txs;
+}
 
-  // One block per entry level: every feed at the level's price, then that level's trades.
+/** Every feed at `factor` × its initial price. */
+function feedTxs(w: World, factor: number): TxRequest[] {
+  return w.assets.map((a) => ({
+    from: w.admin,
+    to: a.feedAddr,
+    data: w.ifaces.feed.encodeFunctionData("setAnswer", [e8(a.spec.initialPriceUsd * factor)]),
+    gas: 100_000,
+  }));
+}
+
+/** One block per entry level: every feed at the level's price, then that level's trades. */
+async function openTrades(w: World, step: number, traders: Trader[], clock: { t: number }): Promise<number> {
   const levels = [...new Set(traders.map((t) => t.entryLevel))].sort((a, b) => a - b);
   let failedTrades = 0;
   for (const level of levels) {
-    const factor = 1 + (level * ENTRY_GRID_PCT) / 100;
-    const batch: TxRequest[] = w.assets.map((a) => ({
-      from: w.admin,
-      to: a.feedAddr,
-      data: w.ifaces.feed.encodeFunctionData("setAnswer", [e8(a.spec.initialPriceUsd * factor)]),
-      gas: 100_000,
-    }));
+    const batch = feedTxs(w, 1 + (level * ENTRY_GRID_PCT) / 100);
     const group = traders.filter((t) => t.entryLevel === level);
     for (const t of group)
       batch.push({
@@ -186,20 +178,38 @@ export async function openPopulation(
       if (!t.opened) failedTrades++;
     });
   }
+  return failedTrades;
+}
+
+/** Opens the population on chain. Automine must be off; `clock` is advanced per block. */
+export async function openPopulation(
+  w: World,
+  scenario: Scenario,
+  traders: Trader[],
+  clock: { t: number },
+): Promise<{ failedTrades: number }> {
+  const step = scenario.blockTimeSec;
+  const txs = depositTxs(w, traders);
+  await timed("impersonate", async () => {
+    for (const t of traders) {
+      await w.chain.impersonate(t.address);
+      await w.chain.setBalance(t.address, 10n ** 21n);
+    }
+  });
+  clock.t += step;
+  const ok = await mineBatch(w, txs, clock.t);
+  if (ok.some((x) => !x)) throw new Error("lab: a population deposit failed");
+
+  const failedTrades = await openTrades(w, step, traders, clock);
 
   // Prices back at p0; traders who over-deposited to open withdraw the excess.
-  const restore: TxRequest[] = w.assets.map((a) => ({
-    from: w.admin,
-    to: a.feedAddr,
-    data: w.ifaces.feed.encodeFunctionData("setAnswer", [e8(a.spec.initialPriceUsd)]),
-    gas: 100_000,
-  }));
+  const restore = feedTxs(w, 1);
   for (const t of traders)
     if (t.opened && t.withdrawUnits > 0n)
       restore.push({
         from: t.address,
         to: w.vaultAddr,
-        data: w.ifaces.vault.encodeFunctionData("withdraw", [tokenOf(t.collateral), t.withdrawUnits]),
+        data: w.ifaces.vault.encodeFunctionData("withdraw", [tokenOf(w, t.collateral), t.withdrawUnits]),
         gas: 800_000,
       });
   clock.t += step;

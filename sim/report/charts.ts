@@ -341,79 +341,84 @@ function breakerChart(run: ScenarioRun): Chart {
   };
 }
 
+/** A dashed rule at the initial price, labelled. */
+function initialPriceLayer(p0: number): Spec {
+  return {
+    data: { values: [{ p: p0, label: `initial ${p0}` }] },
+    layer: [
+      {
+        mark: { type: "rule", strokeDash: [4, 3], color: "#333" },
+        encoding: { x: { field: "p", type: "quantitative" } },
+      },
+      {
+        mark: { type: "text", align: "left", dx: 4, dy: -4, baseline: "top", y: 0, color: "#333" },
+        encoding: { x: { field: "p", type: "quantitative" }, text: { field: "label" } },
+      },
+    ],
+  };
+}
+
+/** One asset's panel of the heatmap: its buckets over its depth bands, and its start price. */
+function heatmapPanel(run: ScenarioRun, asset: string, p0: number | undefined): Spec {
+  const buckets = run.heatmap.filter((b) => b.asset === asset);
+  const notional: Datum[] = [];
+  const add = (b: HeatmapBucket, side: string, usd: number) => {
+    if (usd > 0) notional.push({ side, from: b.liqPriceFromUsd, to: b.liqPriceToUsd, usd });
+  };
+  for (const b of buckets) {
+    add(b, "long", b.longNotionalUsd);
+    add(b, "short", b.shortNotionalUsd);
+  }
+  const depth: Datum[] = run.depth
+    .filter((d) => d.asset === asset)
+    .map((d) => ({ from: d.priceFromUsd, to: d.priceToUsd, usd: d.depthUsd }));
+  const xs = [...notional, ...depth].flatMap((d) => [Number(d.from), Number(d.to)]);
+  const x = {
+    field: "from",
+    type: "quantitative",
+    title: "price (USD)",
+    scale: xs.length > 0 ? { domain: [Math.min(...xs), Math.max(...xs)], nice: false } : { zero: false },
+  };
+  const layers: Spec[] = [
+    {
+      data: { values: depth },
+      mark: { type: "rect", color: "#9aa5b1", opacity: 0.35, stroke: "#6b7785", strokeWidth: 0.5 },
+      encoding: {
+        x,
+        x2: { field: "to" },
+        y: { field: "usd", type: "quantitative", title: "venue depth in band (USD)", axis: { orient: "right" } },
+        y2: { datum: 0 },
+      },
+    },
+    {
+      data: { values: notional },
+      mark: { type: "rect", opacity: 0.85 },
+      encoding: {
+        x,
+        x2: { field: "to" },
+        y: { field: "usd", type: "quantitative", title: "open notional liquidated here (USD)" },
+        y2: { datum: 0 },
+        color: {
+          field: "side",
+          type: "nominal",
+          title: "positions",
+          scale: { domain: ["long", "short"], range: ["#d62728", "#2ca02c"] },
+        },
+      },
+    },
+  ];
+  if (p0 !== undefined) layers.push(initialPriceLayer(p0));
+  return {
+    title: asset,
+    width: WIDTH - 80,
+    height: 220,
+    layer: layers,
+    resolve: { scale: { y: "independent" } },
+  };
+}
+
 function heatmapChart(run: ScenarioRun, initialPrices: Record<string, number>): Chart {
-  const panels = run.scenario.assets.map((asset) => {
-    const buckets = run.heatmap.filter((b) => b.asset === asset);
-    const notional: Datum[] = [];
-    const add = (b: HeatmapBucket, side: string, usd: number) => {
-      if (usd > 0) notional.push({ side, from: b.liqPriceFromUsd, to: b.liqPriceToUsd, usd });
-    };
-    for (const b of buckets) {
-      add(b, "long", b.longNotionalUsd);
-      add(b, "short", b.shortNotionalUsd);
-    }
-    const depth: Datum[] = run.depth
-      .filter((d) => d.asset === asset)
-      .map((d) => ({ from: d.priceFromUsd, to: d.priceToUsd, usd: d.depthUsd }));
-    const xs = [...notional, ...depth].flatMap((d) => [Number(d.from), Number(d.to)]);
-    const x = {
-      field: "from",
-      type: "quantitative",
-      title: "price (USD)",
-      scale: xs.length > 0 ? { domain: [Math.min(...xs), Math.max(...xs)], nice: false } : { zero: false },
-    };
-    const layers: Spec[] = [
-      {
-        data: { values: depth },
-        mark: { type: "rect", color: "#9aa5b1", opacity: 0.35, stroke: "#6b7785", strokeWidth: 0.5 },
-        encoding: {
-          x,
-          x2: { field: "to" },
-          y: { field: "usd", type: "quantitative", title: "venue depth in band (USD)", axis: { orient: "right" } },
-          y2: { datum: 0 },
-        },
-      },
-      {
-        data: { values: notional },
-        mark: { type: "rect", opacity: 0.85 },
-        encoding: {
-          x,
-          x2: { field: "to" },
-          y: { field: "usd", type: "quantitative", title: "open notional liquidated here (USD)" },
-          y2: { datum: 0 },
-          color: {
-            field: "side",
-            type: "nominal",
-            title: "positions",
-            scale: { domain: ["long", "short"], range: ["#d62728", "#2ca02c"] },
-          },
-        },
-      },
-    ];
-    const p0 = initialPrices[asset];
-    if (p0 !== undefined) {
-      layers.push({
-        data: { values: [{ p: p0, label: `initial ${p0}` }] },
-        layer: [
-          {
-            mark: { type: "rule", strokeDash: [4, 3], color: "#333" },
-            encoding: { x: { field: "p", type: "quantitative" } },
-          },
-          {
-            mark: { type: "text", align: "left", dx: 4, dy: -4, baseline: "top", y: 0, color: "#333" },
-            encoding: { x: { field: "p", type: "quantitative" }, text: { field: "label" } },
-          },
-        ],
-      });
-    }
-    return {
-      title: asset,
-      width: WIDTH - 80,
-      height: 220,
-      layer: layers,
-      resolve: { scale: { y: "independent" } },
-    };
-  });
+  const panels = run.scenario.assets.map((asset) => heatmapPanel(run, asset, initialPrices[asset]));
   return {
     id: "heatmap",
     title: "Pre-crash liquidation heatmap",

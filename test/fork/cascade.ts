@@ -27,7 +27,9 @@ import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signer
 import type { AuctionHouse, MockAggregator, PerpVault, RiskEngine } from "../../typechain-types";
 import { connect, type Bulwark } from "../../scripts/lib/client";
 import { listLiquidatable } from "../../scripts/lib/actions";
+import { auctionParams } from "../../lib/params";
 import { DYNAMIC_ENGINE } from "../../sim/engine/modes";
+import { drawdownPct } from "../../sim/engine/paths";
 
 const WAD = 10n ** 18n;
 export type Mode = "baseline" | "full";
@@ -206,23 +208,7 @@ export async function setupFork(
 async function applyMode(ctx: ForkContext, mode: Mode, sc: CascadeScenario): Promise<RiskEngine | undefined> {
   const { hre, auction, admin, vault } = ctx;
   const p = await auction.params();
-  const params = {
-    curve: p.curve,
-    bufWad: p.bufWad,
-    tailSec: p.tailSec,
-    cuspWad: p.cuspWad,
-    floorWad: p.floorWad,
-    dustWad: p.dustWad,
-    penaltyWad: p.penaltyWad,
-    chipWad: p.chipWad,
-    tipWad: p.tipWad,
-    rewardCapWad: p.rewardCapWad,
-    targetHealthWad: p.targetHealthWad,
-    maxResets: p.maxResets,
-    instantMode: mode === "baseline",
-    poolTakeover: mode === "full",
-    instantBonusWad: p.instantBonusWad,
-  };
+  const params = auctionParams(p, { instantMode: mode === "baseline", poolTakeover: mode === "full" });
   if (p.instantMode !== params.instantMode || p.poolTakeover !== params.poolTakeover)
     await sendOk(auction.connect(admin).setParams(params));
   if (mode === "baseline") return undefined;
@@ -231,22 +217,14 @@ async function applyMode(ctx: ForkContext, mode: Mode, sc: CascadeScenario): Pro
   const engine = await (
     await hre.ethers.getContractFactory("RiskEngine", admin)
   ).deploy(admin.address, await ctx.b.oracle.getAddress(), DYNAMIC_ENGINE.hardFloorBps);
+  const { hardFloorBps: _floor, ...dynamicMarket } = DYNAMIC_ENGINE;
   for (const m of ctx.b.markets) {
     const oracleAsset = (await vault.marketParams(m.id)).oracleAsset;
     await sendOk(
       engine.configureMarket(m.id, {
         oracleAsset,
         // The lab's `full` parameter set (sim/engine/modes.ts): one set everywhere.
-        volHalfLifeSec: DYNAMIC_ENGINE.volHalfLifeSec,
-        liquidationHorizonSec: DYNAMIC_ENGINE.liquidationHorizonSec,
-        smoothingHalfLifeSec: DYNAMIC_ENGINE.smoothingHalfLifeSec,
-        volMultiplierBps: DYNAMIC_ENGINE.volMultiplierBps,
-        initialVolBps: DYNAMIC_ENGINE.initialVolBps,
-        baseImrBps: DYNAMIC_ENGINE.baseImrBps,
-        baseMmrBps: DYNAMIC_ENGINE.baseMmrBps,
-        maintenanceFractionBps: DYNAMIC_ENGINE.maintenanceFractionBps,
-        maxMmrRisePerHourBps: DYNAMIC_ENGINE.maxMmrRisePerHourBps,
-        impactFactorBps: DYNAMIC_ENGINE.impactFactorBps,
+        ...dynamicMarket,
         depthUsdWad: BigInt(m.id === ctx.marketId ? sc.depthUsdPer1Pct : 50_000_000) * WAD,
       }),
     );
@@ -255,156 +233,190 @@ async function applyMode(ctx: ForkContext, mode: Mode, sc: CascadeScenario): Pro
   return engine;
 }
 
-/** Largest peak-to-trough drop of a path, in percent. */
-export function drawdownPct(path: number[]): number {
-  let peak = -Infinity;
-  let worst = 0;
-  for (const x of path) {
-    peak = Math.max(peak, x);
-    worst = Math.max(worst, (peak - x) / peak);
-  }
-  return worst * 100;
-}
-
 const usd = (wadValue: bigint): number => Number(wadValue) / 1e18;
 
-/** Drives one cascade on the fork in `mode`. Call between evm_snapshot/evm_revert per mode. */
-export async function runCascade(ctx: ForkContext, mode: Mode, sc: CascadeScenario): Promise<CascadeResult> {
-  const { hre, vault, auction, keeper, bidders, feed, marketId } = ctx;
-  const provider = hre.network.provider;
-  const engine = await applyMode(ctx, mode, sc);
-  const fromBlock = Number(await provider.request({ method: "eth_blockNumber", params: [] }));
+/**
+ * One cascade's state on the fork, shared by its phases (as the lab's RunState is by
+ * sim/engine/phases/): each step runs the venue (bidders' hedging, then arbitrage), the relayer,
+ * the keepers and the bidders, in that order.
+ */
+interface ForkRun {
+  ctx: ForkContext;
+  mode: Mode;
+  sc: CascadeScenario;
+  engine: RiskEngine | undefined;
+  p0: number;
+  /** Spot price of the virtual venue. */
+  venue: number;
+  /** Feed answer units per WAD. */
+  scale: bigint;
+  /** The last oracle answer written (feed decimals). */
+  answer: bigint;
+  step: number;
+  /** A long post-crash step (no auction running). */
+  settling: boolean;
+  venuePath: number[];
+  fundamentalPath: number[];
+  kicks: KickRecord[];
+  liquidatedNotional: number;
+  /** Bidders' unhedged exposure (positive: to sell). */
+  hedgeQueueUsd: number;
+  running: Set<bigint>;
+}
 
-  const p0 = usd(ctx.initialPriceWad);
-  let venue = p0;
-  const fundamental = (step: number): number =>
-    p0 * (1 - (sc.dropPct / 100) * Math.min(Math.max(step - sc.startStep, 0) / sc.dropSteps, 1));
-  const sell = (usdAmount: number): void => void (venue *= Math.max(1 - usdAmount / sc.depthUsdPer1Pct / 100, 0.01));
-  const venuePath: number[] = [];
-  const fundamentalPath: number[] = [];
-  const kicks: KickRecord[] = [];
-  let liquidatedNotional = 0;
-  let hedgeQueueUsd = 0; // bidders' unhedged exposure (positive: to sell)
-  const running = new Set<bigint>();
-  const scale = 10n ** BigInt(18 - ctx.feedDecimals);
+function fundamentalAt(run: ForkRun, step: number): number {
+  const sc = run.sc;
+  return run.p0 * (1 - (sc.dropPct / 100) * Math.min(Math.max(step - sc.startStep, 0) / sc.dropSteps, 1));
+}
 
-  const totalSteps = sc.steps + sc.settleSteps;
-  let step = 0;
-  let busy = true; // auctions running or kicks last step: bidders need fine time steps
-  for (; step < totalSteps; step++) {
-    // After the crash, time moves in long steps (throttle refills, smoothed price catches up),
-    // except while auctions run: bidders take as soon as their discount is reached.
-    const settling = step >= sc.steps && !busy;
-    await provider.request({ method: "evm_increaseTime", params: [settling ? sc.settleStepSec : sc.stepSec] });
-    const f = fundamental(step);
+/** Sells `usdAmount` on the venue (negative: buys); linear depth. */
+function sell(run: ForkRun, usdAmount: number): void {
+  run.venue *= Math.max(1 - usdAmount / run.sc.depthUsdPer1Pct / 100, 0.01);
+}
 
-    // Bidders hedge what they took, at their pace (full).
-    if (hedgeQueueUsd !== 0) {
-      const pace = sc.bidderHedgeUsdPerStep * (settling ? sc.settleStepSec / sc.stepSec : 1);
-      const now = Math.sign(hedgeQueueUsd) * Math.min(Math.abs(hedgeQueueUsd), pace);
-      sell(now);
-      hedgeQueueUsd -= now;
+/** Per-step pace multiple: a settling step is `settleStepSec / stepSec` ordinary steps long. */
+const pace = (run: ForkRun): number => (run.settling ? run.sc.settleStepSec / run.sc.stepSec : 1);
+
+/** The venue phase: bidders hedge what they took at their pace, then arbitrage toward the fundamental. */
+function venuePhase(run: ForkRun): void {
+  const sc = run.sc;
+  const f = fundamentalAt(run, run.step);
+  if (run.hedgeQueueUsd !== 0) {
+    const now =
+      Math.sign(run.hedgeQueueUsd) * Math.min(Math.abs(run.hedgeQueueUsd), sc.bidderHedgeUsdPerStep * pace(run));
+    sell(run, now);
+    run.hedgeQueueUsd -= now;
+  }
+  // Arbitrageurs pull the venue toward the fundamental with finite capital per step.
+  const gapUsd = ((f - run.venue) / run.venue) * 100 * sc.depthUsdPer1Pct;
+  sell(run, -Math.sign(gapUsd) * Math.min(Math.abs(gapUsd), sc.arbUsdPerStep * pace(run)));
+  run.venuePath.push(run.venue);
+  run.fundamentalPath.push(f);
+}
+
+/** The relayer phase: an oracle round at the venue price, then the dynamic engine's observation. */
+async function relayerPhase(run: ForkRun): Promise<void> {
+  const { feed, keeper, marketId } = run.ctx;
+  run.answer = (BigInt(Math.round(run.venue * 1e6)) * WAD) / 1_000_000n / run.scale;
+  await sendOk(feed.connect(keeper).setAnswer(run.answer));
+  if (run.engine) await sendOk(run.engine.connect(keeper).updatePrice(marketId));
+}
+
+/** A kick's logs: the liquidated notional, the instant-mode hedger's and liquidators' sales, the lot. */
+function bookKick(run: ForkRun, receipt: TransactionReceipt): void {
+  const { vault, auction } = run.ctx;
+  for (const log of receipt.logs) {
+    const ev = vault.interface.parseLog(log);
+    // Takeover (full): the pool takes the slice at the kick and auctions it; its hedger leaves
+    // what is on sale alone, so only instant mode sells here.
+    if (ev?.name === "PositionLiquidated" && run.mode === "baseline") {
+      const delta = ev.args.sizeDeltaWad as bigint;
+      const n = usd(((delta < 0n ? -delta : delta) * (ev.args.priceWad as bigint)) / WAD);
+      run.liquidatedNotional += n;
+      // Instant: the pool's hedger unwinds at once (a closed long was hedged by spot the hedger held).
+      sell(run, delta < 0n ? n : -n);
+    } else if (ev?.name === "CollateralSeized") {
+      sell(run, usd(ev.args.amount as bigint) * run.venue); // liquidators dump seized collateral (18-decimal WETH)
     }
-    // Arbitrageurs pull the venue toward the fundamental with finite capital per step.
-    const gapUsd = ((f - venue) / venue) * 100 * sc.depthUsdPer1Pct;
-    const arbCap = sc.arbUsdPerStep * (settling ? sc.settleStepSec / sc.stepSec : 1);
-    sell(-Math.sign(gapUsd) * Math.min(Math.abs(gapUsd), arbCap));
-    venuePath.push(venue);
-    fundamentalPath.push(f);
-
-    // Oracle round: the venue price, then the dynamic engine's observation.
-    const answer = (BigInt(Math.round(venue * 1e6)) * WAD) / 1_000_000n / scale;
-    await sendOk(feed.connect(keeper).setAnswer(answer));
-    if (engine) await sendOk(engine.connect(keeper).updatePrice(marketId));
-
-    // Keepers: kick everything liquidatable (instant mode may need several slices).
-    let kickedThisStep = false;
-    for (const account of ctx.accounts) {
-      for (let slice = 0; slice < 4; slice++) {
-        const [liq] = await vault.isLiquidatable(account);
-        if (!liq || (await vault.isInLiquidation(account))) break;
-        let receipt: TransactionReceipt;
-        try {
-          receipt = await sendOk(auction.connect(keeper).kick(account));
-        } catch (e) {
-          if (process.env.FORK_DEBUG)
-            console.log(`        ${mode} step ${step} kick failed: ${(e as Error).message.slice(0, 120)}`);
-          break; // NoCapacity (throttle) or nothing left: try again next step
-        }
-        kickedThisStep = true;
-        const [liquidatableBefore] = await vault.isLiquidatable(account, { blockTag: receipt.blockNumber - 1 });
-        kicks.push({ account, block: receipt.blockNumber, step, liquidatableBefore });
-        for (const log of receipt.logs) {
-          const ev = vault.interface.parseLog(log);
-          // Takeover (full): the pool takes the slice at the kick and auctions it; its hedger leaves
-          // what is on sale alone, so only instant mode sells here.
-          if (ev?.name === "PositionLiquidated" && mode === "baseline") {
-            const delta = ev.args.sizeDeltaWad as bigint;
-            const n = usd(((delta < 0n ? -delta : delta) * (ev.args.priceWad as bigint)) / WAD);
-            liquidatedNotional += n;
-            // Instant: the pool's hedger unwinds at once (a closed long was hedged by spot the hedger held).
-            sell(delta < 0n ? n : -n);
-          } else if (ev?.name === "CollateralSeized") {
-            sell(usd(ev.args.amount as bigint) * venue); // liquidators dump seized collateral (18-decimal WETH)
-          }
-          const ah = auction.interface.parseLog(log);
-          if (ah?.name === "Kick") {
-            running.add(ah.args.id as bigint);
-            liquidatedNotional += usd(ah.args.tabWad as bigint);
-          }
-        }
-        // Takeover releases the account at once: a still-liquidatable account is kicked again
-        // (the slice joins its pool lot).
-      }
-    }
-
-    // Bidders: take lots whose discount reached their minimum; redo stale auctions.
-    let bidderTurn = 0;
-    for (const id of [...running]) {
-      const [price, needsRedo, a] = await auction.auctionStatus(id);
-      if (a.lot === 0n) {
-        running.delete(id);
-        continue;
-      }
-      if (needsRedo) {
-        await sendOk(auction.connect(keeper).redo(id));
-        continue;
-      }
-      const isPosition = decodeAuctionId(id).kind !== LotKind.Collateral; // a position or a pool lot
-      const oracleWad = answer * scale;
-      const discountBps = Number(
-        a.lot < 0n && isPosition
-          ? ((price - oracleWad) * 10_000n) / oracleWad
-          : ((oracleWad - price) * 10_000n) / oracleWad,
-      );
-      if (discountBps < sc.bidderMinDiscountBps) continue;
-      const bidder = bidders[bidderTurn++ % bidders.length];
-      const amount = a.lot < 0n ? -a.lot : a.lot;
-      try {
-        // auctionStatus rounds its price down, take rounds the clearing price for the account (up on
-        // long and collateral lots): the two can differ by 1 wei, so allow 1 ppm.
-        const shortLot = a.lot < 0n && isPosition;
-        const limit = shortLot ? price - price / 1_000_000n : price + price / 1_000_000n;
-        await sendOk(auction.connect(bidder).take(id, amount, limit, bidder.address, "0x"));
-      } catch (e) {
-        if (process.env.FORK_DEBUG)
-          console.log(`        ${mode} take ${id} failed: ${(e as Error).message.slice(0, 400)}`);
-        continue; // e.g. the bidder's margin: another bidder tries next step
-      }
-      const notional = usd((amount * price) / WAD);
-      hedgeQueueUsd += a.lot < 0n && isPosition ? -notional : notional;
-    }
-
-    busy = kickedThisStep || running.size > 0;
-    if (step >= sc.steps && !busy && Math.abs(hedgeQueueUsd) < 1) {
-      let pending = false;
-      for (const account of ctx.accounts) if ((await vault.isLiquidatable(account))[0]) pending = true;
-      if (!pending) break;
+    const ah = auction.interface.parseLog(log);
+    if (ah?.name === "Kick") {
+      run.running.add(ah.args.id as bigint);
+      run.liquidatedNotional += usd(ah.args.tabWad as bigint);
     }
   }
+}
 
-  // Bad debt: shortfalls settled during the run, plus negative equity still open.
-  const toBlock = Number(await provider.request({ method: "eth_blockNumber", params: [] }));
+/** Kicks `account` while it is liquidatable and not in liquidation (instant mode may need several slices). */
+async function kickAccount(run: ForkRun, account: string): Promise<boolean> {
+  const { vault, auction, keeper } = run.ctx;
+  let kicked = false;
+  for (let slice = 0; slice < 4; slice++) {
+    const [liq] = await vault.isLiquidatable(account);
+    if (!liq || (await vault.isInLiquidation(account))) break;
+    let receipt: TransactionReceipt;
+    try {
+      receipt = await sendOk(auction.connect(keeper).kick(account));
+    } catch (e) {
+      if (process.env.FORK_DEBUG)
+        console.log(`        ${run.mode} step ${run.step} kick failed: ${(e as Error).message.slice(0, 120)}`);
+      break; // NoCapacity (throttle) or nothing left: try again next step
+    }
+    kicked = true;
+    const [liquidatableBefore] = await vault.isLiquidatable(account, { blockTag: receipt.blockNumber - 1 });
+    run.kicks.push({ account, block: receipt.blockNumber, step: run.step, liquidatableBefore });
+    bookKick(run, receipt);
+    // Takeover releases the account at once: a still-liquidatable account is kicked again
+    // (the slice joins its pool lot).
+  }
+  return kicked;
+}
+
+/** The keepers' phase: kick everything liquidatable. Returns whether anything was kicked. */
+async function keeperPhase(run: ForkRun): Promise<boolean> {
+  let kicked = false;
+  for (const account of run.ctx.accounts) if (await kickAccount(run, account)) kicked = true;
+  return kicked;
+}
+
+/** A bidder's take of lot `id` at `price` if its discount reached the minimum; false if it did not take. */
+async function bid(run: ForkRun, id: bigint, price: bigint, lot: bigint, bidderTurn: number): Promise<boolean> {
+  const { auction, bidders } = run.ctx;
+  const isPosition = decodeAuctionId(id).kind !== LotKind.Collateral; // a position or a pool lot
+  const oracleWad = run.answer * run.scale;
+  const shortLot = lot < 0n && isPosition;
+  const discountBps = Number(
+    shortLot ? ((price - oracleWad) * 10_000n) / oracleWad : ((oracleWad - price) * 10_000n) / oracleWad,
+  );
+  if (discountBps < run.sc.bidderMinDiscountBps) return false;
+  const bidder = bidders[bidderTurn % bidders.length];
+  const amount = lot < 0n ? -lot : lot;
+  try {
+    // auctionStatus rounds its price down, take rounds the clearing price for the account (up on
+    // long and collateral lots): the two can differ by 1 wei, so allow 1 ppm.
+    const limit = shortLot ? price - price / 1_000_000n : price + price / 1_000_000n;
+    await sendOk(auction.connect(bidder).take(id, amount, limit, bidder.address, "0x"));
+  } catch (e) {
+    if (process.env.FORK_DEBUG)
+      console.log(`        ${run.mode} take ${id} failed: ${(e as Error).message.slice(0, 400)}`);
+    return true; // e.g. the bidder's margin: another bidder tries next step
+  }
+  const notional = usd((amount * price) / WAD);
+  run.hedgeQueueUsd += shortLot ? -notional : notional;
+  return true;
+}
+
+/** The bidders' phase: take lots whose discount reached their minimum; redo stale auctions. */
+async function bidderPhase(run: ForkRun): Promise<void> {
+  const { auction, keeper } = run.ctx;
+  let bidderTurn = 0;
+  for (const id of [...run.running]) {
+    const [price, needsRedo, a] = await auction.auctionStatus(id);
+    if (a.lot === 0n) {
+      run.running.delete(id);
+      continue;
+    }
+    if (needsRedo) {
+      await sendOk(auction.connect(keeper).redo(id));
+      continue;
+    }
+    if (await bid(run, id, price, a.lot, bidderTurn)) bidderTurn++;
+  }
+}
+
+/** After the crash, with nothing running nor to hedge: whether no account is liquidatable any more. */
+async function settled(run: ForkRun, busy: boolean): Promise<boolean> {
+  if (run.step < run.sc.steps || busy || Math.abs(run.hedgeQueueUsd) >= 1) return false;
+  for (const account of run.ctx.accounts) if ((await run.ctx.vault.isLiquidatable(account))[0]) return false;
+  return true;
+}
+
+/** Bad debt: shortfalls settled since `fromBlock`, plus negative equity still open; and what is left unresolved. */
+async function closingBooks(
+  run: ForkRun,
+  fromBlock: number,
+): Promise<Pick<CascadeResult, "badDebtUsd" | "shortfalls" | "unresolved">> {
+  const { hre, vault } = run.ctx;
+  const toBlock = Number(await hre.network.provider.request({ method: "eth_blockNumber", params: [] }));
   let badDebt = 0;
   const shortfalls: { account: string; usd: number }[] = [];
   for (const ev of await vault.queryFilter(vault.filters.ShortfallSettled(), fromBlock, toBlock)) {
@@ -412,25 +424,64 @@ export async function runCascade(ctx: ForkContext, mode: Mode, sc: CascadeScenar
     shortfalls.push({ account: ev.args.account, usd: usd(ev.args.shortfallWad) });
   }
   const unresolved: string[] = [];
-  for (const account of ctx.accounts) {
+  for (const account of run.ctx.accounts) {
     const h = await vault.accountHealth(account);
     if (h.equityWad < 0n) badDebt += usd(-h.equityWad);
     if (h.equityWad < 0n) shortfalls.push({ account, usd: usd(-h.equityWad) });
     if ((await vault.isLiquidatable(account))[0] && !(await vault.isInLiquidation(account))) unresolved.push(account);
   }
-  const fundamentalDrawdownPct = drawdownPct(fundamentalPath);
-  const venueDrawdownPct = drawdownPct(venuePath);
+  return { badDebtUsd: badDebt, shortfalls, unresolved };
+}
+
+/** Drives one cascade on the fork in `mode`. Call between evm_snapshot/evm_revert per mode. */
+export async function runCascade(ctx: ForkContext, mode: Mode, sc: CascadeScenario): Promise<CascadeResult> {
+  const provider = ctx.hre.network.provider;
+  const engine = await applyMode(ctx, mode, sc);
+  const fromBlock = Number(await provider.request({ method: "eth_blockNumber", params: [] }));
+  const p0 = usd(ctx.initialPriceWad);
+  const run: ForkRun = {
+    ctx,
+    mode,
+    sc,
+    engine,
+    p0,
+    venue: p0,
+    scale: 10n ** BigInt(18 - ctx.feedDecimals),
+    answer: 0n,
+    step: 0,
+    settling: false,
+    venuePath: [],
+    fundamentalPath: [],
+    kicks: [],
+    liquidatedNotional: 0,
+    hedgeQueueUsd: 0,
+    running: new Set<bigint>(),
+  };
+  const totalSteps = sc.steps + sc.settleSteps;
+  let busy = true; // auctions running or kicks last step: bidders need fine time steps
+  for (; run.step < totalSteps; run.step++) {
+    // After the crash, time moves in long steps (throttle refills, smoothed price catches up),
+    // except while auctions run: bidders take as soon as their discount is reached.
+    run.settling = run.step >= sc.steps && !busy;
+    await provider.request({ method: "evm_increaseTime", params: [run.settling ? sc.settleStepSec : sc.stepSec] });
+    venuePhase(run);
+    await relayerPhase(run);
+    const kicked = await keeperPhase(run);
+    await bidderPhase(run);
+    busy = kicked || run.running.size > 0;
+    if (await settled(run, busy)) break;
+  }
+  const fundamentalDrawdownPct = drawdownPct(run.fundamentalPath);
+  const venueDrawdownPct = drawdownPct(run.venuePath);
   return {
     mode,
     fundamentalDrawdownPct,
     venueDrawdownPct,
     amplification: venueDrawdownPct / fundamentalDrawdownPct,
-    kicks,
-    liquidatedNotionalUsd: liquidatedNotional,
-    badDebtUsd: badDebt,
-    shortfalls,
-    unresolved,
-    venuePath,
-    steps: step,
+    kicks: run.kicks,
+    liquidatedNotionalUsd: run.liquidatedNotional,
+    ...(await closingBooks(run, fromBlock)),
+    venuePath: run.venuePath,
+    steps: run.step,
   };
 }

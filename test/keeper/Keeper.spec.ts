@@ -1,12 +1,12 @@
 import fs from "node:fs";
 import { expect } from "chai";
 import { Interface } from "ethers";
-import { portInUse, startNode, type LocalNode } from "../../scripts/lib/node";
+import { portInUse, startNode, type LocalNode } from "../../lib/devnode";
 import { AuctionHouse__factory, UniswapFlashTaker__factory } from "../../typechain-types";
 import { KICK_SELECTOR, runKeeper, saveLog, txsFrom, type Run } from "./harness";
 import { startFaultyProxy } from "./proxy";
 import { buildWorld, CRASH_PRICE, DEPLOYMENT_DIR, ETH_USD, rpc, sendAndMine, WAD, type KeeperWorld } from "./world";
-import { freePort } from "../../scripts/lib/node";
+import { freePort } from "../../lib/devnode";
 
 /**
  * The keeper against a real `hardhat node`: 20 traders (12 longs from 2× to 18×, 4 shorts, 4

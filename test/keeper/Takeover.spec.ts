@@ -3,7 +3,7 @@ import path from "node:path";
 import { expect } from "chai";
 import { Interface } from "ethers";
 import { auctionId, decodeAuctionId, LotKind } from "../../lib/codec";
-import { startNode, type LocalNode } from "../../scripts/lib/node";
+import { startNode, type LocalNode } from "../../lib/devnode";
 import { AuctionHouse__factory } from "../../typechain-types";
 import { runKeeper, saveLog, txsFrom } from "./harness";
 import { buildWorld, CRASH_PRICE, rpc, sendAndMine, type KeeperWorld } from "./world";

@@ -1,5 +1,5 @@
 /**
- * The keeper tests' world on a real node: `hardhat node` (scripts/lib/node.ts), the local stack
+ * The keeper tests' world on a real node: `hardhat node` (lib/devnode.ts), the local stack
  * deployed by `hardhat ignition deploy` as a user would (a throw-away deployment id), a
  * the deployment's CircuitBreaker, a Uniswap v3 WETH/USDC pool with a flash taker owned by the keeper, and a
  * population of leveraged traders. Blocks are mined by the test (automine off), 12 s apart.
@@ -22,7 +22,7 @@ import {
   type MockERC20,
   type PerpVault,
 } from "../../typechain-types";
-import type { LocalNode } from "../../scripts/lib/node";
+import type { LocalNode } from "../../lib/devnode";
 import { deployPairWithLiquidity, FeeAmount } from "../shared/uniswap";
 
 export const ETH_USD = "0x4554482d55534400000000000000000000000000000000000000000000000000";

@@ -8,7 +8,7 @@
 import { expect } from "chai";
 import fs from "node:fs";
 import { JsonRpcProvider } from "ethers";
-import { startNode, portInUse, type LocalNode } from "../../scripts/lib/node";
+import { startNode, portInUse, type LocalNode } from "../../lib/devnode";
 import { OracleRouter__factory, PerpVault__factory } from "../../typechain-types";
 import type {
   DepositResult,

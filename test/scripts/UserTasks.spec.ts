@@ -7,7 +7,7 @@
 import { expect } from "chai";
 import fs from "node:fs";
 import { JsonRpcProvider, parseUnits, type JsonRpcSigner } from "ethers";
-import { startNode, portInUse, type LocalNode } from "../../scripts/lib/node";
+import { startNode, portInUse, type LocalNode } from "../../lib/devnode";
 import { MockAggregator__factory, PerpVault__factory, LiquidityPool__factory } from "../../typechain-types";
 import type {
   DepositResult,
@@ -242,7 +242,7 @@ describe("user tasks against a local node (child processes)", function () {
       // Alice is liquidatable: a risk-increasing trade fails the margin check, decoded.
       [
         ["trade", "--market", "ETH-USD", "--size", "1", "--account", "2", ...at],
-        "trade reverted: Undercollateralized(",
+        "of margin required (Undercollateralized)",
       ],
       [
         ["status", "--network", "localhost", "--deployment-id", "no-such-deployment"],

@@ -3,8 +3,8 @@ import { expect } from "chai";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { BulwarkError, resolveAddresses } from "../../scripts/lib/deployment";
-import { divCeil, divFloor, parseAmount, usd } from "../../scripts/lib/units";
+import { BulwarkError, resolveAddresses } from "../../lib/deployment";
+import { divCeil, divFloor, parseAmount, usd } from "../../lib/units";
 
 const VAULT = "0x610178dA211FEF7D417bC0e6FeD39F05609AD788";
 const AUCTION = "0x0B306BF915C4d645ff596e518fAf3F9669b97016";

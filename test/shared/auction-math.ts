@@ -2,7 +2,16 @@ import { ethers } from "hardhat";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 import type { ContractTransactionReceipt } from "ethers";
 import type { IAuctionHouse } from "../../typechain-types";
-import { BTC_USD, deployWorld, ETH_USD, WAD, wad, type World } from "./fixtures";
+import {
+  AUCTION_DEFAULTS,
+  CURVE_DEFAULTS,
+  MARKET_CAPACITY_DEFAULT_WAD,
+  THROTTLE_DEFAULTS,
+  auctionParams,
+  defaultAuctionParams,
+  type AuctionParams,
+} from "../../lib/params";
+import { BTC_USD, deployWorld, ETH_USD, WAD, type World } from "./fixtures";
 
 /**
  * Reference maths of the AuctionHouse, written in bigint from the NatSpec of `IAuctionHouse` and
@@ -61,87 +70,21 @@ export const exponentialFactor = (halfLife: number, t: number): number => Math.p
 
 // ------------------------------------------------------------------ parameters
 
-/** `IAuctionHouse.Params` with plain bigint fields. */
-export interface AuctionParams {
-  curve: string;
-  bufWad: bigint;
-  tailSec: bigint;
-  cuspWad: bigint;
-  floorWad: bigint;
-  dustWad: bigint;
-  penaltyWad: bigint;
-  chipWad: bigint;
-  tipWad: bigint;
-  rewardCapWad: bigint;
-  targetHealthWad: bigint;
-  maxResets: bigint;
-  instantMode: boolean;
-  poolTakeover: boolean;
-  instantBonusWad: bigint;
-}
+export type { AuctionParams };
 
-/** The defaults of `deploy/modules/core.ts` (curve: stairstep, step 12 s, cut 0.998). */
+/** The defaults of lib/params (which deploy/modules/core.ts deploys), flat, for the specs. */
 export const DEFAULTS = {
-  curveStepSec: 12n,
-  curveCutWad: wad(0.998),
-  bufWad: WAD,
-  tailSec: 1800n,
-  cuspWad: wad(0.9),
-  floorWad: wad(0.85),
-  dustWad: 100n * WAD,
-  penaltyWad: wad(0.01),
-  chipWad: wad(0.001),
-  tipWad: 5n * WAD,
-  rewardCapWad: 2_000n * WAD,
-  targetHealthWad: WAD,
-  maxResets: 2n,
-  instantMode: false,
-  poolTakeover: false,
-  instantBonusWad: wad(0.01),
-  windowSec: 3600n,
-  globalCapacityWad: 50_000_000n * WAD,
-  maxOutstandingWad: 50_000_000n * WAD,
-  marketCapacityWad: 25_000_000n * WAD,
+  curveStepSec: CURVE_DEFAULTS.stepSec,
+  curveCutWad: CURVE_DEFAULTS.cutWad,
+  ...AUCTION_DEFAULTS,
+  ...THROTTLE_DEFAULTS,
+  marketCapacityWad: MARKET_CAPACITY_DEFAULT_WAD,
 } as const;
 
-/** `DEFAULTS` as `AuctionParams` (the curve's address is not known here). */
-export const DEFAULT_PARAMS: AuctionParams = {
-  curve: ethers.ZeroAddress,
-  bufWad: DEFAULTS.bufWad,
-  tailSec: DEFAULTS.tailSec,
-  cuspWad: DEFAULTS.cuspWad,
-  floorWad: DEFAULTS.floorWad,
-  dustWad: DEFAULTS.dustWad,
-  penaltyWad: DEFAULTS.penaltyWad,
-  chipWad: DEFAULTS.chipWad,
-  tipWad: DEFAULTS.tipWad,
-  rewardCapWad: DEFAULTS.rewardCapWad,
-  targetHealthWad: DEFAULTS.targetHealthWad,
-  maxResets: DEFAULTS.maxResets,
-  instantMode: DEFAULTS.instantMode,
-  poolTakeover: DEFAULTS.poolTakeover,
-  instantBonusWad: DEFAULTS.instantBonusWad,
-};
+/** The default `AuctionParams` (the curve's address is not known here). */
+export const DEFAULT_PARAMS: AuctionParams = defaultAuctionParams(ethers.ZeroAddress);
 
-export function paramsOf(p: IAuctionHouse.ParamsStructOutput): AuctionParams {
-  return {
-    curve: p.curve,
-    bufWad: p.bufWad,
-    tailSec: p.tailSec,
-    cuspWad: p.cuspWad,
-    floorWad: p.floorWad,
-    dustWad: p.dustWad,
-    penaltyWad: p.penaltyWad,
-    chipWad: p.chipWad,
-    tipWad: p.tipWad,
-    rewardCapWad: p.rewardCapWad,
-    targetHealthWad: p.targetHealthWad,
-    maxResets: p.maxResets,
-    instantMode: p.instantMode,
-    poolTakeover: p.poolTakeover,
-    instantBonusWad: p.instantBonusWad,
-  };
-}
+export const paramsOf = (p: IAuctionHouse.ParamsStructOutput): AuctionParams => auctionParams(p);
 
 export async function currentParams(w: World): Promise<AuctionParams> {
   return paramsOf(await w.auction.params());

@@ -1,9 +1,35 @@
-/** Parsing of human amounts and formatting of WAD figures for the user scripts. */
+/**
+ * Unit helpers shared by every TypeScript folder: WAD fixed point, decimal numbers to integer
+ * units (and back), parsing of human amounts and formatting of WAD figures. Imports nothing of the
+ * project but `lib/errors`.
+ */
 import { formatUnits, parseUnits } from "ethers";
-import { BulwarkError } from "./deployment";
+import { BulwarkError } from "./errors";
 
+/** 1.0 in WAD fixed point (18 decimals). */
 export const WAD = 10n ** 18n;
-export const BPS = 10_000n;
+/**
+ * Basis points in one whole: a fraction in bps is `x * BPS_PER_ONE` (10,000 bps = 100%).
+ * Not the contracts' `BPS` constant: RiskEngine's `BPS` is 1e14, one basis point in WAD
+ * (`WAD_PER_BP` here).
+ */
+export const BPS_PER_ONE = 10_000n;
+/** One basis point in WAD (RiskEngine's `BPS` constant, 1e14). */
+export const WAD_PER_BP = WAD / BPS_PER_ONE;
+/** Decimals of a Chainlink USD answer. */
+export const FEED_DECIMALS = 8;
+
+/** WAD from a decimal number, to 6 decimal places (`wad(0.998)` is 998e15). */
+export const wad = (x: number): bigint => BigInt(Math.round(x * 1e6)) * 10n ** 12n;
+/** A WAD as a (lossy) JavaScript number. */
+export const fromWad = (x: bigint): number => Number(x) / 1e18;
+/** A Chainlink 8-decimal answer from a USD price. */
+export const e8 = (x: number): bigint => BigInt(Math.round(x * 1e8));
+/** Integer units of a `decimals` token from a decimal number (6 decimal places). */
+export const units = (x: number, decimals: number): bigint =>
+  (BigInt(Math.round(x * 1e6)) * 10n ** BigInt(decimals)) / 1_000_000n;
+/** A USD amount in WAD from whole dollars (exact, for large round figures). */
+export const usdWad = (dollars: number | bigint): bigint => BigInt(dollars) * WAD;
 
 /**
  * Parses a decimal amount in human units (`"1000"`, `"0.5"`, `"-2.5"` when `signed`) into integer

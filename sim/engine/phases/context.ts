@@ -1,0 +1,183 @@
+/**
+ * What every phase of a run shares: `RunContext`, fixed for the run (the world, the scenario, the
+ * seed's population, the mode and what follows from them), `RunState`, what the phases carry from
+ * block to block, and `BlockMiner`, which sends and mines one block and keeps the run's clock.
+ */
+import type { Scenario } from "../../scenario";
+import type { SeriesRow } from "../../types";
+import type { TxRequest } from "../chain";
+import { HealthModel } from "../health";
+import { modeParams, type ModeParams } from "../modes";
+import type { Trader } from "../population";
+import { timed } from "../profile";
+import type { ChainState } from "../views";
+import type { World } from "../world";
+import { EventDecoder } from "./events";
+
+/** What the engine needs of a populated seed. */
+export interface Populated {
+  seed: number;
+  traders: Trader[];
+  /** Fundamental price per asset and block (index 0..blocks). */
+  fundamental: number[][];
+  /** The hedger's base balance when the pool is flat (base units per asset). */
+  hedgerAnchors: bigint[];
+  /** Chain timestamp of the snapshot. */
+  startTime: number;
+}
+
+/** Fixed for the whole run. */
+export interface RunContext {
+  w: World;
+  scenario: Scenario;
+  pop: Populated;
+  modeName: string;
+  mode: ModeParams;
+  /** Seconds per block. */
+  step: number;
+  /** Instant liquidation (baseline) rather than auctions. */
+  instant: boolean;
+  /** Blocks between a scan and the keepers acting on it (≥ 1). */
+  latency: number;
+  /** Accounts whose position was opened. */
+  traderAccounts: string[];
+  /** Asset index by market id and by the oracle token's address as a bytes32 key (lowercase). */
+  assetByKey: Map<string, number>;
+  /** Asset index of each trader's market, by lowercase address. */
+  marketOf: Map<string, number>;
+  health: HealthModel;
+  decoder: EventDecoder;
+}
+
+export function runContext(w: World, scenario: Scenario, pop: Populated, modeName: string): RunContext {
+  const mode = modeParams(modeName);
+  const assetByKey = new Map<string, number>();
+  for (const a of w.assets) {
+    assetByKey.set(a.marketId.toLowerCase(), a.index);
+    assetByKey.set(("0x" + BigInt(a.tokenAddr).toString(16).padStart(64, "0")).toLowerCase(), a.index);
+  }
+  return {
+    w,
+    scenario,
+    pop,
+    modeName,
+    mode,
+    step: scenario.blockTimeSec,
+    instant: mode.liquidation === "instant",
+    latency: Math.max(1, scenario.keepers.latencyBlocks),
+    traderAccounts: pop.traders.filter((t) => t.opened).map((t) => t.address),
+    assetByKey,
+    marketOf: new Map(pop.traders.map((tr) => [tr.address.toLowerCase(), tr.asset])),
+    health: new HealthModel(w),
+    decoder: new EventDecoder(w),
+  };
+}
+
+/** An auction the engine follows from its Kick to its AuctionEnded. */
+export interface AuctionInfo {
+  account: string;
+  asset: number;
+  kind: number;
+  /** A short position lot (its price rises over time). */
+  short: boolean;
+  /** Start (or last reset) of the price curve: the timestamp of its Kick or Redo block. */
+  startTime: number;
+}
+
+/** Running totals the metrics are made of. */
+export interface Totals {
+  liquidations: number;
+  notional: number;
+  excess: number;
+  shortfall: number;
+  traderCost: number;
+  gas: bigint;
+  txs: number;
+}
+
+/** What the phases carry from one block to the next. */
+export class RunState {
+  /** Venue price per asset after each block (USD). */
+  readonly venue: number[][];
+  /** Venue prices of the starting state. */
+  readonly venueInit: number[];
+  /** The oracle price per asset, as last written by the relayer. */
+  readonly oracle: number[];
+  /** The relayer's last round per asset. */
+  readonly lastWrite: { price: number; time: number }[];
+  readonly auctions = new Map<bigint, AuctionInfo>();
+  /** Liquidatable accounts per block of scan (−1: the starting state). */
+  readonly scans = new Map<number, string[]>();
+  /** Blocks whose scan was read from the chain (not reused nor skipped). */
+  readonly realScans = new Set<number>([-1]);
+  readonly totals: Totals = { liquidations: 0, notional: 0, excess: 0, shortfall: 0, traderCost: 0, gas: 0n, txs: 0 };
+  readonly series: SeriesRow[] = [];
+  readonly failedActions = { count: 0, reasons: new Map<string, number>() };
+  breakerTrips = 0;
+  blocksPaused = 0;
+  /** Effective breaker level per asset at the end of the last mined block (0 before any). */
+  lastLevels: number[];
+  /** The state after the last mined block (capacity and levels included). */
+  lastState: ChainState;
+  /** USD the momentum sellers have sold so far. */
+  momentumSpent = 0;
+
+  constructor(ctx: RunContext, s0: ChainState) {
+    const assets = ctx.w.assets;
+    this.venue = assets.map(() => []);
+    this.venueInit = s0.venueUsd;
+    this.oracle = assets.map((a) => a.spec.initialPriceUsd);
+    this.lastWrite = assets.map((a) => ({ price: a.spec.initialPriceUsd, time: ctx.pop.startTime }));
+    this.lastLevels = assets.map(() => 0);
+    this.lastState = s0;
+  }
+
+  /** Venue price of asset `a` after block `b` (the starting price for b < 0). */
+  venueAt(a: number, b: number): number {
+    return b < 0 ? this.venueInit[a] : this.venue[a][b];
+  }
+}
+
+/** What one block's phases build on: its index, its timestamp and the venue before it. */
+export interface BlockInput {
+  b: number;
+  /** The timestamp the block will be mined at. */
+  now: number;
+  /** Venue price per asset after the previous block. */
+  prevVenue: number[];
+}
+
+export interface MinedBlock {
+  ok: boolean[];
+  gas: bigint;
+  count: number;
+  block: number | undefined;
+}
+
+/** Sends and mines one block at a time, `step` seconds apart, and counts failed transactions. */
+export class BlockMiner {
+  /** Timestamp of the last mined block. */
+  t: number;
+  failedTxs = 0;
+
+  constructor(
+    private readonly w: World,
+    private readonly step: number,
+    startTime: number,
+  ) {
+    this.t = startTime;
+  }
+
+  async send(txs: TxRequest[]): Promise<MinedBlock> {
+    const chain = this.w.chain;
+    const hashes = await timed("send", () => chain.sendBlock(txs));
+    this.t += this.step;
+    await timed("mine", () => chain.mine(this.t));
+    const receipts = await timed("receipts", () => Promise.all(hashes.map((h) => chain.receipt(h))));
+    if (receipts.some((r) => r === null)) throw new Error("lab: a block's transactions did not fit in it");
+    const ok = receipts.map((r) => r !== null && r.status === "0x1");
+    this.failedTxs += ok.filter((x) => !x).length;
+    const gas = receipts.reduce((s, r) => s + BigInt(r?.gasUsed ?? 0), 0n);
+    return { ok, gas, count: txs.length, block: receipts.length > 0 ? Number(receipts[0]?.blockNumber) : undefined };
+  }
+}

@@ -1,0 +1,139 @@
+/**
+ * Phase 3 of a block: keepers and bidders (one agent each does both). Out of an outage, each keeper
+ * acts on the scan of `latencyBlocks` ago: it kicks its share of the liquidatable accounts (none on
+ * a market without throttle capacity or at breaker level ≥ 2) and takes or redoes the auctions a
+ * bidder would act on now (past `minDiscountBps`, or stale; none at level 3), in chunks that fit a
+ * transaction, then hedges what it holds at `hedgeUsdPerBlock`. Between blocks the keepers' view is
+ * kept up to date (`rescan`): the health model is recalibrated on touched accounts and the lens scans
+ * its candidates.
+ */
+import type { TxRequest } from "../chain";
+import { TX_GAS_CAP } from "../chain";
+import { charge, timed } from "../profile";
+import { scanLiquidatable } from "../views";
+import { AUCTION, units } from "../world";
+import type { BlockInput, RunContext, RunState } from "./context";
+import { wroteRound } from "./relayer";
+
+const MAX_UINT = (1n << 256n) - 1n;
+const KICK_CHUNK = 12;
+const TAKE_CHUNK = 25;
+/** Every this many blocks the whole population is recalibrated and rescanned. */
+export const RECALIBRATE_EVERY = 60;
+
+/** The auction's price multiple m(t) (AuctionHouse._factor, stairstep curve) and staleness. */
+export function auctionFactor(elapsedSec: number): { factor: number; stale: boolean } {
+  const raw = AUCTION.buf * AUCTION.curveCut ** Math.floor(elapsedSec / AUCTION.curveStepSec);
+  return { factor: Math.max(AUCTION.floor, raw), stale: elapsedSec > AUCTION.tailSec || raw < AUCTION.cusp };
+}
+
+function outageAt(ctx: RunContext, b: number): boolean {
+  const o = ctx.scenario.keepers.outage;
+  return o !== undefined && b >= o.fromBlock && b < o.toBlock;
+}
+
+/** Accounts the keepers may kick in block `b`: the scan they see, on markets that allow a kick. */
+function kickCandidates(ctx: RunContext, st: RunState, b: number): string[] {
+  // Keepers read the throttle first: no kick on a market without capacity (it would revert) ...
+  // ... and the breaker: no kicks on a market at level ≥ 2. Levels as of the last mined block:
+  // what the previous block's series row recorded.
+  const capacityOk = st.lastState.capacityOk;
+  const levels = st.lastLevels;
+  return (st.scans.get(b - ctx.latency) ?? st.scans.get(-1) ?? []).filter((acc) => {
+    const asset = ctx.marketOf.get(acc.toLowerCase()) ?? 0;
+    return capacityOk[asset] && levels[asset] < 2;
+  });
+}
+
+/** Auctions a bidder would act on at `now`: past its discount, or stale (redo); none at level 3. */
+function actionableAuctions(ctx: RunContext, st: RunState, now: number): bigint[] {
+  const minFactor = 1 - ctx.scenario.keepers.minDiscountBps / 10_000;
+  return [...st.auctions.keys()].filter((id) => {
+    const info = st.auctions.get(id)!;
+    if (st.lastLevels[info.asset] >= 3) return false;
+    const f = auctionFactor(now - info.startTime);
+    return f.stale || f.factor <= minFactor;
+  });
+}
+
+export function keeperTxs(ctx: RunContext, st: RunState, blk: BlockInput): TxRequest[] {
+  const { w, scenario } = ctx;
+  const ksp = scenario.keepers;
+  if (ksp.count <= 0 || outageAt(ctx, blk.b)) return [];
+  const candidates = kickCandidates(ctx, st, blk.b);
+  const ids = actionableAuctions(ctx, st, blk.now);
+  const tokens = ids.map((id) => w.assets[st.auctions.get(id)!.asset].tokenAddr);
+  const hedgeCaps = w.assets.map((a) =>
+    ctx.instant ? MAX_UINT : units(ksp.hedgeUsdPerBlock / blk.prevVenue[a.index], a.decimals),
+  );
+  const txs: TxRequest[] = [];
+  for (let k = 0; k < ksp.count; k++) {
+    const mine = candidates.filter((_, i) => (i + blk.b) % ksp.count === k);
+    // Each keeper starts on a different part of the auction list.
+    const rot = ids.length === 0 ? 0 : (k * Math.ceil(ids.length / ksp.count)) % ids.length;
+    const order = ids.map((_, i) => (i + rot) % ids.length);
+    const takeIds = order.map((i) => ids[i]);
+    const takeAssets = order.map((i) => tokens[i]);
+    const nChunks = Math.max(1, Math.ceil(mine.length / KICK_CHUNK), Math.ceil(takeIds.length / TAKE_CHUNK));
+    for (let c = 0; c < nChunks; c++) {
+      const kicks = mine.slice(c * KICK_CHUNK, (c + 1) * KICK_CHUNK);
+      const tIds = takeIds.slice(c * TAKE_CHUNK, (c + 1) * TAKE_CHUNK);
+      const tAssets = takeAssets.slice(c * TAKE_CHUNK, (c + 1) * TAKE_CHUNK);
+      const last = c === nChunks - 1;
+      txs.push({
+        from: w.admin,
+        to: w.agentAddrs.keepers[k],
+        data: w.ifaces.agent.encodeFunctionData("keeperAct", [
+          kicks,
+          tIds,
+          tAssets,
+          ksp.minDiscountBps,
+          w.keeperAnchors,
+          last ? hedgeCaps : w.assets.map(() => 0n),
+        ]),
+        gas: Math.min(TX_GAS_CAP, 1_500_000 + 700_000 * kicks.length + 400_000 * tIds.length),
+      });
+    }
+  }
+  return txs;
+}
+
+/** Accounts the vault would let a keeper kick now, among the health model's candidates. */
+export function scanAccounts(ctx: RunContext, st: RunState): Promise<string[]> {
+  return timed("scan", () => {
+    const c = ctx.health.candidates(ctx.traderAccounts, st.oracle);
+    charge("scanned accounts", 0, c.length);
+    return scanLiquidatable(ctx.w, c);
+  });
+}
+
+/** The keepers' view of the starting state. */
+export async function startScans(ctx: RunContext, st: RunState): Promise<void> {
+  await timed("calibrate", () => ctx.health.calibrate(ctx.traderAccounts, st.oracle));
+  st.scans.set(-1, await scanAccounts(ctx, st));
+}
+
+/** After block `b` (its transactions `txs`, the accounts its events touched): the keepers' view. */
+export async function rescan(
+  ctx: RunContext,
+  st: RunState,
+  b: number,
+  txs: TxRequest[],
+  touched: Set<string>,
+): Promise<void> {
+  const recalibrate = b % RECALIBRATE_EVERY === RECALIBRATE_EVERY - 1 ? ctx.traderAccounts : [...touched];
+  if (recalibrate.length > 0) await timed("calibrate", () => ctx.health.calibrate(recalibrate, st.oracle));
+  // Keepers act at b + latency on this scan: skip it when they will be out or absent.
+  const keepersOut = ctx.scenario.keepers.count === 0 || outageAt(ctx, b + ctx.latency);
+  // Under static thresholds health moves only with the oracle (and slow funding): without a new
+  // round and without touched accounts, the previous scan still holds.
+  const reuse =
+    ctx.mode.thresholds === "static" && !wroteRound(ctx.w, txs) && touched.size === 0 && b % RECALIBRATE_EVERY !== 0;
+  const previous = st.realScans.has(b - 1) ? st.scans.get(b - 1) : undefined;
+  if (keepersOut) st.scans.set(b, []);
+  else {
+    st.scans.set(b, reuse && previous !== undefined ? previous : await scanAccounts(ctx, st));
+    st.realScans.add(b);
+  }
+  st.scans.delete(b - ctx.latency - 1);
+}

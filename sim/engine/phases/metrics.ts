@@ -1,0 +1,136 @@
+/**
+ * The run's books and metrics: the keepers' and the hedger's books at the start and the end (what
+ * their profit and the LPs' hedged P&L are measured from), the price metrics of the venue against
+ * the fundamental, and the `Metrics` record of the run.
+ */
+import type { Metrics } from "../../types";
+import { drawdownPct, drawupPct } from "../paths";
+import { timed } from "../profile";
+import { blockState, readMargins, tokenBalance, type ChainState } from "../views";
+import { QUOTE_DECIMALS, fromWad } from "../world";
+import type { RunContext, RunState } from "./context";
+
+/** The keepers' and the hedger's books (USD at the given oracle prices). */
+export interface Books {
+  keeper: number;
+  hedger: number;
+}
+
+/** The keepers' vault equity and wallets; of their spot inventory only what exceeds the anchor. */
+async function keeperBook(ctx: RunContext, oracle: number[]): Promise<number> {
+  const { w } = ctx;
+  if (w.agentAddrs.keepers.length === 0) return 0;
+  const margins = await readMargins(w, w.agentAddrs.keepers, [], []);
+  let v = 0;
+  for (const [k, addr] of w.agentAddrs.keepers.entries()) {
+    v += fromWad(margins[k].equityOracleWad);
+    v += Number(await tokenBalance(w, w.usdcAddr, addr)) / 10 ** QUOTE_DECIMALS;
+    // The spot inventory held when flat is outside the book: only what hedges the lots counts.
+    for (const a of w.assets) {
+      const held = (await tokenBalance(w, a.tokenAddr, addr)) - w.keeperAnchors[a.index];
+      v += (Number(held) / 10 ** a.decimals) * oracle[a.index];
+    }
+  }
+  return v;
+}
+
+/** The hedger's quote and its base beyond the anchor. */
+async function hedgerBook(ctx: RunContext, oracle: number[]): Promise<number> {
+  const { w, pop } = ctx;
+  let v = Number(await tokenBalance(w, w.usdcAddr, w.agentAddrs.hedger)) / 10 ** QUOTE_DECIMALS;
+  for (const a of w.assets) {
+    const held = (await tokenBalance(w, a.tokenAddr, w.agentAddrs.hedger)) - pop.hedgerAnchors[a.index];
+    v += (Number(held) / 10 ** a.decimals) * oracle[a.index];
+  }
+  return v;
+}
+
+export async function books(ctx: RunContext, oracle: number[]): Promise<Books> {
+  const keeper = await timed("books", () => keeperBook(ctx, oracle));
+  const hedger = await timed("books", () => hedgerBook(ctx, oracle));
+  return { keeper, hedger };
+}
+
+interface PriceMetrics {
+  fundMove: number;
+  venueMove: number;
+  maxImpact: number;
+  recovery: number;
+}
+
+/** Whether the fundamental's adverse move is up (a squeeze) rather than down. */
+function risingPath(f: number[]): boolean {
+  return drawupPct(f) > drawdownPct(f);
+}
+
+/** Blocks from the worst asset's venue extreme until it is back within 1% of the fundamental. */
+function recoveryBlocks(fund: number[], vw: number[], rising: boolean): number {
+  let trough = 0;
+  for (let i = 1; i < vw.length; i++) if (rising ? vw[i] > vw[trough] : vw[i] < vw[trough]) trough = i;
+  for (let i = trough; i < vw.length; i++) if (Math.abs(vw[i] / fund[i] - 1) <= 0.01) return i - trough;
+  return vw.length - trough;
+}
+
+/** Per asset, the adverse move of the fundamental's own direction; the worst asset's recovery. */
+function priceMetrics(ctx: RunContext, st: RunState): PriceMetrics {
+  const fund = ctx.pop.fundamental;
+  const blocks = ctx.scenario.blocks;
+  let fundMove = 0;
+  let venueMove = 0;
+  let maxImpact = 0;
+  let worstAsset = 0;
+  for (const a of ctx.w.assets) {
+    const f = fund[a.index].slice(0, blocks);
+    const v = [st.venueInit[a.index], ...st.venue[a.index]];
+    const rising = risingPath(f);
+    const fm = rising ? drawupPct(f) : drawdownPct(f);
+    const vm = rising ? drawupPct(v) : drawdownPct(v);
+    fundMove = Math.max(fundMove, fm);
+    if (vm > venueMove) {
+      venueMove = vm;
+      worstAsset = a.index;
+    }
+    for (let i = 1; i < v.length; i++) maxImpact = Math.max(maxImpact, Math.abs(v[i] / v[i - 1] - 1) * 100);
+  }
+  const rising = risingPath(fund[worstAsset].slice(0, blocks));
+  const recovery = recoveryBlocks(fund[worstAsset], st.venue[worstAsset], rising);
+  return { fundMove, venueMove, maxImpact, recovery };
+}
+
+function round(x: number, digits: number): number {
+  if (!Number.isFinite(x)) return x;
+  const f = 10 ** digits;
+  return Math.round(x * f) / f;
+}
+
+/** The run's metrics, from the starting state `s0` and books `start`, at the end of the run. */
+export async function closingMetrics(ctx: RunContext, st: RunState, s0: ChainState, start: Books): Promise<Metrics> {
+  const sEnd = await blockState(ctx.w);
+  const endMargins = await timed("books", () => readMargins(ctx.w, ctx.traderAccounts, [], []));
+  const latent = endMargins.reduce(
+    (s, mg) => s + (mg.ok && mg.equityOracleWad < 0n ? -fromWad(mg.equityOracleWad) : 0),
+    0,
+  );
+  const end = await books(ctx, st.oracle);
+  const { fundMove, venueMove, maxImpact, recovery } = priceMetrics(ctx, st);
+  const m = st.totals;
+  return {
+    fundamentalDrawdownPct: round(fundMove, 4),
+    venueDrawdownPct: round(venueMove, 4),
+    amplification: round(fundMove > 1e-9 ? venueMove / fundMove : venueMove > 1e-9 ? Infinity : 1, 4),
+    liquidations: m.liquidations,
+    liquidatedNotionalUsd: round(m.notional, 2),
+    excessLiquidatedNotionalUsd: round(m.excess, 2),
+    badDebtUsd: round(m.shortfall + latent, 2),
+    insuranceDrawdownUsd: round(s0.insuranceUsd - sEnd.insuranceUsd, 2),
+    lpPnlUsd: round(sEnd.poolValueUsd - s0.poolValueUsd + (end.hedger - start.hedger), 2),
+    traderLiquidationCostUsd: round(m.traderCost, 2),
+    keeperProfitUsd: round(end.keeper - start.keeper, 2),
+    maxBlockImpactPct: round(maxImpact, 4),
+    recoveryBlocks: recovery,
+    breakerTrips: st.breakerTrips,
+    blocksPaused: st.blocksPaused,
+    gasUsedTotal: Number(m.gas),
+    txCount: m.txs,
+  };
+}
