@@ -2,7 +2,7 @@
  * User-facing errors: `BulwarkError` (a user mistake, a missing deployment, a decoded revert) and
  * the decoder that turns every custom error of the protocol, a `Panic` or an `Error(string)` into
  * one sentence in human units (`describeRevert`). Tasks, the client library and the keeper share
- * it. Imports nothing of the project but `lib/codec`, `lib/units` and typechain-types.
+ * it. Imports nothing of the project but `lib/codec`, `lib/units` and (on first use) typechain-types.
  */
 import {
   decodeBytes32String,
@@ -15,22 +15,6 @@ import {
   type ParamType,
 } from "ethers";
 import { HardhatPluginError } from "hardhat/plugins";
-import {
-  AuctionHouse__factory,
-  CircuitBreaker__factory,
-  ExponentialDecrease__factory,
-  InsuranceFund__factory,
-  LinearDecrease__factory,
-  LiquidityPool__factory,
-  OracleRouter__factory,
-  PerpVault__factory,
-  RiskEngine__factory,
-  StairstepExponentialDecrease__factory,
-  StaticRiskEngine__factory,
-  UniswapFlashTaker__factory,
-  VaultAdmin__factory,
-  VaultLogic__factory,
-} from "../typechain-types";
 import { breakerLevel, decodeAuctionId, describeBreakerLevel, LOT_KIND_NAMES } from "./codec";
 import { num, pct, usd } from "./units";
 
@@ -50,35 +34,46 @@ export class BulwarkError extends HardhatPluginError {
 
 // ------------------------------------------------------------------ the protocol's errors
 
-const ABIS: InterfaceAbi[] = [
-  PerpVault__factory.abi,
-  VaultLogic__factory.abi,
-  VaultAdmin__factory.abi,
-  AuctionHouse__factory.abi,
-  CircuitBreaker__factory.abi,
-  RiskEngine__factory.abi,
-  StaticRiskEngine__factory.abi,
-  OracleRouter__factory.abi,
-  LiquidityPool__factory.abi,
-  InsuranceFund__factory.abi,
-  UniswapFlashTaker__factory.abi,
-  StairstepExponentialDecrease__factory.abi,
-  LinearDecrease__factory.abi,
-  ExponentialDecrease__factory.abi,
-];
+/** The contracts whose ABIs the decoder reads (every contract of the protocol with errors). */
+const CONTRACTS = [
+  "PerpVault",
+  "VaultLogic",
+  "VaultAdmin",
+  "AuctionHouse",
+  "CircuitBreaker",
+  "RiskEngine",
+  "StaticRiskEngine",
+  "OracleRouter",
+  "LiquidityPool",
+  "InsuranceFund",
+  "UniswapFlashTaker",
+  "StairstepExponentialDecrease",
+  "LinearDecrease",
+  "ExponentialDecrease",
+] as const;
 
-/** Every custom error of the protocol's contracts, one fragment per selector. */
-export const PROTOCOL_ERRORS: Interface = (() => {
+let protocolErrorsCache: Interface | undefined;
+
+/**
+ * Every custom error of the protocol's contracts, one fragment per selector. Built on first use:
+ * hardhat.config.ts loads the tasks, which import this module, before the first compile has
+ * generated typechain-types, so the ABIs cannot be imported at load time.
+ */
+export function protocolErrors(): Interface {
+  if (protocolErrorsCache !== undefined) return protocolErrorsCache;
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const factories = require("../typechain-types") as Record<string, { abi: InterfaceAbi }>;
   const bySelector = new Map<string, ErrorFragment>();
-  for (const abi of ABIS) {
-    for (const f of new Interface(abi).fragments) {
+  for (const name of CONTRACTS) {
+    for (const f of new Interface(factories[`${name}__factory`].abi).fragments) {
       if (f.type === "error" && !bySelector.has((f as ErrorFragment).selector)) {
         bySelector.set((f as ErrorFragment).selector, f as ErrorFragment);
       }
     }
   }
-  return new Interface([...bySelector.values()]);
-})();
+  protocolErrorsCache = new Interface([...bySelector.values()]);
+  return protocolErrorsCache;
+}
 
 /** Solidity's `Panic(uint256)` codes. */
 export const PANIC_REASONS: Record<number, string> = {
@@ -327,7 +322,9 @@ export function decodeRevertData(data: string, ctx: DecodeContext = {}): Decoded
   if (data.startsWith("0x4e487b71")) return decodePanic(data);
   if (data.startsWith("0x08c379a0")) {
     try {
-      const [reason] = PROTOCOL_ERRORS.getAbiCoder().decode(["string"], "0x" + data.slice(10));
+      const [reason] = protocolErrors()
+        .getAbiCoder()
+        .decode(["string"], "0x" + data.slice(10));
       return { name: "Error", args: { reason: String(reason) }, sentence: String(reason) };
     } catch {
       /* malformed: fall through */
@@ -350,10 +347,10 @@ export function decodeRevertData(data: string, ctx: DecodeContext = {}): Decoded
   return { name: parsed.name, args, sentence: template ? `${template(args)} (${parsed.name})` : generic };
 }
 
-/** `PROTOCOL_ERRORS.parseError`, or null for an unknown selector or undecodable arguments. */
+/** `protocolErrors().parseError`, or null for an unknown selector or undecodable arguments. */
 function parseProtocolError(data: string): ReturnType<Interface["parseError"]> {
   try {
-    return PROTOCOL_ERRORS.parseError(data);
+    return protocolErrors().parseError(data);
   } catch {
     return null;
   }
@@ -374,7 +371,9 @@ function formatArgs(name: string, inputs: readonly ParamType[], values: unknown[
 function decodePanic(data: string): DecodedRevert {
   let code: bigint;
   try {
-    [code] = PROTOCOL_ERRORS.getAbiCoder().decode(["uint256"], "0x" + data.slice(10));
+    [code] = protocolErrors()
+      .getAbiCoder()
+      .decode(["uint256"], "0x" + data.slice(10));
   } catch {
     return { name: "Panic", args: {}, sentence: "Panic with malformed data" };
   }

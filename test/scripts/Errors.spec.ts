@@ -5,14 +5,7 @@ import { encodeBytes32String, ErrorFragment, Interface, type ParamType } from "e
 import { HardhatPluginError } from "hardhat/plugins";
 import { connect, explainRevert, type Bulwark } from "../../lib/client";
 import { BreakerLevel } from "../../lib/codec";
-import {
-  BulwarkError,
-  decodeRevertData,
-  describeRevert,
-  PROTOCOL_ERRORS,
-  shortAddress,
-  unitOf,
-} from "../../lib/errors";
+import { BulwarkError, decodeRevertData, describeRevert, protocolErrors, shortAddress, unitOf } from "../../lib/errors";
 import { defaultAuctionParams } from "../../lib/params";
 import { loadFixture } from "../shared/fixture";
 import { deployWorld, ETH_USD, usdc, WAD, type World } from "../shared/fixtures";
@@ -142,12 +135,16 @@ describe("lib/errors: reverts as sentences in human units", function () {
         "unknown error 0xdeadbeef (36 bytes of revert data)",
       );
       // A known selector with undecodable arguments is reported as unknown, not thrown.
-      const selector = PROTOCOL_ERRORS.getError("Undercollateralized")!.selector;
+      const selector = protocolErrors().getError("Undercollateralized")!.selector;
       expect(decodeRevertData(selector).name).to.equal("unknown");
     });
 
     it("falls back to Name(arg=value, …) in human units", function () {
-      const data = PROTOCOL_ERRORS.encodeErrorResult("InvalidMarginParams", [encodeBytes32String("ETH-USD"), 500, 600]);
+      const data = protocolErrors().encodeErrorResult("InvalidMarginParams", [
+        encodeBytes32String("ETH-USD"),
+        500,
+        600,
+      ]);
       expect(decodeRevertData(data).sentence).to.equal(
         "InvalidMarginParams(marketId=ETH-USD, baseImrBps=500 bps (5%), baseMmrBps=600 bps (6%))",
       );
@@ -164,8 +161,8 @@ describe("lib/errors: reverts as sentences in human units", function () {
         return small[unitOf(p.name)] ?? 1234n * WAD;
       };
       let n = 0;
-      PROTOCOL_ERRORS.forEachError((f: ErrorFragment) => {
-        const d = decodeRevertData(PROTOCOL_ERRORS.encodeErrorResult(f, f.inputs.map(sample)));
+      protocolErrors().forEachError((f: ErrorFragment) => {
+        const d = decodeRevertData(protocolErrors().encodeErrorResult(f, f.inputs.map(sample)));
         expect(d.name, f.format()).to.equal(f.name);
         expect(d.sentence, f.format()).to.not.match(/undefined|\d{16}/);
         n++;
