@@ -8,7 +8,6 @@ import path from "node:path";
 
 import { BulwarkError } from "./errors";
 
-export { BulwarkError };
 
 export interface DeploymentAddresses {
   vault: string;

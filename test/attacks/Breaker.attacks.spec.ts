@@ -1,8 +1,8 @@
 import { expect } from "chai";
 import { ethers } from "hardhat";
 import { time } from "@nomicfoundation/hardhat-toolbox/network-helpers";
-import { loadFixture } from "../shared/fixture";
-import { ETH_USD, WAD, e8, openLeveraged, usdc } from "../shared/fixtures";
+import { loadFixture } from "../shared/load-fixture";
+import { ETH_USD, WAD, e8, openLeveraged, usdc } from "../shared/local-world";
 import { deployAuctionWorld } from "../shared/auction-math";
 import { expectSolvent } from "./helpers";
 import type { ICircuitBreaker } from "../../typechain-types";

@@ -1,9 +1,9 @@
 import { expect } from "chai";
 import { ethers } from "hardhat";
 import { takeSnapshot, time } from "@nomicfoundation/hardhat-toolbox/network-helpers";
-import { loadFixture } from "../shared/fixture";
+import { loadFixture } from "../shared/load-fixture";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
-import { BTC_USD, ETH_USD, WAD, e8, openLeveraged, usdc, wad, type World } from "../shared/fixtures";
+import { BTC_USD, ETH_USD, WAD, e8, openLeveraged, usdc, wad, type World } from "../shared/local-world";
 import { deployAuctionWorld, depositUsd, kick, makeCollateralDebtor, rpow } from "../shared/auction-math";
 import { expectSolvent, netWorth, protocolValue } from "./helpers";
 import type { MockGriefingTaker } from "../../typechain-types";

@@ -1,10 +1,10 @@
 import { expect } from "chai";
 import { ethers } from "hardhat";
 import { time } from "@nomicfoundation/hardhat-toolbox/network-helpers";
-import { loadFixture } from "../shared/fixture";
+import { loadFixture } from "../shared/load-fixture";
 import { anyValue } from "@nomicfoundation/hardhat-chai-matchers/withArgs";
 import type { ContractTransactionReceipt } from "ethers";
-import { ETH_USD, WAD, e8, openLeveraged, setEthPrice, usdc, wad, type World } from "../shared/fixtures";
+import { ETH_USD, WAD, e8, openLeveraged, setEthPrice, usdc, wad, type World } from "../shared/local-world";
 import { deployAuctionWorld, rpow } from "../shared/auction-math";
 import {
   deployPairWithLiquidity,

@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { ethers } from "hardhat";
-import { loadFixture } from "../shared/fixture";
-import { ETH_USD, WAD, usdc, wad, type World } from "../shared/fixtures";
+import { loadFixture } from "../shared/load-fixture";
+import { ETH_USD, WAD, usdc, wad, type World } from "../shared/local-world";
 import { deployAuctionWorld, currentParams } from "../shared/auction-math";
 import { expectSolvent } from "./helpers";
 

@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { ethers } from "hardhat";
-import { loadFixture } from "../shared/fixture";
-import { ETH_USD, WAD, usdc, deployWorld, deployCoreOn } from "../shared/fixtures";
+import { loadFixture } from "../shared/load-fixture";
+import { ETH_USD, WAD, usdc, deployWorld, deployCoreOn } from "../shared/local-world";
 import { expectSolvent } from "./helpers";
 
 /**

@@ -1,8 +1,8 @@
 import { expect } from "chai";
 import { ethers } from "hardhat";
 import { time } from "@nomicfoundation/hardhat-toolbox/network-helpers";
-import { loadFixture } from "../shared/fixture";
-import { BTC_USD, ETH_USD, WAD, e8, openLeveraged, usdc, wad } from "../shared/fixtures";
+import { loadFixture } from "../shared/load-fixture";
+import { BTC_USD, ETH_USD, WAD, e8, openLeveraged, usdc, wad } from "../shared/local-world";
 import { deployAuctionWorld, depositUsd, kick, makeCollateralDebtor } from "../shared/auction-math";
 import { accountsWith, expectSolvent, usd } from "./helpers";
 import type { PerpVault } from "../../typechain-types";

@@ -1,9 +1,9 @@
 import { expect } from "chai";
 import { ethers } from "hardhat";
 import { time } from "@nomicfoundation/hardhat-toolbox/network-helpers";
-import { loadFixture } from "../shared/fixture";
+import { loadFixture } from "../shared/load-fixture";
 import { budget } from "../shared/budget";
-import { ETH_USD, WAD, deployWorld, e8, openLeveraged, usdc, type World } from "../shared/fixtures";
+import { ETH_USD, WAD, deployWorld, e8, openLeveraged, usdc, type World } from "../shared/local-world";
 import { deployAuctionWorld } from "../shared/auction-math";
 import { expectSolvent } from "./helpers";
 

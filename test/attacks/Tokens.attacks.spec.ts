@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { ethers } from "hardhat";
-import { loadFixture } from "../shared/fixture";
-import { BTC_USD, ETH_USD, WAD, e8, usdc, wad, type World, deployCoreOn } from "../shared/fixtures";
+import { loadFixture } from "../shared/load-fixture";
+import { BTC_USD, ETH_USD, WAD, e8, usdc, wad, type World, deployCoreOn } from "../shared/local-world";
 import { deployAuctionWorld, kick } from "../shared/auction-math";
 import { expectSolvent } from "./helpers";
 

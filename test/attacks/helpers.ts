@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { ethers } from "hardhat";
 import type { PerpVault } from "../../typechain-types";
-import { WAD, type World } from "../shared/fixtures";
+import { WAD, type World } from "../shared/local-world";
 
 /**
  * Shared checks of the attack catalog: exact token solvency of the vault (every token it holds

@@ -7,7 +7,7 @@
 import { expect } from "chai";
 import { execFileSync } from "node:child_process";
 import hre from "hardhat";
-import { portInUse } from "../../scripts/lib/node";
+import { portInUse } from "../../lib/devnode";
 import { forkAt, prepareTarget, unfork, type ForkTarget } from "./harness";
 import {
   MODES,

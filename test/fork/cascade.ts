@@ -25,7 +25,7 @@ import { ZeroAddress, ZeroHash, type TransactionReceipt } from "ethers";
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 import type { AuctionHouse, MockAggregator, PerpVault, RiskEngine } from "../../typechain-types";
-import { connect, type Bulwark } from "../../scripts/lib/client";
+import { connect, type Bulwark } from "../../lib/client";
 import { listLiquidatable } from "../../scripts/lib/actions";
 import { auctionParams } from "../../lib/params";
 import { DYNAMIC_ENGINE } from "../../sim/engine/modes";

@@ -10,8 +10,8 @@ import fs from "node:fs";
 import { JsonRpcProvider } from "ethers";
 import { reset } from "@nomicfoundation/hardhat-network-helpers";
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
-import { resolveAddresses } from "../../scripts/lib/deployment";
-import { startNode, type LocalNode } from "../../scripts/lib/node";
+import { resolveAddresses } from "../../lib/deployment";
+import { startNode, type LocalNode } from "../../lib/devnode";
 import { addressOf, ignitionDeploy, ROOT, testDeploymentId, type Deployment } from "../scripts/cli";
 import { populate, traders as populationOf } from "./population";
 

@@ -1,10 +1,10 @@
 import { expect } from "chai";
 import { ethers } from "hardhat";
 import { setBalance, time } from "@nomicfoundation/hardhat-toolbox/network-helpers";
-import { loadFixture } from "../shared/fixture";
+import { loadFixture } from "../shared/load-fixture";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 import type { ContractTransactionReceipt, ContractTransactionResponse } from "ethers";
-import { deployWorld, ETH_USD, setEthPrice, usdc, WAD, type World } from "../shared/fixtures";
+import { deployWorld, ETH_USD, setEthPrice, usdc, WAD, type World } from "../shared/local-world";
 import { GasSnapshot } from "../shared/gas";
 import { deployPairWithLiquidity, FeeAmount } from "../shared/uniswap";
 import { setAuctionParams } from "../shared/auction-math";

@@ -2,8 +2,8 @@ import fs from "node:fs";
 import path from "node:path";
 import { expect } from "chai";
 import { artifacts } from "hardhat";
-import { loadFixture } from "../shared/fixture";
-import { deployWorld, ETH_USD, BTC_USD, anyPrice, usdc, WAD, type World } from "../shared/fixtures";
+import { loadFixture } from "../shared/load-fixture";
+import { deployWorld, ETH_USD, BTC_USD, anyPrice, usdc, WAD, type World } from "../shared/local-world";
 import { GasSnapshot } from "../shared/gas";
 
 const EIP170_LIMIT = 24_576;

@@ -3,9 +3,9 @@ import path from "node:path";
 import { expect } from "chai";
 import { artifacts } from "hardhat";
 import type { ContractTransactionResponse } from "ethers";
-import { loadFixture } from "../shared/fixture";
-import { anyPrice, BTC_USD, deployWorld, ETH_USD, setEthPrice, usdc, WAD, wad, type World } from "../shared/fixtures";
-import { deployDynamicWorld } from "../shared/fixtures-risk";
+import { loadFixture } from "../shared/load-fixture";
+import { anyPrice, BTC_USD, deployWorld, ETH_USD, setEthPrice, usdc, WAD, wad, type World } from "../shared/local-world";
+import { deployDynamicWorld } from "../shared/dynamic-world";
 import { GasSnapshot } from "../shared/gas";
 
 const EIP170_LIMIT = 24_576;

@@ -1,9 +1,9 @@
 import { expect } from "chai";
 import { ethers } from "hardhat";
 import { time } from "@nomicfoundation/hardhat-toolbox/network-helpers";
-import { loadFixture } from "../shared/fixture";
+import { loadFixture } from "../shared/load-fixture";
 import type { ContractTransactionReceipt } from "ethers";
-import { deployWorld, ETH_USD, setEthPrice, usdc, WAD, wad, type World } from "../shared/fixtures";
+import { deployWorld, ETH_USD, setEthPrice, usdc, WAD, wad, type World } from "../shared/local-world";
 import {
   deployPairWithLiquidity,
   FeeAmount,

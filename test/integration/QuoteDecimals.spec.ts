@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { ethers } from "hardhat";
-import { loadFixture } from "../shared/fixture";
-import { ETH_USD, WAD, wad, deployCoreOn } from "../shared/fixtures";
+import { loadFixture } from "../shared/load-fixture";
+import { ETH_USD, WAD, wad, deployCoreOn } from "../shared/local-world";
 
 /**
  * The whole stack on quote tokens of 6, 8 and 18 decimals, deployed through the `BulwarkCore`

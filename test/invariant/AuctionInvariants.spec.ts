@@ -2,7 +2,7 @@ import { expect } from "chai";
 import fc from "fast-check";
 import hre, { ethers } from "hardhat";
 import { time } from "@nomicfoundation/hardhat-toolbox/network-helpers";
-import { loadFixture } from "../shared/fixture";
+import { loadFixture } from "../shared/load-fixture";
 import { budget } from "../shared/budget";
 import {
   Interface,
@@ -20,7 +20,7 @@ import {
   WAD,
   wad,
   type World,
-} from "../shared/fixtures";
+} from "../shared/local-world";
 import { deployPairWithLiquidity, FeeAmount } from "../shared/uniswap";
 import type { UniswapFlashTaker } from "../../typechain-types";
 

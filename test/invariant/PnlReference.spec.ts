@@ -2,10 +2,10 @@ import { expect } from "chai";
 import fc from "fast-check";
 import { ethers } from "hardhat";
 import { time } from "@nomicfoundation/hardhat-toolbox/network-helpers";
-import { loadFixture } from "../shared/fixture";
+import { loadFixture } from "../shared/load-fixture";
 import { budget } from "../shared/budget";
 import type { ContractTransactionReceipt } from "ethers";
-import { anyPrice, BTC_USD, deployWorld, ETH_USD, usdc, wad, WAD, type World } from "../shared/fixtures";
+import { anyPrice, BTC_USD, deployWorld, ETH_USD, usdc, wad, WAD, type World } from "../shared/local-world";
 import { abs, ReferenceVault, type RefTradeResult } from "../shared/reference";
 
 /**

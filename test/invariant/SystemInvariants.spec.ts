@@ -8,7 +8,7 @@ import {
   type ContractTransactionReceipt,
   type ContractTransactionResponse,
 } from "ethers";
-import { BTC_USD, ETH_USD, WAD, usdc, type World } from "../shared/fixtures";
+import { BTC_USD, ETH_USD, WAD, usdc, type World } from "../shared/local-world";
 import { currentParams, DEFAULTS, deployAuctionWorld } from "../shared/auction-math";
 import {
   curveFactor,

@@ -2,10 +2,10 @@ import { expect } from "chai";
 import fc from "fast-check";
 import hre, { ethers } from "hardhat";
 import { time } from "@nomicfoundation/hardhat-toolbox/network-helpers";
-import { loadFixture } from "../shared/fixture";
+import { loadFixture } from "../shared/load-fixture";
 import { budget } from "../shared/budget";
 import { Interface, type ContractTransactionResponse } from "ethers";
-import { BTC_USD, deployWorld, ETH_USD, WAD, type World } from "../shared/fixtures";
+import { BTC_USD, deployWorld, ETH_USD, WAD, type World } from "../shared/local-world";
 
 /**
  * Model-based stateful test of the vault's ledger. Random sequences of deposits and withdrawals

@@ -17,8 +17,8 @@ import {
 } from "../../lib/codec";
 import { BREAKER_DEFAULTS } from "../../lib/params";
 import { budget } from "../shared/budget";
-import { loadFixture } from "../shared/fixture";
-import { deployWorld, ETH_USD } from "../shared/fixtures";
+import { loadFixture } from "../shared/load-fixture";
+import { deployWorld, ETH_USD } from "../shared/local-world";
 
 /** lib/codec.ts: auction ids as AuctionHouse `auctionId` encodes them and `_decode` reads them. */
 describe("codec: auction ids", () => {

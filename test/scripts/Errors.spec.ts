@@ -7,8 +7,8 @@ import { connect, explainRevert, type Bulwark } from "../../lib/client";
 import { BreakerLevel } from "../../lib/codec";
 import { BulwarkError, decodeRevertData, describeRevert, protocolErrors, shortAddress, unitOf } from "../../lib/errors";
 import { defaultAuctionParams } from "../../lib/params";
-import { loadFixture } from "../shared/fixture";
-import { deployWorld, ETH_USD, usdc, WAD, type World } from "../shared/fixtures";
+import { loadFixture } from "../shared/load-fixture";
+import { deployWorld, ETH_USD, usdc, WAD, type World } from "../shared/local-world";
 
 /** The local stack in-process, and a client connected to it as a user's script would be. */
 async function world(): Promise<{ w: World; b: Bulwark }> {

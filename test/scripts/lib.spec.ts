@@ -3,7 +3,8 @@ import { expect } from "chai";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { BulwarkError, resolveAddresses } from "../../lib/deployment";
+import { resolveAddresses } from "../../lib/deployment";
+import { BulwarkError } from "../../lib/errors";
 import { divCeil, divFloor, parseAmount, usd } from "../../lib/units";
 
 const VAULT = "0x610178dA211FEF7D417bC0e6FeD39F05609AD788";

@@ -11,7 +11,7 @@ import {
   defaultAuctionParams,
   type AuctionParams,
 } from "../../lib/params";
-import { BTC_USD, deployWorld, ETH_USD, WAD, type World } from "./fixtures";
+import { BTC_USD, deployWorld, ETH_USD, WAD, type World } from "./local-world";
 
 /**
  * Reference maths of the AuctionHouse, written in bigint from the NatSpec of `IAuctionHouse` and

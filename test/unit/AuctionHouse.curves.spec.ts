@@ -1,9 +1,9 @@
 import { expect } from "chai";
 import fc from "fast-check";
 import { ethers } from "hardhat";
-import { loadFixture } from "../shared/fixture";
+import { loadFixture } from "../shared/load-fixture";
 import type { IPriceCurve } from "../../typechain-types";
-import { deployWorld, wad } from "../shared/fixtures";
+import { deployWorld, wad } from "../shared/local-world";
 import { DEFAULTS, exponentialFactor, linearFactor, stairstepFactor, WAD } from "../shared/auction-math";
 
 const DAY = 86_400n;

@@ -2,9 +2,9 @@ import { expect } from "chai";
 import fc from "fast-check";
 import { ethers, network } from "hardhat";
 import { mine, takeSnapshot, time } from "@nomicfoundation/hardhat-toolbox/network-helpers";
-import { loadFixture } from "../shared/fixture";
+import { loadFixture } from "../shared/load-fixture";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
-import { BTC_USD, deployWorld, ETH_USD, openLeveraged, WAD, wad, type World } from "../shared/fixtures";
+import { BTC_USD, deployWorld, ETH_USD, openLeveraged, WAD, wad, type World } from "../shared/local-world";
 import {
   absOf,
   currentParams,

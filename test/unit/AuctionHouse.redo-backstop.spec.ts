@@ -1,10 +1,10 @@
 import { expect } from "chai";
 import { ethers } from "hardhat";
 import { mine, takeSnapshot, time } from "@nomicfoundation/hardhat-toolbox/network-helpers";
-import { loadFixture } from "../shared/fixture";
+import { loadFixture } from "../shared/load-fixture";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 import type { ContractTransactionResponse } from "ethers";
-import { ETH_USD, openLeveraged, WAD, wad, type World } from "../shared/fixtures";
+import { ETH_USD, openLeveraged, WAD, wad, type World } from "../shared/local-world";
 import {
   blockTime,
   currentParams,

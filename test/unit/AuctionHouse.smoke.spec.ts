@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { ethers } from "hardhat";
-import { loadFixture } from "../shared/fixture";
-import { deployWorld, ETH_USD, openLeveraged, setEthPrice, usdc, WAD } from "../shared/fixtures";
+import { loadFixture } from "../shared/load-fixture";
+import { deployWorld, ETH_USD, openLeveraged, setEthPrice, usdc, WAD } from "../shared/local-world";
 
 describe("AuctionHouse smoke", () => {
   it("kicks an unhealthy long, and a bidder takes the lot in two parts", async () => {

@@ -2,10 +2,10 @@ import { expect } from "chai";
 import fc from "fast-check";
 import { ethers } from "hardhat";
 import { mine, time } from "@nomicfoundation/hardhat-toolbox/network-helpers";
-import { loadFixture } from "../shared/fixture";
+import { loadFixture } from "../shared/load-fixture";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 import type { MockRecordingTaker, MockReentrantTaker } from "../../typechain-types";
-import { ETH_USD, openLeveraged, WAD, wad, type World } from "../shared/fixtures";
+import { ETH_USD, openLeveraged, WAD, wad, type World } from "../shared/local-world";
 import {
   ceilDiv,
   cuspSecond,

@@ -1,9 +1,9 @@
 import { expect } from "chai";
 import { ethers } from "hardhat";
 import { takeSnapshot, time } from "@nomicfoundation/hardhat-toolbox/network-helpers";
-import { loadFixture } from "../shared/fixture";
+import { loadFixture } from "../shared/load-fixture";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
-import { ETH_USD, openLeveraged, WAD, type World } from "../shared/fixtures";
+import { ETH_USD, openLeveraged, WAD, type World } from "../shared/local-world";
 import {
   blockTime,
   cuspSecond,

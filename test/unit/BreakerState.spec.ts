@@ -1,9 +1,9 @@
 import { expect } from "chai";
 import fc from "fast-check";
 import { ethers } from "hardhat";
-import { loadFixture } from "../shared/fixture";
+import { loadFixture } from "../shared/load-fixture";
 import { budget } from "../shared/budget";
-import { WAD } from "../shared/fixtures";
+import { WAD } from "../shared/local-world";
 
 /**
  * Reference model of the breaker's recovery schedule (architecture.md §5): a trip at `level` holds

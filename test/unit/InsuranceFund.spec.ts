@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { ethers } from "hardhat";
-import { loadFixture } from "../shared/fixture";
-import { deployWorld, ETH_USD, usdc, WAD, wad, type World } from "../shared/fixtures";
+import { loadFixture } from "../shared/load-fixture";
+import { deployWorld, ETH_USD, usdc, WAD, wad, type World } from "../shared/local-world";
 
 const SCALE = 10n ** 12n; // USDC units → WAD
 const MAX_TARGET = 10n ** 28n;

@@ -1,9 +1,9 @@
 import { expect } from "chai";
 import { ethers } from "hardhat";
 import { setBalance } from "@nomicfoundation/hardhat-toolbox/network-helpers";
-import { loadFixture } from "../shared/fixture";
+import { loadFixture } from "../shared/load-fixture";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
-import { deployWorld, ETH_USD, setEthPrice, usdc, WAD, wad, type World } from "../shared/fixtures";
+import { deployWorld, ETH_USD, setEthPrice, usdc, WAD, wad, type World } from "../shared/local-world";
 
 const SCALE = 10n ** 12n; // USDC units → WAD
 const OFFSET = 10n ** 6n; // virtual shares: 10^DECIMALS_OFFSET

@@ -1,11 +1,11 @@
 import { expect } from "chai";
 import { ethers } from "hardhat";
 import { time } from "@nomicfoundation/hardhat-toolbox/network-helpers";
-import { loadFixture } from "../shared/fixture";
+import { loadFixture } from "../shared/load-fixture";
 import { anyValue } from "@nomicfoundation/hardhat-chai-matchers/withArgs";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 import type { MockAggregator, OracleRouter } from "../../typechain-types";
-import { deployWorld, e8, ETH_USD, usdc, WAD } from "../shared/fixtures";
+import { deployWorld, e8, ETH_USD, usdc, WAD } from "../shared/local-world";
 
 /** IOracleRouter.OracleStatus, in declaration order. */
 const Status = {

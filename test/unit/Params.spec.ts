@@ -16,8 +16,8 @@ import {
   auctionParams,
   defaultAuctionParams,
 } from "../../lib/params";
-import { loadFixture } from "../shared/fixture";
-import { BTC_USD, deployWorld, ETH_USD } from "../shared/fixtures";
+import { loadFixture } from "../shared/load-fixture";
+import { BTC_USD, deployWorld, ETH_USD } from "../shared/local-world";
 
 /** An Ignition parameter file: `"5000000000000000000n"` is a bigint, a number stays a number. */
 function ignitionParameters(file: string): Record<string, Record<string, bigint>> {

@@ -1,8 +1,8 @@
 import { expect } from "chai";
 import { ethers } from "hardhat";
 import { time } from "@nomicfoundation/hardhat-toolbox/network-helpers";
-import { loadFixture } from "../shared/fixture";
-import { BTC_USD, deployWorld, e8, ETH_USD, usdc, WAD, wad, type World } from "../shared/fixtures";
+import { loadFixture } from "../shared/load-fixture";
+import { BTC_USD, deployWorld, e8, ETH_USD, usdc, WAD, wad, type World } from "../shared/local-world";
 
 const b32 = (s: string): string => ethers.encodeBytes32String(s);
 const SOL_USD = b32("SOL-USD");

@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { ethers, network } from "hardhat";
-import { loadFixture } from "../shared/fixture";
-import { deployWorld, usdc, wad, WAD, type World } from "../shared/fixtures";
+import { loadFixture } from "../shared/load-fixture";
+import { deployWorld, usdc, wad, WAD, type World } from "../shared/local-world";
 
 const marketParams = (oracleAsset: string) => ({
   oracleAsset,

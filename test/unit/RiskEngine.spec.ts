@@ -4,10 +4,10 @@ import { expect } from "chai";
 import { ethers } from "hardhat";
 import fc from "fast-check";
 import { time } from "@nomicfoundation/hardhat-toolbox/network-helpers";
-import { loadFixture } from "../shared/fixture";
+import { loadFixture } from "../shared/load-fixture";
 import type { IDynamicRiskEngine } from "../../typechain-types/contracts/risk/RiskEngine";
-import { e8, ETH_USD, BTC_USD, anyPrice, setEthPrice, usdc, WAD } from "../shared/fixtures";
-import { deployDynamicWorld, DYNAMIC_PARAMETERS, type DynamicWorld } from "../shared/fixtures-risk";
+import { e8, ETH_USD, BTC_USD, anyPrice, setEthPrice, usdc, WAD } from "../shared/local-world";
+import { deployDynamicWorld, DYNAMIC_PARAMETERS, type DynamicWorld } from "../shared/dynamic-world";
 import {
   impactFor,
   RateLimitedTarget,

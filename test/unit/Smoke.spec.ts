@@ -1,8 +1,8 @@
 import { expect } from "chai";
 import { ethers } from "hardhat";
 import { mine } from "@nomicfoundation/hardhat-toolbox/network-helpers";
-import { loadFixture } from "../shared/fixture";
-import { deployWorld, ETH_USD, openLeveraged, wad, WAD } from "../shared/fixtures";
+import { loadFixture } from "../shared/load-fixture";
+import { deployWorld, ETH_USD, openLeveraged, wad, WAD } from "../shared/local-world";
 
 describe("smoke", () => {
   it("opens a long through the Ignition-deployed stack", async () => {

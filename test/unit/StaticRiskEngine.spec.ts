@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { ethers } from "hardhat";
-import { loadFixture } from "../shared/fixture";
-import { BTC_USD, deployWorld, ETH_USD, wad, WAD } from "../shared/fixtures";
+import { loadFixture } from "../shared/load-fixture";
+import { BTC_USD, deployWorld, ETH_USD, wad, WAD } from "../shared/local-world";
 
 const MIN_MMR = 5n * 10n ** 15n; // 0.5%
 const MAX_MMR = WAD / 2n; // 50%

@@ -1,7 +1,7 @@
 import hre, { ethers } from "hardhat";
 import BulwarkLocalDynamic from "../../deploy/modules/BulwarkLocalDynamic";
 import type { RiskEngine } from "../../typechain-types";
-import { seedWorld, type World } from "./fixtures";
+import { seedWorld, type World } from "./local-world";
 
 export const DYNAMIC_PARAMETERS = "deploy/parameters/local-dynamic.json";
 
