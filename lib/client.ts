@@ -68,9 +68,15 @@ export async function connect(hre: HardhatRuntimeEnvironment, opts: ConnectOptio
     root: hre.config.paths.root,
   });
   if ((await ethers.provider.getCode(addresses.vault)) === "0x") {
+    // The in-process network starts empty on every command, so a deployment made to a node is
+    // never there: that, not a restarted node, is the usual cause on `hardhat`.
+    const hint =
+      hre.network.name === "hardhat"
+        ? `This command ran on the in-process network "hardhat", which starts empty every time: ` +
+          `add --network localhost to use the node you deployed to.`
+        : `Was the node restarted since the deployment? Deploy again, or point --addresses at the right deployment.`;
     throw new BulwarkError(
-      `no contract at the vault address ${addresses.vault} on chain id ${chainId} (from ${addresses.source}). ` +
-        `Was the node restarted since the deployment? Deploy again, or point --addresses at the right deployment.`,
+      `no contract at the vault address ${addresses.vault} on chain id ${chainId} (from ${addresses.source}). ${hint}`,
     );
   }
   const vault = await ethers.getContractAt("PerpVault", addresses.vault);

@@ -13,6 +13,14 @@ const WAD = 10n ** 18n;
 const fmt = (wad: bigint, digits = 2): string => (Number(wad) / 1e18).toFixed(digits);
 
 async function main(): Promise<void> {
+  if (hre.network.name !== "hardhat") {
+    // On a node, Ignition reuses the deployment `npm run deploy:local` made there: the demo's crash
+    // moves that deployment's ETH oracle for every other user of the node (a keeper, a session).
+    console.warn(
+      `warning: on network "${hre.network.name}" the demo uses the node's BulwarkLocal deployment and ` +
+        `moves its ETH oracle down to $2,800; anyone else using this node sees the crash`,
+    );
+  }
   const deployed = await hre.ignition.deploy(BulwarkLocal, {
     parameters: "deploy/parameters/local.json",
     displayUi: false,

@@ -34,6 +34,22 @@ async function explained(b: Bulwark, what: string, fn: () => Promise<unknown>): 
 const panic = (code: number): string =>
   "0x4e487b71" + ethers.AbiCoder.defaultAbiCoder().encode(["uint256"], [code]).slice(2);
 
+describe("connect: a deployment that is not on the chain", () => {
+  it("on the in-process network, says to add --network localhost (not that the node restarted)", async () => {
+    const addresses = JSON.stringify({ vault: "0x" + "12".repeat(20) });
+    let message = "";
+    try {
+      await connect(hre, { addresses });
+    } catch (e) {
+      expect(e).to.be.instanceOf(BulwarkError);
+      message = (e as Error).message;
+    }
+    expect(message).to.include("no contract at the vault address");
+    expect(message).to.include("add --network localhost");
+    expect(message).to.not.include("restarted");
+  });
+});
+
 describe("lib/errors: reverts as sentences in human units", function () {
   describe("real reverts on the in-process chain, through lib/client's explainRevert", function () {
     it("Undercollateralized: a trade above the account's margin, in dollars", async function () {
