@@ -87,6 +87,11 @@ export const KeeperConfigSchema = z
     retryMaxMs: int(1).default(5_000),
     /** Blocks a sent transaction may stay unmined before the keeper resyncs its nonce. */
     stuckAfterBlocks: int(1).default(20),
+    /**
+     * Seconds the keeper waits at start for an unreachable node, retrying with backoff and logging
+     * each attempt (`node_unreachable`); 0 waits until the node answers.
+     */
+    nodeWaitSec: int(0).default(0),
     /** Stop after this many blocks (0: run until SIGINT/SIGTERM). */
     maxBlocks: int(0).default(0),
     logLevel: z.enum(["debug", "info", "warn", "error"]).default("info"),

@@ -5,9 +5,9 @@
  */
 import { HDNodeWallet, JsonRpcProvider, Mnemonic, Wallet, type Signer } from "ethers";
 import { ConfigError, resolveAddresses, type KeeperConfig } from "./config";
-import { withRetry } from "./errors";
+import { sleep, withRetry } from "./errors";
 import { Keeper } from "./keeper";
-import { createLogger, type LogSink } from "./log";
+import { createLogger, type Logger, type LogSink } from "./log";
 
 export { Keeper } from "./keeper";
 export { loadConfig, parseConfig, resolveAddresses, ConfigError, envName, KeeperConfigSchema } from "./config";
@@ -79,11 +79,40 @@ export interface StartOptions {
   sink?: LogSink;
 }
 
+/**
+ * The node's chain id, waiting for the node: while it does not answer, retries with backoff
+ * (250 ms doubling to 5 s) and logs each attempt, for up to `waitSec` seconds (0: until it answers).
+ */
+export async function waitForNode(url: string, waitSec: number, log: Logger): Promise<bigint> {
+  const start = Date.now();
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await chainIdOf(url);
+    } catch (e) {
+      const error = describeFetchError(e);
+      const waited = (Date.now() - start) / 1000;
+      if (waitSec > 0 && waited >= waitSec) {
+        throw new ConfigError(`cannot reach the node at ${url} after ${Math.round(waited)} s: ${error}`);
+      }
+      const retryInMs = Math.min(5_000, 250 * 2 ** Math.min(attempt - 1, 5));
+      log.warn("node_unreachable", { url, attempt, retryInMs, error });
+      await sleep(retryInMs);
+    }
+  }
+}
+
+/** `fetch failed` hides its cause (ECONNREFUSED, ENOTFOUND…): name it. */
+function describeFetchError(e: unknown): string {
+  const err = e as Error & { cause?: { code?: string; message?: string } };
+  const cause = err.cause?.code ?? err.cause?.message;
+  return cause ? `${err.message} (${cause})` : err.message;
+}
+
 export async function createKeeper(o: StartOptions): Promise<Keeper> {
-  const chainId = await withRetry(() => chainIdOf(o.url), { retries: 5, baseMs: 200, maxMs: 2_000 });
+  const log = createLogger(o.config.logLevel, o.sink);
+  const chainId = await waitForNode(o.url, o.config.nodeWaitSec, log);
   const provider = keeperProvider(o.url, chainId);
   const cfg = resolveAddresses(o.config, chainId, o.root);
-  const log = createLogger(cfg.logLevel, o.sink);
   const { signer, address, source } = await resolveSigner(provider, o.privateKey);
   log.info("signer", { address, source });
   return new Keeper(provider, signer, address, chainId, cfg, log);

@@ -20,6 +20,7 @@ task("keeper", "Runs the Bulwark liquidation keeper against a JSON-RPC node")
   .addOptionalParam("maxTxPerBlock", "Most transactions sent per block")
   .addOptionalParam("pollMs", "Milliseconds between polls for a new block")
   .addOptionalParam("maxBlocks", "Stop after this many blocks (0: run until a signal)")
+  .addOptionalParam("nodeWaitSec", "Seconds to wait at start for an unreachable node (0: until it answers)")
   .addOptionalParam("logLevel", "debug | info | warn | error")
   .addFlag(
     "closeOwnPositions",
@@ -35,6 +36,7 @@ task("keeper", "Runs the Bulwark liquidation keeper against a JSON-RPC node")
       args.maxTxPerBlock = intFlag("maxTxPerBlock", args.maxTxPerBlock, 1);
       args.pollMs = intFlag("pollMs", args.pollMs, 10);
       args.maxBlocks = intFlag("maxBlocks", args.maxBlocks, 0);
+      args.nodeWaitSec = intFlag("nodeWaitSec", args.nodeWaitSec, 0);
       decimalFlag("minProfitUsd", args.minProfitUsd);
       decimalFlag("maxGasPriceGwei", args.maxGasPriceGwei, true);
       await runKeeperTask(args, hre);
@@ -50,7 +52,10 @@ async function runKeeperTask(args: Record<string, unknown>, hre: HardhatRuntimeE
     const { createKeeper, loadConfig } = await import("../keeper");
     const net = hre.network.config as Partial<HttpNetworkConfig>;
     if (!net.url) {
-      throw new Error(`the keeper needs a JSON-RPC network (e.g. --network localhost), not "${hre.network.name}"`);
+      const { ConfigError } = await import("../keeper/config");
+      throw new ConfigError(
+        `the keeper needs a JSON-RPC network (e.g. --network localhost), not "${hre.network.name}"`,
+      );
     }
     const { keeperConfig: file, closeOwnPositions, ...rest } = args;
     // A flag is false when absent: only a given flag overrides the config file and the environment.
