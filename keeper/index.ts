@@ -94,7 +94,8 @@ export async function waitForNode(url: string, waitSec: number, log: Logger): Pr
       if (waitSec > 0 && waited >= waitSec) {
         throw new ConfigError(`cannot reach the node at ${url} after ${Math.round(waited)} s: ${error}`);
       }
-      const retryInMs = Math.min(5_000, 250 * 2 ** Math.min(attempt - 1, 5));
+      const backoff = Math.min(5_000, 250 * 2 ** Math.min(attempt - 1, 5));
+      const retryInMs = waitSec > 0 ? Math.min(backoff, Math.ceil((waitSec - waited) * 1000)) : backoff;
       log.warn("node_unreachable", { url, attempt, retryInMs, error });
       await sleep(retryInMs);
     }
