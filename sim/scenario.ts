@@ -177,7 +177,12 @@ export class ScenarioError extends Error {
     readonly file: string,
     readonly issues: { path: string; message: string }[],
   ) {
-    super(`invalid scenario ${file}:\n` + issues.map((i) => `  ${i.path}: ${i.message}`).join("\n"));
+    // One issue: one line (a CLI prints it as is); several: one per line under the file's name.
+    super(
+      issues.length === 1
+        ? `invalid scenario ${file}: ${issues[0].path}: ${issues[0].message}`
+        : `invalid scenario ${file}:\n` + issues.map((i) => `  ${i.path}: ${i.message}`).join("\n"),
+    );
     this.name = "ScenarioError";
   }
 }
