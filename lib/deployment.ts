@@ -8,7 +8,6 @@ import path from "node:path";
 
 import { BulwarkError } from "./errors";
 
-
 export interface DeploymentAddresses {
   vault: string;
   /** Absent when the override names only the vault. */

@@ -28,6 +28,7 @@ import {
 import { connect, resolveAccount, resolveSigner, type Bulwark } from "../lib/client";
 import { BulwarkError, describeRevert, findRevertData } from "../lib/errors";
 import { intFlag } from "../scripts/lib/flags";
+import type { StaleInfo } from "../scripts/lib/stale";
 import { WAD, num, pct, usd } from "../lib/units";
 
 interface CommonArgs {
@@ -217,6 +218,18 @@ common(
 
 // ------------------------------------------------------------------------------------ status
 
+/** The note `status` and `pool-status` print when a price is stale (their figures are at the last prices). */
+const staleLines = (stale: StaleInfo | undefined): string[] =>
+  stale === undefined
+    ? []
+    : [
+        `  at the last prices, stale since ${stale.since} (${stale.assets.join(", ")}): the vault refuses ` +
+          `price-dependent actions until a new round` +
+          (stale.assets.length > 0 ? `; on a local node: npx hardhat set-price --market <market> --price <usd>` : ""),
+      ];
+
+const orNa = (x: string | null, f: (x: string) => string): string => (x === null ? "n/a (stale price)" : f(x));
+
 common(
   task(
     "status",
@@ -230,6 +243,7 @@ common(
     (r: StatusResult) => {
       const lines = [
         `account ${r.account} at block ${r.block}`,
+        ...staleLines(r.stale),
         `  equity ${usd(w(r.equity))}   IM ${usd(w(r.initialMargin))}   MM ${usd(w(r.maintenanceMargin))}` +
           `   health ${r.health === null ? "n/a" : num(w(r.health), 18, 3)}` +
           `   ${r.liquidatable ? `LIQUIDATABLE (${r.reason})` : "healthy"}${r.inLiquidation ? "   IN LIQUIDATION" : ""}`,
@@ -296,9 +310,10 @@ common(task("pool-status", "LP pool value, share price, reserve, free liquidity 
       (r: PoolStatusResult) =>
         [
           `pool ${r.pool} (${r.quoteToken}) at block ${r.block}`,
-          `  value ${usd(w(r.poolValue))}   realised balance ${usd(w(r.poolBalance))}   free liquidity ${usd(w(r.freeLiquidity))}`,
+          ...staleLines(r.stale),
+          `  value ${orNa(r.poolValue, (x) => usd(w(x)))}   realised balance ${usd(w(r.poolBalance))}   free liquidity ${orNa(r.freeLiquidity, (x) => usd(w(x)))}`,
           `  reserve ${usd(w(r.reserve))} (${pct(w(r.reserveRatio))} of open notional)   shares ${num(w(r.totalShares), 18, 2)}`,
-          `  share price ${r.sharePrice} ${r.quoteToken}`,
+          `  share price ${orNa(r.sharePrice, (x) => `${x} ${r.quoteToken}`)}`,
           `  insurance ${usd(w(r.insuranceBalance))} (target ${usd(w(r.insuranceTarget))})`,
           ...r.markets.map(
             (m) =>

@@ -8,6 +8,7 @@ import { decodeBytes32String } from "ethers";
 import { type Bulwark, explainRevert, resolveMarket, resolveToken } from "../../lib/client";
 import { BulwarkError } from "../../lib/errors";
 import { BPS_PER_ONE, WAD, dec, divCeil, divFloor, parseAmount } from "../../lib/units";
+import { accountAtLastPrices, assetName, isStalePrice, lastPrices, staleInfo, type StaleInfo } from "./stale";
 
 const REASONS = ["None", "BelowMaintenance", "BelowHardFloor"] as const;
 export type Reason = (typeof REASONS)[number];
@@ -313,6 +314,8 @@ export interface StatusResult {
   inLiquidation: boolean;
   collateral: { token: string; balance: string; valueUsd: string }[];
   positions: PositionStatus[];
+  /** Set when a price is stale: the figures are at the feeds' last prices (scripts/lib/stale.ts). */
+  stale?: StaleInfo;
 }
 
 interface CollateralRow {
@@ -408,11 +411,15 @@ function positionStatus(
  */
 export async function status(b: Bulwark, account: string): Promise<StatusResult> {
   const [snap, inLiquidation, hardFloor, block] = await Promise.all([
-    explainRevert(b, "liquidationSnapshot", () => b.vault.liquidationSnapshot(account)),
+    b.vault.liquidationSnapshot(account).catch((e: unknown) => {
+      if (isStalePrice(e)) return null;
+      return explainRevert(b, "liquidationSnapshot", () => Promise.reject(e));
+    }),
     b.vault.isInLiquidation(account),
     b.engine.hardFloorWad(),
     b.hre.ethers.provider.getBlockNumber(),
   ]);
+  if (snap === null) return staleStatus(b, account, block, inLiquidation);
   const h = snap.health;
   const collateral = await readCollateral(b, account);
 
@@ -446,6 +453,41 @@ export async function status(b: Bulwark, account: string): Promise<StatusResult>
       .filter((c) => c.balanceWad !== 0n)
       .map((c) => ({ token: c.token, balance: dec(c.balanceWad), valueUsd: dec(c.valueWad) })),
     positions,
+  };
+}
+
+/** `status` at the feeds' last prices, when the vault refuses a stale price (liquidation prices as usual). */
+async function staleStatus(b: Bulwark, account: string, block: number, inLiquidation: boolean): Promise<StatusResult> {
+  const [a, hardFloor] = await Promise.all([accountAtLastPrices(b, account), b.engine.hardFloorWad()]);
+  const liquidatable = a.equityWad < a.maintenanceMarginWad;
+  const rows: PositionRow[] = a.positions.map((p) => ({
+    snap: {
+      marketId: p.marketId,
+      oracleAsset: p.oracleAsset,
+      sizeWad: p.sizeWad,
+      priceWad: p.priceWad,
+      notionalWad: p.notionalWad,
+    },
+    entry: p.entryWad,
+    mmr: p.mmrWad,
+    imr: p.imrWad,
+  }));
+  return {
+    account,
+    block,
+    equity: dec(a.equityWad),
+    initialMargin: dec(a.initialMarginWad),
+    maintenanceMargin: dec(a.maintenanceMarginWad),
+    collateralValue: dec(a.collateralValueWad),
+    unrealizedPnl: dec(a.unrealizedPnlWad),
+    accruedFunding: dec(a.fundingOwedWad),
+    health: a.maintenanceMarginWad > 0n ? dec((a.equityWad * WAD) / a.maintenanceMarginWad) : null,
+    liquidatable,
+    reason: liquidatable ? "BelowMaintenance" : "None",
+    inLiquidation,
+    collateral: a.collateral.map((c) => ({ token: c.token, balance: dec(c.balanceWad), valueUsd: dec(c.valueWad) })),
+    positions: rows.map((r) => positionStatus(r, rows, a.collateral, a.equityWad, a.maintenanceMarginWad, hardFloor)),
+    stale: staleInfo(a.prices, (asset) => assetName(b, asset)),
   };
 }
 
@@ -542,24 +584,81 @@ export interface PoolStatusResult {
   block: number;
   pool: string;
   quoteToken: string;
-  /** Pool value: realised balance minus traders' unrealised PnL plus unsettled funding (USD). */
-  poolValue: string;
+  /** Pool value: realised balance minus traders' unrealised PnL plus unsettled funding (USD); null
+   * when a price is stale (the vault cannot value the pool then). */
+  poolValue: string | null;
   /** Realised quote the pool owns in the vault (USD). */
   poolBalance: string;
-  /** What LPs can withdraw now (USD). */
-  freeLiquidity: string;
+  /** What LPs can withdraw now (USD); null when a price is stale (no LP can withdraw then). */
+  freeLiquidity: string | null;
   /** reserveRatio × Σ max(long, short) open notional at oracle prices (USD). */
   reserve: string;
   reserveRatio: string;
   totalShares: string;
-  /** Quote tokens one whole pool share redeems for. */
-  sharePrice: string;
+  /** Quote tokens one whole pool share redeems for; null when a price is stale. */
+  sharePrice: string | null;
   insuranceBalance: string;
   insuranceTarget: string;
   markets: { market: string; oraclePrice: string; openLong: string; openShort: string; fundingRatePerDay: string }[];
+  /** Set when a price is stale: prices are the feeds' last ones, the funding rate the stored one. */
+  stale?: StaleInfo;
 }
 
 export async function poolStatus(b: Bulwark): Promise<PoolStatusResult> {
+  try {
+    return await freshPoolStatus(b);
+  } catch (e) {
+    if (!isStalePrice(e)) throw e;
+    return stalePoolStatus(b);
+  }
+}
+
+/** `pool-status` when the vault refuses a stale price: the ledger, open interest at the last prices. */
+async function stalePoolStatus(b: Bulwark): Promise<PoolStatusResult> {
+  const [block, balance, ratio, supply, shareDecimals, insurance, target] = await Promise.all([
+    b.hre.ethers.provider.getBlockNumber(),
+    b.vault.poolBalance(),
+    b.vault.reserveRatioWad(),
+    b.pool.totalSupply(),
+    b.pool.decimals(),
+    b.vault.insuranceBalance(),
+    b.insurance.targetBalanceWad(),
+  ]);
+  const params = await Promise.all(b.markets.map((m) => b.vault.marketParams(m.id)));
+  const prices = await lastPrices(
+    b,
+    params.map((p) => String(p.oracleAsset)),
+  );
+  let openMax = 0n;
+  const markets = await Promise.all(
+    b.markets.map(async (m, k) => {
+      const state = await b.vault.marketState(m.id);
+      const price = prices.get(String(params[k].oracleAsset).toLowerCase())!.priceWad;
+      const [long, short] = [BigInt(state.oiLongWad), BigInt(state.oiShortWad)];
+      openMax += ((long > short ? long : short) * price) / WAD;
+      const row = { market: m.name, oraclePrice: dec(price), openLong: dec(long), openShort: dec(short) };
+      return { ...row, fundingRatePerDay: dec(state.fundingRateWad) };
+    }),
+  );
+  return {
+    block,
+    pool: await b.pool.getAddress(),
+    quoteToken: b.quote.symbol,
+    poolValue: null,
+    poolBalance: dec(balance),
+    freeLiquidity: null,
+    reserve: dec(divCeil(openMax * ratio, WAD)),
+    reserveRatio: dec(ratio),
+    totalShares: dec(supply, Number(shareDecimals)),
+    sharePrice: null,
+    insuranceBalance: dec(insurance),
+    insuranceTarget: dec(target),
+    markets,
+    stale: staleInfo(prices, (asset) => assetName(b, asset)),
+  };
+}
+
+async function freshPoolStatus(b: Bulwark): Promise<PoolStatusResult> {
   const [block, value, balance, free, ratio, supply, shareDecimals, insurance, target] = await Promise.all([
     b.hre.ethers.provider.getBlockNumber(),
     b.vault.poolValue(),

@@ -4,7 +4,17 @@ import { expect } from "chai";
 import { artifacts } from "hardhat";
 import type { ContractTransactionResponse } from "ethers";
 import { loadFixture } from "../shared/load-fixture";
-import { anyPrice, BTC_USD, deployWorld, ETH_USD, setEthPrice, usdc, WAD, wad, type World } from "../shared/local-world";
+import {
+  anyPrice,
+  BTC_USD,
+  deployWorld,
+  ETH_USD,
+  setEthPrice,
+  usdc,
+  WAD,
+  wad,
+  type World,
+} from "../shared/local-world";
 import { deployDynamicWorld } from "../shared/dynamic-world";
 import { GasSnapshot } from "../shared/gas";
 

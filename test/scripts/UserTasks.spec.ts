@@ -181,11 +181,12 @@ describe("user tasks against a local node (child processes)", function () {
     const pool = LiquidityPool__factory.connect(addressOf(dep, "LiquidityPool"), provider);
     const r = await hardhatJson<PoolStatusResult>(["pool-status", ...at], env);
     const tag = { blockTag: r.block };
-    expect(w(r.poolValue)).to.equal(await vault.poolValue(tag));
-    expect(w(r.freeLiquidity)).to.equal(await vault.poolFreeLiquidity(tag));
+    expect(r.stale).to.equal(undefined);
+    expect(w(r.poolValue!)).to.equal(await vault.poolValue(tag));
+    expect(w(r.freeLiquidity!)).to.equal(await vault.poolFreeLiquidity(tag));
     expect(w(r.insuranceBalance)).to.equal(await vault.insuranceBalance(tag));
     expect(w(r.insuranceBalance)).to.be.greaterThan(0n); // a share of the trading fees
-    expect(parseUnits(r.sharePrice, 6)).to.equal(await pool.convertToAssets(10n ** (await pool.decimals()), tag));
+    expect(parseUnits(r.sharePrice!, 6)).to.equal(await pool.convertToAssets(10n ** (await pool.decimals()), tag));
     expect(r.reserveRatio).to.equal("0.25");
     expect(r.markets.map((m) => m.market)).to.deep.equal(["ETH-USD", "BTC-USD"]);
     expect(r.markets[0].openLong).to.equal("60");
@@ -255,5 +256,38 @@ describe("user tasks against a local node (child processes)", function () {
       expect(r.stderr).to.include(message);
       expect(r.stderr).to.not.include("    at "); // no stack trace
     }
+  });
+
+  it("status and pool-status on a stale oracle: the figures at the last prices, stale since when; set-price ends it", async function () {
+    // Two hours idle: every local feed (heartbeat 1 h) is stale, and the vault refuses its prices.
+    await provider.send("evm_increaseTime", [7_300]);
+    await provider.send("evm_mine", []);
+    const stale = await hardhatJson<StatusResult>(["status", "--account", "2", ...at], env);
+    expect(stale.stale, "marked stale").to.not.equal(undefined);
+    expect(stale.stale!.assets).to.include.members(["WETH"]);
+    expect(Date.parse(stale.stale!.since)).to.be.lessThan(Date.now() + 86_400_000);
+    expect(stale.positions.length).to.be.greaterThan(0);
+    const text = await hardhat(["status", "--account", "2", ...at], env);
+    expect(text.code).to.equal(0);
+    expect(text.stdout).to.match(/at the last prices, stale since \S+ \(.*WETH.*\)/);
+    const pool = await hardhatJson<PoolStatusResult>(["pool-status", ...at], env);
+    expect(pool.stale).to.not.equal(undefined);
+    expect(pool.poolValue).to.equal(null);
+    expect(pool.markets.map((m) => m.market)).to.deep.equal(["ETH-USD", "BTC-USD"]);
+
+    // A new round at the same last prices: the vault's own figures equal those shown at the last
+    // prices, up to the funding accrued over the idle time (they leave it out).
+    for (const m of pool.markets) {
+      await hardhatJson<SetPriceResult>(["set-price", "--market", m.market, "--price", m.oraclePrice, ...at], env);
+    }
+    const fresh = await hardhatJson<StatusResult>(["status", "--account", "2", ...at], env);
+    expect(fresh.stale).to.equal(undefined);
+    const diff = w(fresh.equity) - w(stale.equity);
+    expect(diff < 0n ? -diff : diff, `equity ${fresh.equity} vs ${stale.equity} at the last prices`).to.be.lessThan(
+      w("1"),
+    );
+    expect(fresh.maintenanceMargin).to.equal(stale.maintenanceMargin);
+    expect(fresh.initialMargin).to.equal(stale.initialMargin);
+    expect(fresh.positions.map((p) => p.liquidationPrice)).to.have.length(stale.positions.length);
   });
 });
