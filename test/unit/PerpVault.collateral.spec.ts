@@ -5,12 +5,12 @@ import { loadFixture } from "../shared/load-fixture";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 import type { ContractTransactionResponse } from "ethers";
 import { anyPrice, BTC_USD, deployWorld, e8, ETH_USD, usdc, wad, WAD, type World } from "../shared/local-world";
-import { defaultMarkets, type Health, VaultModel } from "../shared/vault-math";
+import { defaultMarkets, type Health, ReferenceVault } from "../shared/reference";
 import type { MockFeeOnTransferToken } from "../../typechain-types";
 
 interface Ctx {
   w: World;
-  m: VaultModel;
+  m: ReferenceVault;
   usdcAddr: string;
   wethAddr: string;
   wbtcAddr: string;
@@ -24,7 +24,7 @@ const WEIGHT = wad(0.85);
 
 async function setup(): Promise<Ctx> {
   const w = await loadFixture(deployWorld);
-  const m = new VaultModel(defaultMarkets(ETH_USD, BTC_USD), 10_000_000n * WAD);
+  const m = new ReferenceVault(defaultMarkets(ETH_USD, BTC_USD), 10_000_000n * WAD);
   m.setPrice("ETH", wad(3000));
   m.setPrice("BTC", wad(60000));
   const wethAddr = await w.weth.getAddress();

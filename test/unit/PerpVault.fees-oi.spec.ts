@@ -4,11 +4,11 @@ import { loadFixture } from "../shared/load-fixture";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 import type { ContractTransactionResponse } from "ethers";
 import { anyPrice, BTC_USD, deployWorld, e8, ETH_USD, usdc, wad, WAD, type World } from "../shared/local-world";
-import { defaultMarkets, divCeil, type TradeOutcome, VaultModel } from "../shared/vault-math";
+import { defaultMarkets, divCeil, type TradeOutcome, ReferenceVault } from "../shared/reference";
 
 interface Ctx {
   w: World;
-  m: VaultModel;
+  m: ReferenceVault;
 }
 
 const MAKER = wad(0.0002);
@@ -17,7 +17,7 @@ const POOL0 = 10_000_000n * WAD;
 
 async function setup(): Promise<Ctx> {
   const w = await loadFixture(deployWorld);
-  const m = new VaultModel(defaultMarkets(ETH_USD, BTC_USD), POOL0);
+  const m = new ReferenceVault(defaultMarkets(ETH_USD, BTC_USD), POOL0);
   m.setPrice("ETH", wad(3000));
   m.setPrice("BTC", wad(60000));
   return { w, m };

@@ -5,11 +5,11 @@ import { loadFixture } from "../shared/load-fixture";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 import type { ContractTransactionResponse } from "ethers";
 import { anyPrice, BTC_USD, deployWorld, e8, ETH_USD, usdc, wad, WAD, type World } from "../shared/local-world";
-import { DAY, defaultMarkets, divCeil, type TradeOutcome, VaultModel } from "../shared/vault-math";
+import { ONE_DAY as DAY, defaultMarkets, divCeil, type TradeOutcome, ReferenceVault } from "../shared/reference";
 
 interface Ctx {
   w: World;
-  m: VaultModel;
+  m: ReferenceVault;
 }
 
 const SKEW_SCALE = 1_000_000n * WAD;
@@ -17,7 +17,7 @@ const MAX_VELOCITY = 3n * WAD;
 
 async function setup(): Promise<Ctx> {
   const w = await loadFixture(deployWorld);
-  const m = new VaultModel(defaultMarkets(ETH_USD, BTC_USD), 10_000_000n * WAD);
+  const m = new ReferenceVault(defaultMarkets(ETH_USD, BTC_USD), 10_000_000n * WAD);
   m.setPrice("ETH", wad(3000));
   m.setPrice("BTC", wad(60000));
   return { w, m };

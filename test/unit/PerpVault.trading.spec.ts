@@ -14,17 +14,17 @@ import {
   mulWadFloor,
   type Health,
   type TradeOutcome,
-  VaultModel,
-} from "../shared/vault-math";
+  ReferenceVault,
+} from "../shared/reference";
 
 interface Ctx {
   w: World;
-  m: VaultModel;
+  m: ReferenceVault;
 }
 
 async function setup(): Promise<Ctx> {
   const w = await loadFixture(deployWorld);
-  const m = new VaultModel(defaultMarkets(ETH_USD, BTC_USD), 10_000_000n * WAD);
+  const m = new ReferenceVault(defaultMarkets(ETH_USD, BTC_USD), 10_000_000n * WAD);
   m.setPrice("ETH", wad(3000));
   m.setPrice("BTC", wad(60000));
   m.addCollateral(await w.weth.getAddress(), { asset: "ETH", weight: wad(0.85) });
@@ -78,7 +78,7 @@ async function expectAccount(ctx: Ctx, t: HardhatEthersSigner): Promise<void> {
     const e = m.position(t.address, id);
     expect(p.sizeWad, "size").to.equal(e.size);
     expect(p.entryPriceWad, "entry").to.equal(e.entry);
-    expect(p.lastFundingIndexWad, "funding index").to.equal(e.lastIndex);
+    expect(p.lastFundingIndexWad, "funding index").to.equal(e.lastFundingIndex);
     const st = await w.vault.marketState(id);
     const es = m.states.get(id)!;
     expect(st.oiLongWad, "oi long").to.equal(es.oiLong);
