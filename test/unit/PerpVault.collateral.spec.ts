@@ -1,16 +1,12 @@
 import { expect } from "chai";
 import { ethers } from "hardhat";
 import { time } from "@nomicfoundation/hardhat-toolbox/network-helpers";
-import { loadFixture } from "../shared/load-fixture";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
-import type { ContractTransactionResponse } from "ethers";
-import { anyPrice, BTC_USD, deployWorld, e8, ETH_USD, usdc, wad, WAD, type World } from "../shared/local-world";
-import { defaultMarkets, type Health, ReferenceVault } from "../shared/reference";
+import { e8, ETH_USD, usdc, wad, WAD } from "../shared/local-world";
 import type { MockFeeOnTransferToken } from "../../typechain-types";
+import { type Ctx as ModelCtx, expectHealth, setupModel, tradeBoth, WEIGHT } from "../shared/vault-harness";
 
-interface Ctx {
-  w: World;
-  m: ReferenceVault;
+interface Ctx extends ModelCtx {
   usdcAddr: string;
   wethAddr: string;
   wbtcAddr: string;
@@ -20,28 +16,14 @@ interface Ctx {
 /** WAD scale of each token unit. */
 const USDC_SCALE = 10n ** 12n;
 const WBTC_SCALE = 10n ** 10n;
-const WEIGHT = wad(0.85);
 
 async function setup(): Promise<Ctx> {
-  const w = await loadFixture(deployWorld);
-  const m = new ReferenceVault(defaultMarkets(ETH_USD, BTC_USD), 10_000_000n * WAD);
-  m.setPrice("ETH", wad(3000));
-  m.setPrice("BTC", wad(60000));
-  const wethAddr = await w.weth.getAddress();
-  const wbtcAddr = await w.wbtc.getAddress();
-  m.addCollateral(wethAddr, { asset: "ETH", weight: WEIGHT });
-  m.addCollateral(wbtcAddr, { asset: "BTC", weight: WEIGHT });
-  return { w, m, usdcAddr: await w.usdc.getAddress(), wethAddr, wbtcAddr, vaultAddr: await w.vault.getAddress() };
-}
-
-async function blockTime(tx: ContractTransactionResponse): Promise<bigint> {
-  const rc = await tx.wait();
-  return BigInt((await rc!.getBlock()).timestamp);
-}
-
-async function tradeBoth(ctx: Ctx, t: HardhatEthersSigner, market: string, delta: bigint): Promise<void> {
-  const tx = await ctx.w.vault.connect(t).trade(market, delta, anyPrice(delta));
-  ctx.m.trade(t.address, market, delta, await blockTime(tx));
+  const ctx = await setupModel();
+  const { w } = ctx;
+  const [usdcAddr, wethAddr, wbtcAddr, vaultAddr] = await Promise.all(
+    [w.usdc, w.weth, w.wbtc, w.vault].map((c) => c.getAddress()),
+  );
+  return { ...ctx, usdcAddr, wethAddr, wbtcAddr, vaultAddr };
 }
 
 /** A trader whose only deposit is 1 WETH, long 5 ETH paid from a negative quote balance. */
@@ -51,25 +33,6 @@ async function wethOnlyLong(ctx: Ctx): Promise<HardhatEthersSigner> {
   ctx.m.creditVolatile(t.address, ctx.wethAddr, WAD);
   await tradeBoth(ctx, t, ETH_USD, wad(5));
   return t;
-}
-
-function expectHealth(
-  actual: {
-    equityWad: bigint;
-    initialMarginWad: bigint;
-    maintenanceMarginWad: bigint;
-    collateralValueWad: bigint;
-    unrealizedPnlWad: bigint;
-    accruedFundingWad: bigint;
-  },
-  e: Health,
-): void {
-  expect(actual.equityWad, "equity").to.equal(e.equity);
-  expect(actual.initialMarginWad, "IM").to.equal(e.initialMargin);
-  expect(actual.maintenanceMarginWad, "MM").to.equal(e.maintenanceMargin);
-  expect(actual.collateralValueWad, "collateral").to.equal(e.collateralValue);
-  expect(actual.unrealizedPnlWad, "uPnL").to.equal(e.unrealizedPnl);
-  expect(actual.accruedFundingWad, "funding").to.equal(e.accruedFunding);
 }
 
 describe("PerpVault — collateral", () => {

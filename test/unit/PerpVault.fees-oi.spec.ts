@@ -1,51 +1,16 @@
 import { expect } from "chai";
 import { ethers } from "hardhat";
-import { loadFixture } from "../shared/load-fixture";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
-import type { ContractTransactionResponse } from "ethers";
-import { anyPrice, BTC_USD, deployWorld, e8, ETH_USD, usdc, wad, WAD, type World } from "../shared/local-world";
-import { defaultMarkets, divCeil, type TradeOutcome, ReferenceVault } from "../shared/reference";
-
-interface Ctx {
-  w: World;
-  m: ReferenceVault;
-}
+import { ETH_USD, wad, WAD, type World } from "../shared/local-world";
+import { divCeil, type TradeOutcome } from "../shared/reference";
+import { type Ctx, depositUsd, POOL0, setPrice, setupModel, tradeBoth } from "../shared/vault-harness";
 
 const MAKER = wad(0.0002);
 const TAKER = wad(0.0006);
-const POOL0 = 10_000_000n * WAD;
-
-async function setup(): Promise<Ctx> {
-  const w = await loadFixture(deployWorld);
-  const m = new ReferenceVault(defaultMarkets(ETH_USD, BTC_USD), POOL0);
-  m.setPrice("ETH", wad(3000));
-  m.setPrice("BTC", wad(60000));
-  return { w, m };
-}
-
-async function blockTime(tx: ContractTransactionResponse): Promise<bigint> {
-  const rc = await tx.wait();
-  return BigInt((await rc!.getBlock()).timestamp);
-}
-
-async function depositUsd(ctx: Ctx, t: HardhatEthersSigner, dollars: number): Promise<void> {
-  await ctx.w.vault.connect(t).deposit(await ctx.w.usdc.getAddress(), usdc(dollars));
-  ctx.m.creditQuote(t.address, usdc(dollars) * 10n ** 12n);
-}
-
-async function setEth(ctx: Ctx, usd: number): Promise<void> {
-  await ctx.w.ethFeed.setAnswer(e8(usd));
-  ctx.m.setPrice("ETH", e8(usd) * 10n ** 10n);
-}
 
 /** Trades on chain and in the model, checking the `Traded` event against the model. */
 async function trade(ctx: Ctx, t: HardhatEthersSigner, delta: bigint, market = ETH_USD): Promise<TradeOutcome> {
-  const tx = await ctx.w.vault.connect(t).trade(market, delta, anyPrice(delta));
-  const out = ctx.m.trade(t.address, market, delta, await blockTime(tx));
-  await expect(tx)
-    .to.emit(ctx.w.vault, "Traded")
-    .withArgs(t.address, market, delta, out.fill, out.newSize, out.realizedPnl, out.fee, out.fundingPaid);
-  return out;
+  return (await tradeBoth(ctx, t, market, delta)).out;
 }
 
 interface Balances {
@@ -72,7 +37,7 @@ function expectFeeSplit(before: Balances, after: Balances, fee: bigint): void {
 describe("PerpVault — fees and open-interest caps", () => {
   describe("fees", () => {
     it("charges the taker rate on a trade that opens skew; insurance gets ⌊20%⌋, the pool the rest", async () => {
-      const ctx = await setup();
+      const ctx = await setupModel();
       const { w } = ctx;
       const [t] = w.traders;
       await depositUsd(ctx, t, 50_000);
@@ -91,7 +56,7 @@ describe("PerpVault — fees and open-interest caps", () => {
     });
 
     it("splits a skew-crossing trade: maker rate up to |skew|, taker rate beyond", async () => {
-      const ctx = await setup();
+      const ctx = await setupModel();
       const { w } = ctx;
       const [a, b] = w.traders;
       await depositUsd(ctx, a, 50_000);
@@ -110,7 +75,7 @@ describe("PerpVault — fees and open-interest caps", () => {
     });
 
     it("charges only the maker rate on a trade that reduces |skew| without crossing it", async () => {
-      const ctx = await setup();
+      const ctx = await setupModel();
       const { w } = ctx;
       const [a, b] = w.traders;
       await depositUsd(ctx, a, 50_000);
@@ -126,7 +91,7 @@ describe("PerpVault — fees and open-interest caps", () => {
     });
 
     it("mirrors the split under a short skew: buys pay maker up to |skew|", async () => {
-      const ctx = await setup();
+      const ctx = await setupModel();
       const { w } = ctx;
       const [a, b, c] = w.traders;
       for (const t of [a, b, c]) await depositUsd(ctx, t, 50_000);
@@ -145,7 +110,7 @@ describe("PerpVault — fees and open-interest caps", () => {
     });
 
     it("charges the taker rate on a trade that adds to an existing skew", async () => {
-      const ctx = await setup();
+      const ctx = await setupModel();
       const { w } = ctx;
       const [a, b] = w.traders;
       await depositUsd(ctx, a, 50_000);
@@ -156,12 +121,12 @@ describe("PerpVault — fees and open-interest caps", () => {
     });
 
     it("treats a trader's own reduction as maker flow and charges the fee on top of PnL", async () => {
-      const ctx = await setup();
+      const ctx = await setupModel();
       const { w } = ctx;
       const [t] = w.traders;
       await depositUsd(ctx, t, 50_000);
       await trade(ctx, t, wad(10));
-      await setEth(ctx, 3050);
+      await setPrice(ctx, "ETH", 3050);
       const before = await balances(w, t);
       const out = await trade(ctx, t, -wad(4));
       const fee = divCeil(wad(4) * MAKER * out.fill, WAD * WAD);
@@ -173,7 +138,7 @@ describe("PerpVault — fees and open-interest caps", () => {
     });
 
     it("rounds the insurance share down on every trade and keeps the ledger equal to the tokens held", async () => {
-      const ctx = await setup();
+      const ctx = await setupModel();
       const { w, m } = ctx;
       const traders = w.traders.slice(0, 4);
       for (const t of traders) await depositUsd(ctx, t, 100_000);
@@ -206,7 +171,7 @@ describe("PerpVault — fees and open-interest caps", () => {
 
   describe("open-interest caps", () => {
     it("reverts OpenInterestCapExceeded when the long side would pass 1 × pool balance, to the wei", async () => {
-      const ctx = await setup();
+      const ctx = await setupModel();
       const { w, m } = ctx;
       const [a, b] = w.traders;
       await depositUsd(ctx, a, 600_000);
@@ -234,7 +199,7 @@ describe("PerpVault — fees and open-interest caps", () => {
     });
 
     it("reverts OpenInterestCapExceeded when the short side would pass 1 × pool balance", async () => {
-      const ctx = await setup();
+      const ctx = await setupModel();
       const { w, m } = ctx;
       const [a, b] = w.traders;
       await depositUsd(ctx, a, 600_000);
@@ -249,7 +214,7 @@ describe("PerpVault — fees and open-interest caps", () => {
     });
 
     it("still allows trades that reduce a side above its cap, and trades on the other side", async () => {
-      const ctx = await setup();
+      const ctx = await setupModel();
       const { w, m } = ctx;
       const [a, b, c] = w.traders;
       await depositUsd(ctx, a, 700_000);
@@ -257,7 +222,7 @@ describe("PerpVault — fees and open-interest caps", () => {
       await depositUsd(ctx, c, 50_000);
       await trade(ctx, a, wad(3300)); // $9.9M
       await trade(ctx, c, -wad(100));
-      await setEth(ctx, 3100); // long notional $10.23M > cap ≈ $10.006M
+      await setPrice(ctx, "ETH", 3100); // long notional $10.23M > cap ≈ $10.006M
       const cap = m.poolBalance;
       expect(wad(3300 * 3100)).to.be.greaterThan(cap);
 

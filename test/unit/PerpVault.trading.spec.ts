@@ -1,51 +1,10 @@
 import { expect } from "chai";
 import { ethers } from "hardhat";
 import { time } from "@nomicfoundation/hardhat-toolbox/network-helpers";
-import { loadFixture } from "../shared/load-fixture";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
-import type { ContractTransactionResponse } from "ethers";
-import { anyPrice, BTC_USD, deployWorld, e8, ETH_USD, usdc, wad, WAD, type World } from "../shared/local-world";
-import {
-  averageEntry,
-  defaultMarkets,
-  divCeil,
-  divFloor,
-  fillPrice,
-  mulWadFloor,
-  type Health,
-  type TradeOutcome,
-  ReferenceVault,
-} from "../shared/reference";
-
-interface Ctx {
-  w: World;
-  m: ReferenceVault;
-}
-
-async function setup(): Promise<Ctx> {
-  const w = await loadFixture(deployWorld);
-  const m = new ReferenceVault(defaultMarkets(ETH_USD, BTC_USD), 10_000_000n * WAD);
-  m.setPrice("ETH", wad(3000));
-  m.setPrice("BTC", wad(60000));
-  m.addCollateral(await w.weth.getAddress(), { asset: "ETH", weight: wad(0.85) });
-  m.addCollateral(await w.wbtc.getAddress(), { asset: "BTC", weight: wad(0.85) });
-  return { w, m };
-}
-
-async function blockTime(tx: ContractTransactionResponse): Promise<bigint> {
-  const rc = await tx.wait();
-  return BigInt((await rc!.getBlock()).timestamp);
-}
-
-async function depositUsd(ctx: Ctx, t: HardhatEthersSigner, dollars: number): Promise<void> {
-  await ctx.w.vault.connect(t).deposit(await ctx.w.usdc.getAddress(), usdc(dollars));
-  ctx.m.creditQuote(t.address, usdc(dollars) * 10n ** 12n);
-}
-
-async function setPrice(ctx: Ctx, asset: "ETH" | "BTC", usd: number): Promise<void> {
-  await (asset === "ETH" ? ctx.w.ethFeed : ctx.w.btcFeed).setAnswer(e8(usd));
-  ctx.m.setPrice(asset, e8(usd) * 10n ** 10n);
-}
+import { anyPrice, BTC_USD, ETH_USD, wad, WAD } from "../shared/local-world";
+import { averageEntry, divCeil, divFloor, fillPrice, mulWadFloor, type TradeOutcome } from "../shared/reference";
+import { type Ctx, depositUsd, expectHealth, setPrice, setupModel, tradeBoth } from "../shared/vault-harness";
 
 /**
  * Trades on chain and in the model; checks the `fillPrice` view before the trade and every field
@@ -58,15 +17,10 @@ async function trade(
   delta: bigint,
   acceptable: bigint = anyPrice(delta),
 ): Promise<TradeOutcome> {
-  const { w, m } = ctx;
-  const expectedFill = m.fillPrice(market, delta);
-  expect(await w.vault.fillPrice(market, delta)).to.equal(expectedFill);
-  const tx = await w.vault.connect(t).trade(market, delta, acceptable);
-  const out = m.trade(t.address, market, delta, await blockTime(tx));
+  const expectedFill = ctx.m.fillPrice(market, delta);
+  expect(await ctx.w.vault.fillPrice(market, delta)).to.equal(expectedFill);
+  const { out } = await tradeBoth(ctx, t, market, delta, acceptable);
   expect(out.fill).to.equal(expectedFill);
-  await expect(tx)
-    .to.emit(w.vault, "Traded")
-    .withArgs(t.address, market, delta, out.fill, out.newSize, out.realizedPnl, out.fee, out.fundingPaid);
   return out;
 }
 
@@ -88,29 +42,10 @@ async function expectAccount(ctx: Ctx, t: HardhatEthersSigner): Promise<void> {
   expect([...(await w.vault.accountMarkets(t.address))].sort()).to.deep.equal(m.openMarkets(t.address).sort());
 }
 
-function expectHealth(
-  actual: {
-    equityWad: bigint;
-    initialMarginWad: bigint;
-    maintenanceMarginWad: bigint;
-    collateralValueWad: bigint;
-    unrealizedPnlWad: bigint;
-    accruedFundingWad: bigint;
-  },
-  e: Health,
-): void {
-  expect(actual.equityWad, "equity").to.equal(e.equity);
-  expect(actual.initialMarginWad, "IM").to.equal(e.initialMargin);
-  expect(actual.maintenanceMarginWad, "MM").to.equal(e.maintenanceMargin);
-  expect(actual.collateralValueWad, "collateral").to.equal(e.collateralValue);
-  expect(actual.unrealizedPnlWad, "uPnL").to.equal(e.unrealizedPnl);
-  expect(actual.accruedFundingWad, "funding").to.equal(e.accruedFunding);
-}
-
 describe("PerpVault — trading", () => {
   describe("opening", () => {
     it("opens a long at the skew-adjusted fill price, charges the fee and records OI", async () => {
-      const ctx = await setup();
+      const ctx = await setupModel();
       const { w, m } = ctx;
       const [t] = w.traders;
       await depositUsd(ctx, t, 10_000);
@@ -132,7 +67,7 @@ describe("PerpVault — trading", () => {
     });
 
     it("opens a short at a fill below the oracle price", async () => {
-      const ctx = await setup();
+      const ctx = await setupModel();
       const { w } = ctx;
       const [t] = w.traders;
       await depositUsd(ctx, t, 10_000);
@@ -149,7 +84,7 @@ describe("PerpVault — trading", () => {
     });
 
     it("tracks both sides of OI across traders and prices each trade on the current skew", async () => {
-      const ctx = await setup();
+      const ctx = await setupModel();
       const { w, m } = ctx;
       const [a, b, c] = w.traders;
       for (const t of [a, b, c]) await depositUsd(ctx, t, 50_000);
@@ -167,7 +102,7 @@ describe("PerpVault — trading", () => {
 
   describe("fill price", () => {
     it("matches oracle × (1 + (skew + Δ/2)/skewScale), rounded up for buys and down for sells", async () => {
-      const ctx = await setup();
+      const ctx = await setupModel();
       const { w } = ctx;
       const [a, b] = w.traders;
       await depositUsd(ctx, a, 100_000);
@@ -199,7 +134,7 @@ describe("PerpVault — trading", () => {
     });
 
     it("reverts SlippageExceeded for a buy whose fill is above the acceptable price", async () => {
-      const ctx = await setup();
+      const ctx = await setupModel();
       const { w } = ctx;
       const [t] = w.traders;
       await depositUsd(ctx, t, 10_000);
@@ -214,7 +149,7 @@ describe("PerpVault — trading", () => {
     });
 
     it("reverts SlippageExceeded for a sell whose fill is below the acceptable price", async () => {
-      const ctx = await setup();
+      const ctx = await setupModel();
       const { w } = ctx;
       const [t] = w.traders;
       await depositUsd(ctx, t, 10_000);
@@ -230,7 +165,7 @@ describe("PerpVault — trading", () => {
 
   describe("increasing", () => {
     it("averages a long's entry price weighted by size, rounded up", async () => {
-      const ctx = await setup();
+      const ctx = await setupModel();
       const { w } = ctx;
       const [t] = w.traders;
       await depositUsd(ctx, t, 50_000);
@@ -249,7 +184,7 @@ describe("PerpVault — trading", () => {
     });
 
     it("averages a short's entry price weighted by size, rounded down", async () => {
-      const ctx = await setup();
+      const ctx = await setupModel();
       const { w } = ctx;
       const [t] = w.traders;
       await depositUsd(ctx, t, 50_000);
@@ -272,7 +207,7 @@ describe("PerpVault — trading", () => {
 
   describe("reducing", () => {
     it("realises PnL on the reduced part of a long (rounded down) and keeps the entry price", async () => {
-      const ctx = await setup();
+      const ctx = await setupModel();
       const { w, m } = ctx;
       const [t] = w.traders;
       await depositUsd(ctx, t, 50_000);
@@ -292,7 +227,7 @@ describe("PerpVault — trading", () => {
     });
 
     it("realises a loss on a long reduced at a lower price, rounded toward −∞", async () => {
-      const ctx = await setup();
+      const ctx = await setupModel();
       const { w } = ctx;
       const [t] = w.traders;
       await depositUsd(ctx, t, 50_000);
@@ -308,7 +243,7 @@ describe("PerpVault — trading", () => {
     });
 
     it("realises PnL on the reduced part of a short and keeps the entry price", async () => {
-      const ctx = await setup();
+      const ctx = await setupModel();
       const { w } = ctx;
       const [t] = w.traders;
       await depositUsd(ctx, t, 50_000);
@@ -330,7 +265,7 @@ describe("PerpVault — trading", () => {
 
   describe("flipping", () => {
     it("flips a long into a short: PnL on the whole old size, new entry at the fill", async () => {
-      const ctx = await setup();
+      const ctx = await setupModel();
       const { w } = ctx;
       const [t] = w.traders;
       await depositUsd(ctx, t, 50_000);
@@ -349,7 +284,7 @@ describe("PerpVault — trading", () => {
     });
 
     it("flips a short into a long: PnL on the whole old size, new entry at the fill", async () => {
-      const ctx = await setup();
+      const ctx = await setupModel();
       const { w } = ctx;
       const [t] = w.traders;
       await depositUsd(ctx, t, 50_000);
@@ -369,7 +304,7 @@ describe("PerpVault — trading", () => {
 
   describe("closing", () => {
     it("closes a long: position deleted, no open markets, OI back to zero", async () => {
-      const ctx = await setup();
+      const ctx = await setupModel();
       const { w } = ctx;
       const [t] = w.traders;
       await depositUsd(ctx, t, 20_000);
@@ -396,7 +331,7 @@ describe("PerpVault — trading", () => {
     });
 
     it("closes a short: position deleted, no open markets, OI back to zero", async () => {
-      const ctx = await setup();
+      const ctx = await setupModel();
       const { w } = ctx;
       const [t] = w.traders;
       await depositUsd(ctx, t, 20_000);
@@ -413,7 +348,7 @@ describe("PerpVault — trading", () => {
     });
 
     it("keeps the other market open when one of two positions is closed", async () => {
-      const ctx = await setup();
+      const ctx = await setupModel();
       const { w } = ctx;
       const [t] = w.traders;
       await depositUsd(ctx, t, 50_000);
@@ -428,7 +363,7 @@ describe("PerpVault — trading", () => {
 
   describe("margin", () => {
     it("reverts Undercollateralized when a risk-increasing trade leaves equity below IM", async () => {
-      const ctx = await setup();
+      const ctx = await setupModel();
       const { w, m } = ctx;
       const [t] = w.traders;
       await depositUsd(ctx, t, 1_000);
@@ -449,7 +384,7 @@ describe("PerpVault — trading", () => {
     });
 
     it("allows a reduce-only trade below IM but not a risk-increasing or flipping one", async () => {
-      const ctx = await setup();
+      const ctx = await setupModel();
       const { w, m } = ctx;
       const [t] = w.traders;
       await depositUsd(ctx, t, 1_000);
@@ -490,7 +425,7 @@ describe("PerpVault — trading", () => {
 
   describe("errors", () => {
     it("reverts AccountInLiquidation for any trade of a flagged account, and trades again once released", async () => {
-      const ctx = await setup();
+      const ctx = await setupModel();
       const { w } = ctx;
       const [t] = w.traders;
       await depositUsd(ctx, t, 10_000);
@@ -510,7 +445,7 @@ describe("PerpVault — trading", () => {
     });
 
     it("reverts ZeroAmount for a zero size", async () => {
-      const { w } = await setup();
+      const { w } = await setupModel();
       const [t] = w.traders;
       await expect(w.vault.connect(t).trade(ETH_USD, 0n, ethers.MaxUint256)).to.be.revertedWithCustomError(
         w.vault,
@@ -519,7 +454,7 @@ describe("PerpVault — trading", () => {
     });
 
     it("reverts UnknownMarket for a market that is not listed", async () => {
-      const { w } = await setup();
+      const { w } = await setupModel();
       const [t] = w.traders;
       const id = ethers.encodeBytes32String("DOGE-USD");
       await expect(w.vault.connect(t).trade(id, wad(1), ethers.MaxUint256))
@@ -531,7 +466,7 @@ describe("PerpVault — trading", () => {
     });
 
     it("reverts InvalidFillPrice when a huge short takes the fill to zero or below", async () => {
-      const ctx = await setup();
+      const ctx = await setupModel();
       const { w } = ctx;
       const [t] = w.traders;
       const id = ethers.encodeBytes32String("TINY-USD");
@@ -563,7 +498,7 @@ describe("PerpVault — trading", () => {
 
   describe("cross-margin", () => {
     it("shares one collateral pool between ETH-USD and BTC-USD and sums both in accountHealth", async () => {
-      const ctx = await setup();
+      const ctx = await setupModel();
       const { w, m } = ctx;
       const [t] = w.traders;
       await depositUsd(ctx, t, 4_000);
