@@ -6,7 +6,7 @@
 
 import { expect } from "chai";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
-import type { ContractTransactionResponse } from "ethers";
+import { type ContractTransactionResponse, ethers } from "ethers";
 import { loadFixture } from "./load-fixture";
 import { anyPrice, BTC_USD, deployWorld, e8, ETH_USD, usdc, wad, WAD, type World } from "./local-world";
 import { defaultMarkets, type Health, ReferenceVault, type TradeOutcome } from "./reference";
@@ -63,6 +63,21 @@ export async function tradeBoth(
     .to.emit(ctx.w.vault, "Traded")
     .withArgs(t.address, market, delta, out.fill, out.newSize, out.realizedPnl, out.fee, out.fundingPaid);
   return { out, ts };
+}
+
+/** Lists "TINY-USD" on WETH's oracle at skewScale 1 (the minimum), default fees, velocity and ratios; returns its id. */
+export async function listTinyMarket(w: World): Promise<string> {
+  const id = ethers.encodeBytes32String("TINY-USD");
+  await w.risk.connect(w.admin).setRatios(id, wad(0.05), wad(0.025));
+  await w.vault.connect(w.admin).listMarket(id, {
+    oracleAsset: await w.weth.getAddress(),
+    makerFeeWad: wad(0.0002),
+    takerFeeWad: wad(0.0006),
+    maxFundingVelocityWad: 3n * WAD,
+    maxOiPoolRatioWad: WAD,
+    skewScaleWad: WAD,
+  });
+  return id;
 }
 
 /** Every field of `accountHealth` against the model's health. */

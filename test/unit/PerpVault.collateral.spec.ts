@@ -35,6 +35,15 @@ async function wethOnlyLong(ctx: Ctx): Promise<HardhatEthersSigner> {
   return t;
 }
 
+/** A trader with $1,000 of USDC, long 5 ETH. */
+async function usdcLong(ctx: Ctx): Promise<HardhatEthersSigner> {
+  const [t] = ctx.w.traders;
+  await ctx.w.vault.connect(t).deposit(ctx.usdcAddr, usdc(1_000));
+  ctx.m.creditQuote(t.address, wad(1_000));
+  await tradeBoth(ctx, t, ETH_USD, wad(5));
+  return t;
+}
+
 describe("PerpVault — collateral", () => {
   describe("deposits", () => {
     it("deposits USDC (6 decimals) into the WAD quote balance and moves the tokens", async () => {
@@ -346,10 +355,7 @@ describe("PerpVault — collateral", () => {
     it("blocks a USDC withdrawal that would leave equity below IM, allows one that keeps it at IM", async () => {
       const ctx = await setup();
       const { w, m, usdcAddr } = ctx;
-      const [t] = w.traders;
-      await w.vault.connect(t).deposit(usdcAddr, usdc(1_000));
-      m.creditQuote(t.address, wad(1_000));
-      await tradeBoth(ctx, t, ETH_USD, wad(5));
+      const t = await usdcLong(ctx);
 
       const next = BigInt(await time.latest()) + 30n;
       const h = m.health(t.address, next);
@@ -439,10 +445,7 @@ describe("PerpVault — collateral", () => {
     it("allows withdrawing everything once the position is closed", async () => {
       const ctx = await setup();
       const { w, m, usdcAddr } = ctx;
-      const [t] = w.traders;
-      await w.vault.connect(t).deposit(usdcAddr, usdc(1_000));
-      m.creditQuote(t.address, wad(1_000));
-      await tradeBoth(ctx, t, ETH_USD, wad(5));
+      const t = await usdcLong(ctx);
       await tradeBoth(ctx, t, ETH_USD, -wad(5));
       const bal = await w.vault.quoteBalance(t.address);
       expect(bal).to.equal(m.quoteOf(t.address));

@@ -34,87 +34,82 @@ function expectFeeSplit(before: Balances, after: Balances, fee: bigint): void {
   expect(after.pool - before.pool, "pool share").to.equal(fee - toInsurance);
 }
 
+/** The first `n` traders, each with `dollars` of USDC deposited. */
+async function funded(ctx: Ctx, n: number, dollars = 50_000): Promise<HardhatEthersSigner[]> {
+  const traders = ctx.w.traders.slice(0, n);
+  for (const t of traders) await depositUsd(ctx, t, dollars);
+  return traders;
+}
+
+/**
+ * Trades `delta` by `t` (who holds no position in it) and checks the fee against `feeOf(out)`,
+ * written out by the test: it is the whole change of the trader's quote balance and is split
+ * ⌊20%⌋ to the insurance, the rest to the pool.
+ */
+async function expectFeeOnly(
+  ctx: Ctx,
+  t: HardhatEthersSigner,
+  delta: bigint,
+  feeOf: (out: TradeOutcome) => bigint,
+): Promise<{ out: TradeOutcome; fee: bigint; after: Balances }> {
+  const before = await balances(ctx.w, t);
+  const out = await trade(ctx, t, delta);
+  const fee = feeOf(out);
+  expect(out.fee).to.equal(fee);
+  const after = await balances(ctx.w, t);
+  expect(after.quote).to.equal(before.quote - fee);
+  expectFeeSplit(before, after, fee);
+  return { out, fee, after };
+}
+
 describe("PerpVault — fees and open-interest caps", () => {
   describe("fees", () => {
     it("charges the taker rate on a trade that opens skew; insurance gets ⌊20%⌋, the pool the rest", async () => {
       const ctx = await setupModel();
-      const { w } = ctx;
-      const [t] = w.traders;
-      await depositUsd(ctx, t, 50_000);
-      const before = await balances(w, t);
+      const [t] = await funded(ctx, 1);
       const delta = wad(1.234567);
-      const out = await trade(ctx, t, delta);
       // fee = ⌈1.234567 × 6 bps × fill⌉
-      const fee = divCeil(delta * TAKER * out.fill, WAD * WAD);
-      expect(out.fee).to.equal(fee);
+      const { fee, after } = await expectFeeOnly(ctx, t, delta, (o) => divCeil(delta * TAKER * o.fill, WAD * WAD));
       expect(fee % 5n).to.not.equal(0n, "the insurance share must need rounding for this test");
-      const after = await balances(w, t);
-      expect(after.quote).to.equal(before.quote - fee);
-      expectFeeSplit(before, after, fee);
       expect(after.insurance).to.equal(fee / 5n);
       expect(after.pool).to.equal(POOL0 + fee - fee / 5n);
     });
 
     it("splits a skew-crossing trade: maker rate up to |skew|, taker rate beyond", async () => {
       const ctx = await setupModel();
-      const { w } = ctx;
-      const [a, b] = w.traders;
-      await depositUsd(ctx, a, 50_000);
-      await depositUsd(ctx, b, 50_000);
+      const [a, b] = await funded(ctx, 2);
       await trade(ctx, a, wad(10));
-      const before = await balances(w, b);
-      const out = await trade(ctx, b, -wad(15));
+      const { out, fee } = await expectFeeOnly(ctx, b, -wad(15), (o) =>
+        divCeil((wad(10) * MAKER + wad(5) * TAKER) * o.fill, WAD * WAD),
+      );
       expect(out.skewBefore).to.equal(wad(10));
-      const fee = divCeil((wad(10) * MAKER + wad(5) * TAKER) * out.fill, WAD * WAD);
-      expect(out.fee).to.equal(fee);
       // Cheaper than the all-taker fee.
       expect(fee).to.be.lessThan(divCeil(wad(15) * TAKER * out.fill, WAD * WAD));
-      const after = await balances(w, b);
-      expect(after.quote).to.equal(before.quote - fee);
-      expectFeeSplit(before, after, fee);
     });
 
     it("charges only the maker rate on a trade that reduces |skew| without crossing it", async () => {
       const ctx = await setupModel();
-      const { w } = ctx;
-      const [a, b] = w.traders;
-      await depositUsd(ctx, a, 50_000);
-      await depositUsd(ctx, b, 50_000);
+      const [a, b] = await funded(ctx, 2);
       await trade(ctx, a, wad(10));
-      const before = await balances(w, b);
-      const out = await trade(ctx, b, -wad(4.321));
-      const fee = divCeil(wad(4.321) * MAKER * out.fill, WAD * WAD);
-      expect(out.fee).to.equal(fee);
-      const after = await balances(w, b);
-      expect(after.quote).to.equal(before.quote - fee);
-      expectFeeSplit(before, after, fee);
+      await expectFeeOnly(ctx, b, -wad(4.321), (o) => divCeil(wad(4.321) * MAKER * o.fill, WAD * WAD));
     });
 
     it("mirrors the split under a short skew: buys pay maker up to |skew|", async () => {
       const ctx = await setupModel();
-      const { w } = ctx;
-      const [a, b, c] = w.traders;
-      for (const t of [a, b, c]) await depositUsd(ctx, t, 50_000);
+      const [a, b, c] = await funded(ctx, 3);
       await trade(ctx, a, -wad(8));
-      let out = await trade(ctx, b, wad(3));
-      expect(out.fee).to.equal(divCeil(wad(3) * MAKER * out.fill, WAD * WAD));
+      const first = await trade(ctx, b, wad(3));
+      expect(first.fee).to.equal(divCeil(wad(3) * MAKER * first.fill, WAD * WAD));
       // Skew now −5: a buy of 10 is 5 maker + 5 taker.
-      const before = await balances(w, c);
-      out = await trade(ctx, c, wad(10));
+      const { out } = await expectFeeOnly(ctx, c, wad(10), (o) =>
+        divCeil((wad(5) * MAKER + wad(5) * TAKER) * o.fill, WAD * WAD),
+      );
       expect(out.skewBefore).to.equal(-wad(5));
-      const fee = divCeil((wad(5) * MAKER + wad(5) * TAKER) * out.fill, WAD * WAD);
-      expect(out.fee).to.equal(fee);
-      const after = await balances(w, c);
-      expect(after.quote).to.equal(before.quote - fee);
-      expectFeeSplit(before, after, fee);
     });
 
     it("charges the taker rate on a trade that adds to an existing skew", async () => {
       const ctx = await setupModel();
-      const { w } = ctx;
-      const [a, b] = w.traders;
-      await depositUsd(ctx, a, 50_000);
-      await depositUsd(ctx, b, 50_000);
+      const [a, b] = await funded(ctx, 2);
       await trade(ctx, a, -wad(6));
       const out = await trade(ctx, b, -wad(2.5));
       expect(out.fee).to.equal(divCeil(wad(2.5) * TAKER * out.fill, WAD * WAD));
@@ -123,8 +118,7 @@ describe("PerpVault — fees and open-interest caps", () => {
     it("treats a trader's own reduction as maker flow and charges the fee on top of PnL", async () => {
       const ctx = await setupModel();
       const { w } = ctx;
-      const [t] = w.traders;
-      await depositUsd(ctx, t, 50_000);
+      const [t] = await funded(ctx, 1);
       await trade(ctx, t, wad(10));
       await setPrice(ctx, "ETH", 3050);
       const before = await balances(w, t);
@@ -140,8 +134,7 @@ describe("PerpVault — fees and open-interest caps", () => {
     it("rounds the insurance share down on every trade and keeps the ledger equal to the tokens held", async () => {
       const ctx = await setupModel();
       const { w, m } = ctx;
-      const traders = w.traders.slice(0, 4);
-      for (const t of traders) await depositUsd(ctx, t, 100_000);
+      const traders = await funded(ctx, 4, 100_000);
       const sizes = [wad(1.111111), -wad(2.777777), wad(0.333337), wad(5.5), -wad(3.141593), wad(0.000007)];
       let insurance = 0n;
       let fees = 0n;

@@ -4,7 +4,15 @@ import { time } from "@nomicfoundation/hardhat-toolbox/network-helpers";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 import { e8, ETH_USD, wad, WAD } from "../shared/local-world";
 import { ONE_DAY as DAY, divCeil, type TradeOutcome } from "../shared/reference";
-import { blockTime, type Ctx, depositUsd, setPrice, setupModel, tradeBoth } from "../shared/vault-harness";
+import {
+  blockTime,
+  type Ctx,
+  listTinyMarket,
+  depositUsd,
+  setPrice,
+  setupModel,
+  tradeBoth,
+} from "../shared/vault-harness";
 
 const SKEW_SCALE = 1_000_000n * WAD;
 const MAX_VELOCITY = 3n * WAD;
@@ -254,16 +262,7 @@ describe("PerpVault — funding", () => {
       expect(await w.vault.currentFunding(ETH_USD)).to.deep.equal([0n, 0n]);
 
       // A market with skewScale 1: a skew of 2 saturates the velocity at 3/day.
-      const id = ethers.encodeBytes32String("TINY-USD");
-      await w.risk.connect(w.admin).setRatios(id, wad(0.05), wad(0.025));
-      await w.vault.connect(w.admin).listMarket(id, {
-        oracleAsset: await w.weth.getAddress(),
-        makerFeeWad: wad(0.0002),
-        takerFeeWad: wad(0.0006),
-        maxFundingVelocityWad: MAX_VELOCITY,
-        maxOiPoolRatioWad: WAD,
-        skewScaleWad: WAD,
-      });
+      const id = await listTinyMarket(w);
       await depositUsd(ctx, t, 100_000);
       const tx = await w.vault.connect(t).trade(id, 2n * WAD, ethers.MaxUint256);
       const t0 = await blockTime(tx);

@@ -4,7 +4,15 @@ import { time } from "@nomicfoundation/hardhat-toolbox/network-helpers";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 import { anyPrice, BTC_USD, ETH_USD, wad, WAD } from "../shared/local-world";
 import { averageEntry, divCeil, divFloor, fillPrice, mulWadFloor, type TradeOutcome } from "../shared/reference";
-import { type Ctx, depositUsd, expectHealth, setPrice, setupModel, tradeBoth } from "../shared/vault-harness";
+import {
+  type Ctx,
+  depositUsd,
+  expectHealth,
+  listTinyMarket,
+  setPrice,
+  setupModel,
+  tradeBoth,
+} from "../shared/vault-harness";
 
 /**
  * Trades on chain and in the model; checks the `fillPrice` view before the trade and every field
@@ -469,16 +477,7 @@ describe("PerpVault — trading", () => {
       const ctx = await setupModel();
       const { w } = ctx;
       const [t] = w.traders;
-      const id = ethers.encodeBytes32String("TINY-USD");
-      await w.risk.connect(w.admin).setRatios(id, wad(0.05), wad(0.025));
-      await w.vault.connect(w.admin).listMarket(id, {
-        oracleAsset: await w.weth.getAddress(),
-        makerFeeWad: wad(0.0002),
-        takerFeeWad: wad(0.0006),
-        maxFundingVelocityWad: 3n * WAD,
-        maxOiPoolRatioWad: WAD,
-        skewScaleWad: WAD, // the minimum
-      });
+      const id = await listTinyMarket(w); // skewScale 1, the minimum
       await depositUsd(ctx, t, 100_000);
       // −2 at skewScale 1: 3000 × (1 − 1) = 0.
       await expect(w.vault.connect(t).trade(id, -2n * WAD, 0n))
