@@ -32,6 +32,14 @@ export async function setupModel(): Promise<Ctx> {
   return { w, m };
 }
 
+/** `setupModel()` with the first trader holding `dollars` of USDC (on chain and in the model). */
+export async function withTrader(dollars: number): Promise<Ctx & { ctx: Ctx; t: HardhatEthersSigner }> {
+  const ctx = await setupModel();
+  const [t] = ctx.w.traders;
+  await depositUsd(ctx, t, dollars);
+  return { ...ctx, ctx, t };
+}
+
 export async function blockTime(tx: ContractTransactionResponse): Promise<bigint> {
   const rc = await tx.wait();
   return BigInt((await rc!.getBlock()).timestamp);

@@ -3,7 +3,7 @@ import { ethers } from "hardhat";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 import { ETH_USD, wad, WAD, type World } from "../shared/local-world";
 import { divCeil, type TradeOutcome } from "../shared/reference";
-import { type Ctx, depositUsd, POOL0, setPrice, setupModel, tradeBoth } from "../shared/vault-harness";
+import { type Ctx, depositUsd, POOL0, setPrice, setupModel, tradeBoth, withTrader } from "../shared/vault-harness";
 
 const MAKER = wad(0.0002);
 const TAKER = wad(0.0006);
@@ -116,9 +116,7 @@ describe("PerpVault — fees and open-interest caps", () => {
     });
 
     it("treats a trader's own reduction as maker flow and charges the fee on top of PnL", async () => {
-      const ctx = await setupModel();
-      const { w } = ctx;
-      const [t] = await funded(ctx, 1);
+      const { ctx, w, t } = await withTrader(50_000);
       await trade(ctx, t, wad(10));
       await setPrice(ctx, "ETH", 3050);
       const before = await balances(w, t);

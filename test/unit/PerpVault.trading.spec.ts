@@ -12,6 +12,7 @@ import {
   setPrice,
   setupModel,
   tradeBoth,
+  withTrader,
 } from "../shared/vault-harness";
 
 /**
@@ -53,10 +54,7 @@ async function expectAccount(ctx: Ctx, t: HardhatEthersSigner): Promise<void> {
 describe("PerpVault — trading", () => {
   describe("opening", () => {
     it("opens a long at the skew-adjusted fill price, charges the fee and records OI", async () => {
-      const ctx = await setupModel();
-      const { w, m } = ctx;
-      const [t] = w.traders;
-      await depositUsd(ctx, t, 10_000);
+      const { ctx, w, m, t } = await withTrader(10_000);
       const delta = wad(2.5);
       // Skew 0: 3000 × (1 + 1.25 / 1e6) = 3000.00375 exactly.
       expect(await w.vault.fillPrice(ETH_USD, delta)).to.equal(wad(3000.00375));
@@ -75,10 +73,7 @@ describe("PerpVault — trading", () => {
     });
 
     it("opens a short at a fill below the oracle price", async () => {
-      const ctx = await setupModel();
-      const { w } = ctx;
-      const [t] = w.traders;
-      await depositUsd(ctx, t, 10_000);
+      const { ctx, w, t } = await withTrader(10_000);
       const delta = -wad(2.5);
       const out = await trade(ctx, t, ETH_USD, delta);
       expect(out.fill).to.equal(wad(2999.99625));
@@ -142,10 +137,7 @@ describe("PerpVault — trading", () => {
     });
 
     it("reverts SlippageExceeded for a buy whose fill is above the acceptable price", async () => {
-      const ctx = await setupModel();
-      const { w } = ctx;
-      const [t] = w.traders;
-      await depositUsd(ctx, t, 10_000);
+      const { ctx, w, t } = await withTrader(10_000);
       const delta = wad(1.5);
       const fill = ctx.m.fillPrice(ETH_USD, delta);
       await expect(w.vault.connect(t).trade(ETH_USD, delta, fill - 1n))
@@ -157,10 +149,7 @@ describe("PerpVault — trading", () => {
     });
 
     it("reverts SlippageExceeded for a sell whose fill is below the acceptable price", async () => {
-      const ctx = await setupModel();
-      const { w } = ctx;
-      const [t] = w.traders;
-      await depositUsd(ctx, t, 10_000);
+      const { ctx, w, t } = await withTrader(10_000);
       const delta = -wad(1.5);
       const fill = ctx.m.fillPrice(ETH_USD, delta);
       await expect(w.vault.connect(t).trade(ETH_USD, delta, fill + 1n))
@@ -173,10 +162,7 @@ describe("PerpVault — trading", () => {
 
   describe("increasing", () => {
     it("averages a long's entry price weighted by size, rounded up", async () => {
-      const ctx = await setupModel();
-      const { w } = ctx;
-      const [t] = w.traders;
-      await depositUsd(ctx, t, 50_000);
+      const { ctx, w, t } = await withTrader(50_000);
       const first = await trade(ctx, t, ETH_USD, wad(3));
       await setPrice(ctx, "ETH", 3100);
       const second = await trade(ctx, t, ETH_USD, wad(4));
@@ -192,10 +178,7 @@ describe("PerpVault — trading", () => {
     });
 
     it("averages a short's entry price weighted by size, rounded down", async () => {
-      const ctx = await setupModel();
-      const { w } = ctx;
-      const [t] = w.traders;
-      await depositUsd(ctx, t, 50_000);
+      const { ctx, w, t } = await withTrader(50_000);
       const first = await trade(ctx, t, ETH_USD, -wad(3));
       await setPrice(ctx, "ETH", 2900);
       const second = await trade(ctx, t, ETH_USD, -wad(4));
@@ -215,10 +198,7 @@ describe("PerpVault — trading", () => {
 
   describe("reducing", () => {
     it("realises PnL on the reduced part of a long (rounded down) and keeps the entry price", async () => {
-      const ctx = await setupModel();
-      const { w, m } = ctx;
-      const [t] = w.traders;
-      await depositUsd(ctx, t, 50_000);
+      const { ctx, w, m, t } = await withTrader(50_000);
       const open = await trade(ctx, t, ETH_USD, wad(5));
       await setPrice(ctx, "ETH", 3210.123);
       const quoteBefore = await w.vault.quoteBalance(t.address);
@@ -235,10 +215,7 @@ describe("PerpVault — trading", () => {
     });
 
     it("realises a loss on a long reduced at a lower price, rounded toward −∞", async () => {
-      const ctx = await setupModel();
-      const { w } = ctx;
-      const [t] = w.traders;
-      await depositUsd(ctx, t, 50_000);
+      const { ctx, t } = await withTrader(50_000);
       const open = await trade(ctx, t, ETH_USD, wad(5));
       await setPrice(ctx, "ETH", 2950.5);
       const delta = -1_777_777_777_777_777_777n;
@@ -251,10 +228,7 @@ describe("PerpVault — trading", () => {
     });
 
     it("realises PnL on the reduced part of a short and keeps the entry price", async () => {
-      const ctx = await setupModel();
-      const { w } = ctx;
-      const [t] = w.traders;
-      await depositUsd(ctx, t, 50_000);
+      const { ctx, w, t } = await withTrader(50_000);
       const open = await trade(ctx, t, ETH_USD, -wad(5));
       await setPrice(ctx, "ETH", 2800);
       const quoteBefore = await w.vault.quoteBalance(t.address);
@@ -273,10 +247,7 @@ describe("PerpVault — trading", () => {
 
   describe("flipping", () => {
     it("flips a long into a short: PnL on the whole old size, new entry at the fill", async () => {
-      const ctx = await setupModel();
-      const { w } = ctx;
-      const [t] = w.traders;
-      await depositUsd(ctx, t, 50_000);
+      const { ctx, w, t } = await withTrader(50_000);
       const open = await trade(ctx, t, ETH_USD, wad(2));
       await setPrice(ctx, "ETH", 3100);
       const quoteBefore = await w.vault.quoteBalance(t.address);
@@ -292,10 +263,7 @@ describe("PerpVault — trading", () => {
     });
 
     it("flips a short into a long: PnL on the whole old size, new entry at the fill", async () => {
-      const ctx = await setupModel();
-      const { w } = ctx;
-      const [t] = w.traders;
-      await depositUsd(ctx, t, 50_000);
+      const { ctx, w, t } = await withTrader(50_000);
       const open = await trade(ctx, t, ETH_USD, -wad(4));
       await setPrice(ctx, "ETH", 3050);
       const out = await trade(ctx, t, ETH_USD, wad(6.5));
@@ -312,10 +280,7 @@ describe("PerpVault — trading", () => {
 
   describe("closing", () => {
     it("closes a long: position deleted, no open markets, OI back to zero", async () => {
-      const ctx = await setupModel();
-      const { w } = ctx;
-      const [t] = w.traders;
-      await depositUsd(ctx, t, 20_000);
+      const { ctx, w, t } = await withTrader(20_000);
       const open = await trade(ctx, t, ETH_USD, wad(4));
       await setPrice(ctx, "ETH", 3333.33);
       const out = await trade(ctx, t, ETH_USD, -wad(4));
@@ -339,10 +304,7 @@ describe("PerpVault — trading", () => {
     });
 
     it("closes a short: position deleted, no open markets, OI back to zero", async () => {
-      const ctx = await setupModel();
-      const { w } = ctx;
-      const [t] = w.traders;
-      await depositUsd(ctx, t, 20_000);
+      const { ctx, w, t } = await withTrader(20_000);
       const open = await trade(ctx, t, ETH_USD, -wad(4));
       await setPrice(ctx, "ETH", 2890);
       const out = await trade(ctx, t, ETH_USD, wad(4));
@@ -356,10 +318,7 @@ describe("PerpVault — trading", () => {
     });
 
     it("keeps the other market open when one of two positions is closed", async () => {
-      const ctx = await setupModel();
-      const { w } = ctx;
-      const [t] = w.traders;
-      await depositUsd(ctx, t, 50_000);
+      const { ctx, w, t } = await withTrader(50_000);
       await trade(ctx, t, ETH_USD, wad(2));
       await trade(ctx, t, BTC_USD, -wad(0.1));
       expect([...(await w.vault.accountMarkets(t.address))].sort()).to.deep.equal([ETH_USD, BTC_USD].sort());
@@ -371,10 +330,7 @@ describe("PerpVault — trading", () => {
 
   describe("margin", () => {
     it("reverts Undercollateralized when a risk-increasing trade leaves equity below IM", async () => {
-      const ctx = await setupModel();
-      const { w, m } = ctx;
-      const [t] = w.traders;
-      await depositUsd(ctx, t, 1_000);
+      const { ctx, w, m, t } = await withTrader(1_000);
       // 7 ETH ≈ $21,000 notional: IM ≈ 1,050 + 5 > equity ≈ 987.
       const next = BigInt(await time.latest()) + 10n;
       const preview = m.clone().trade(t.address, ETH_USD, wad(7), next);
@@ -392,10 +348,7 @@ describe("PerpVault — trading", () => {
     });
 
     it("allows a reduce-only trade below IM but not a risk-increasing or flipping one", async () => {
-      const ctx = await setupModel();
-      const { w, m } = ctx;
-      const [t] = w.traders;
-      await depositUsd(ctx, t, 1_000);
+      const { ctx, w, m, t } = await withTrader(1_000);
       await trade(ctx, t, ETH_USD, wad(6));
       await setPrice(ctx, "ETH", 2980);
       const now = BigInt(await time.latest());
@@ -433,10 +386,7 @@ describe("PerpVault — trading", () => {
 
   describe("errors", () => {
     it("reverts AccountInLiquidation for any trade of a flagged account, and trades again once released", async () => {
-      const ctx = await setupModel();
-      const { w } = ctx;
-      const [t] = w.traders;
-      await depositUsd(ctx, t, 10_000);
+      const { ctx, w, t } = await withTrader(10_000);
       await trade(ctx, t, ETH_USD, wad(1));
       await expect(w.vault.connect(w.liquidator).setInLiquidation(t.address, true))
         .to.emit(w.vault, "LiquidationFlagSet")
@@ -497,10 +447,7 @@ describe("PerpVault — trading", () => {
 
   describe("cross-margin", () => {
     it("shares one collateral pool between ETH-USD and BTC-USD and sums both in accountHealth", async () => {
-      const ctx = await setupModel();
-      const { w, m } = ctx;
-      const [t] = w.traders;
-      await depositUsd(ctx, t, 4_000);
+      const { ctx, w, m, t } = await withTrader(4_000);
       await trade(ctx, t, ETH_USD, wad(10));
       await trade(ctx, t, BTC_USD, -wad(0.5));
       await setPrice(ctx, "ETH", 3050);
