@@ -6,7 +6,7 @@ import { loadFixture } from "../shared/load-fixture";
 import { budget } from "../shared/budget";
 import type { ContractTransactionReceipt } from "ethers";
 import { anyPrice, BTC_USD, deployWorld, ETH_USD, usdc, wad, WAD, type World } from "../shared/local-world";
-import { abs, ReferenceVault, type RefTradeResult } from "../shared/reference";
+import { abs, type MarketConfig, ReferenceVault, type TradeOutcome } from "../shared/reference";
 
 /**
  * Differential test: random trades by a few traders on both markets, with random oracle moves
@@ -119,12 +119,8 @@ describe("invariant: PnL, entry and fees match the reference model", function ()
 
       // Documented defaults the reference relies on.
       expect(await w.vault.insuranceFeeShareWad()).to.equal(wad(0.2));
-      const ref = new ReferenceVault(
-        await w.vault.poolBalance(),
-        await w.vault.insuranceBalance(),
-        await w.vault.insuranceFeeShareWad(),
-        await w.vault.liquidationBufferWad(),
-      );
+      // Prices are keyed by market id: each market is its own oracle asset here.
+      const configs = new Map<string, MarketConfig>();
       for (const id of MARKETS) {
         const p = await w.vault.marketParams(id);
         const st = await w.vault.marketState(id);
@@ -133,32 +129,34 @@ describe("invariant: PnL, entry and fees match the reference model", function ()
         expect(p.takerFeeWad).to.equal(wad(0.0006));
         expect([r.imrWad, r.mmrWad]).to.deep.equal([wad(0.05), wad(0.025)]);
         expect([st.oiLongWad, st.oiShortWad, st.fundingIndexWad, st.fundingRateWad]).to.deep.equal([0n, 0n, 0n, 0n]);
-        ref.addMarket(
-          id,
-          {
-            makerFee: p.makerFeeWad,
-            takerFee: p.takerFeeWad,
-            skewScale: p.skewScaleWad,
-            maxFundingVelocity: p.maxFundingVelocityWad,
-            ratios: { imr: r.imrWad, mmr: r.mmrWad },
-          },
-          { fundingIndex: 0n, fundingRate: 0n, lastFundingTime: st.lastFundingTime },
-        );
+        configs.set(id, {
+          asset: id,
+          makerFee: p.makerFeeWad,
+          takerFee: p.takerFeeWad,
+          skewScale: p.skewScaleWad,
+          maxVelocity: p.maxFundingVelocityWad,
+          maxOiRatio: p.maxOiPoolRatioWad,
+          imr: r.imrWad,
+          mmr: r.mmrWad,
+        });
       }
+      const ref = new ReferenceVault(configs, await w.vault.poolBalance());
+      ref.insuranceBalance = await w.vault.insuranceBalance();
+      ref.insuranceFeeShare = await w.vault.insuranceFeeShareWad();
+      ref.liquidationBuffer = await w.vault.liquidationBufferWad();
+      for (const id of MARKETS) ref.states.get(id)!.lastTime = (await w.vault.marketState(id)).lastFundingTime;
       for (const t of traders) {
         await w.vault.connect(t).deposit(usdcAddr, usdc(COLLATERAL_USD));
-        ref.deposit(t.address, wad(COLLATERAL_USD));
+        ref.creditQuote(t.address, wad(COLLATERAL_USD));
       }
 
       const feeds = [w.ethFeed, w.btcFeed] as const;
       const e8 = [(await w.ethFeed.latestRoundData())[1], (await w.btcFeed.latestRoundData())[1]];
       // Earlier runs' warps moved the chain clock past the snapshot: refresh the feeds.
       for (const k of [0, 1] as const) await feeds[k].setAnswer(e8[k]);
-      const prices = (): Map<string, bigint> =>
-        new Map([
-          [ETH_USD, e8[0] * 10n ** 10n],
-          [BTC_USD, e8[1] * 10n ** 10n],
-        ]);
+      const syncPrices = (): void => {
+        for (const k of [0, 1] as const) ref.setPrice(MARKETS[k], e8[k] * 10n ** 10n);
+      };
 
       let trades = 0;
       for (const [i, s] of steps.entries()) {
@@ -172,6 +170,7 @@ describe("invariant: PnL, entry and fees match the reference model", function ()
           if (moves[k] !== 0) e8[k] = movePrice(e8[k], moves[k], BAND_E8[k]);
           if (moves[k] !== 0 || s.warp > 0) await feeds[k].setAnswer(e8[k]);
         }
+        syncPrices();
 
         // ---- the trade, sized from the reference position
         const trader = traders[s.trader];
@@ -185,14 +184,10 @@ describe("invariant: PnL, entry and fees match the reference model", function ()
         else delta = size > 0n ? -size - s.magnitude : -size + s.magnitude;
 
         const now = BigInt(await time.latest()) + 1n;
-        const price = prices().get(marketId)!;
-        const preview = ref.previewTrade(trader.address, marketId, delta, price, now);
+        // Preview on a copy: the health right after the trade is what the vault's IM check sees.
+        const preview = ref.clone().trade(trader.address, marketId, delta, now);
         if (preview.increasesRisk) {
-          const { equity, initialMargin } = ref.equityAndInitialMargin(trader.address, prices(), now, {
-            marketId,
-            position: { size: preview.newSize, entry: preview.newEntry, lastFundingIndex: preview.fundingIndex },
-            quoteDelta: preview.quoteDelta,
-          });
+          const { equity, initialMargin } = preview.health;
           if (equity < initialMargin + IM_HEADROOM) {
             totals.skipped++;
             continue; // the reference predicts an Undercollateralized revert: not a trade
@@ -204,7 +199,7 @@ describe("invariant: PnL, entry and fees match the reference model", function ()
         if (!receipt) throw new Error("no receipt");
         const block = await ethers.provider.getBlock(receipt.blockNumber);
         if (!block) throw new Error("no block");
-        const expected: RefTradeResult = ref.trade(trader.address, marketId, delta, price, BigInt(block.timestamp));
+        const expected: TradeOutcome = ref.trade(trader.address, marketId, delta, BigInt(block.timestamp));
         trades++;
         if (abs(delta) <= abs(size) && size !== 0n && size > 0n !== delta > 0n) totals.reductions++;
         if (size !== 0n && abs(delta) > abs(size) && size > 0n !== delta > 0n) totals.flips++;
@@ -216,7 +211,7 @@ describe("invariant: PnL, entry and fees match the reference model", function ()
         expect(ev.account, ctx).to.equal(trader.address);
         expect(ev.marketId, ctx).to.equal(marketId);
         expect(ev.sizeDelta, `${ctx}: sizeDelta`).to.equal(delta);
-        expect(ev.fillPrice, `${ctx}: fill price`).to.equal(expected.fillPrice);
+        expect(ev.fillPrice, `${ctx}: fill price`).to.equal(expected.fill);
         expect(ev.fee, `${ctx}: fee`).to.equal(expected.fee);
         expect(ev.fundingPaid, `${ctx}: funding paid`).to.equal(expected.fundingPaid);
         expect(ev.realizedPnl, `${ctx}: realised PnL`).to.equal(expected.realizedPnl);
@@ -235,25 +230,25 @@ describe("invariant: PnL, entry and fees match the reference model", function ()
           ev.realizedPnl - ev.fundingPaid - ev.fee,
         );
         expect(quoteAfter - quoteBefore, `${ctx}: quote change (reference)`).to.equal(expected.quoteDelta);
-        expect(quoteAfter, `${ctx}: quote balance`).to.equal(ref.quoteBalance(trader.address));
+        expect(quoteAfter, `${ctx}: quote balance`).to.equal(ref.quoteOf(trader.address));
         const refPos = ref.position(trader.address, marketId);
         expect(pos.sizeWad, `${ctx}: size`).to.equal(refPos.size);
         expect(pos.entryPriceWad, `${ctx}: entry price`).to.equal(refPos.entry);
         expect(pos.lastFundingIndexWad, `${ctx}: last funding index`).to.equal(refPos.lastFundingIndex);
 
-        const m = ref.market(marketId);
+        const m = ref.states.get(marketId)!;
         expect(state.oiLongWad, `${ctx}: OI long`).to.equal(m.oiLong);
         expect(state.oiShortWad, `${ctx}: OI short`).to.equal(m.oiShort);
-        expect(state.fundingIndexWad, `${ctx}: funding index`).to.equal(m.funding.fundingIndex);
-        expect(state.fundingRateWad, `${ctx}: funding rate`).to.equal(m.funding.fundingRate);
-        expect(state.lastFundingTime, `${ctx}: last funding time`).to.equal(m.funding.lastFundingTime);
+        expect(state.fundingIndexWad, `${ctx}: funding index`).to.equal(m.index);
+        expect(state.fundingRateWad, `${ctx}: funding rate`).to.equal(m.rate);
+        expect(state.lastFundingTime, `${ctx}: last funding time`).to.equal(m.lastTime);
         expect(poolBal, `${ctx}: pool balance`).to.equal(ref.poolBalance);
         expect(insBal, `${ctx}: insurance balance`).to.equal(ref.insuranceBalance);
 
         // Unrealised PnL at the oracle price, for every trader (prices may have moved for all).
         for (const [k, h] of healths.entries()) {
           expect(h.unrealizedPnlWad, `${ctx}: unrealised PnL of trader ${k}`).to.equal(
-            ref.unrealizedPnl(addrs[k], prices()),
+            ref.health(addrs[k], BigInt(block.timestamp)).unrealizedPnl,
           );
         }
       }

@@ -1,7 +1,8 @@
 /**
- * Independent bigint reference model of Bulwark's trade maths, written from the documented
- * formulas (not by calling the contracts). Every rounding is mathematical floor / ceil (toward
- * −∞ / +∞), whatever the signs of numerator and denominator:
+ * The one reference model of the PerpVault maths: independent bigint arithmetic written from the
+ * documented formulas (IPerpVault NatSpec, docs/architecture.md), never by calling the contracts.
+ * Every rounding is mathematical floor / ceil (toward −∞ / +∞), whatever the signs of numerator
+ * and denominator:
  *
  * - fill price = oracle + oracle × (2·skew + delta) / (2·skewScale), the premium rounded up for
  *   buys and down for sells;
@@ -11,11 +12,16 @@
  *   for shorts; on a flip the entry is the fill; on a partial reduction it is unchanged;
  * - realised PnL on a reduction = floor(closed × (fill − entry) / 1e18), closed signed as the old
  *   position;
+ * - funding rate drifts by maxVelocity × clamp(skew/skewScale, −1, 1) per day (Solidity
+ *   truncation, clamped to ±100%/day); the index accrues avgRate × price × dt / 1 day;
  * - funding paid on the old size = ceil(oldSize × (index − lastIndex) / 1e18);
- * - unrealised PnL at a price = floor(size × (price − entry) / 1e18).
+ * - unrealised PnL at a price = floor(size × (price − entry) / 1e18);
+ * - health: notional and margins rounded up, volatile collateral = balance × price × weight
+ *   rounded down (truncating), equity = quote + collateral + uPnL − accrued funding.
  *
- * `ReferenceVault` strings these together into a ledger (trader quote balances, positions, open
- * interest, funding index, pool and insurance balances) that tests compare with the chain.
+ * `ReferenceVault` strings these together into a ledger (markets' OI and funding, accounts' quote,
+ * volatile collateral and positions, pool and insurance balances) that tests compare with the
+ * chain.
  */
 
 export const WAD = 10n ** 18n;
@@ -75,13 +81,18 @@ export function tradeFee(skew: bigint, delta: bigint, fill: bigint, makerFee: bi
   return divCeil((makerSize * makerFee + takerSize * takerFee) * fill, 10n ** 36n);
 }
 
-export interface RefPosition {
+/** Size-weighted entry: rounded up for longs, down for shorts (always against the trader). */
+export function averageEntry(oldSize: bigint, oldEntry: bigint, delta: bigint, price: bigint): bigint {
+  const newSize = oldSize + delta;
+  const num = oldSize * oldEntry + delta * price;
+  return newSize > 0n ? divCeil(num, newSize) : divFloor(num, newSize);
+}
+
+export interface Position {
   size: bigint;
   entry: bigint;
   lastFundingIndex: bigint;
 }
-
-export const EMPTY_POSITION: RefPosition = Object.freeze({ size: 0n, entry: 0n, lastFundingIndex: 0n });
 
 export interface FillOutcome {
   newSize: bigint;
@@ -99,15 +110,14 @@ export const fundingOwed = (size: bigint, lastIndex: bigint, index: bigint): big
 /** Unrealised PnL of a position at `price`, rounded down. */
 export const unrealizedPnl = (size: bigint, entry: bigint, price: bigint): bigint => mulWadFloor(size, price - entry);
 
-/** Applies a fill of `delta` at `price` to `pos` when the market's funding index is `fundingIndex`. */
-export function computeFill(pos: RefPosition, delta: bigint, price: bigint, fundingIndex: bigint): FillOutcome {
+/** Applies a fill of `delta` at `price` to `pos`, settling funding to `fundingIndex` first. */
+export function computeFill(pos: Position, delta: bigint, price: bigint, fundingIndex: bigint): FillOutcome {
   const oldSize = pos.size;
   const newSize = oldSize + delta;
   const fundingPaid = oldSize === 0n ? 0n : fundingOwed(oldSize, pos.lastFundingIndex, fundingIndex);
   if (oldSize === 0n || sign(oldSize) === sign(delta)) {
     // Opening or increasing: size-weighted average entry, rounded against the trader.
-    const num = oldSize * pos.entry + delta * price;
-    const newEntry = newSize > 0n ? divCeil(num, newSize) : divFloor(num, newSize);
+    const newEntry = averageEntry(oldSize, pos.entry, delta, price);
     return { newSize, newEntry, realizedPnl: 0n, fundingPaid, increasesRisk: true };
   }
   // Reducing, closing or flipping.
@@ -124,41 +134,40 @@ export function computeFill(pos: RefPosition, delta: bigint, price: bigint, fund
 
 export interface FundingParams {
   skewScale: bigint;
-  maxFundingVelocity: bigint;
+  maxVelocity: bigint;
 }
 
 export interface FundingState {
-  fundingIndex: bigint;
-  fundingRate: bigint;
-  lastFundingTime: bigint;
+  index: bigint;
+  rate: bigint;
+  lastTime: bigint;
 }
 
-/** Funding rate now: drifts by maxVelocity × clamp(skew/skewScale, −1, 1) per day (truncating). */
-export function currentFundingRate(lastRate: bigint, skew: bigint, p: FundingParams, elapsed: bigint): bigint {
+/** Daily funding rate after `elapsed` seconds (Solidity truncating divisions), clamped to ±100%. */
+export function fundingRateAfter(lastRate: bigint, skew: bigint, p: FundingParams, elapsed: bigint): bigint {
   let proportional = divTrunc(skew * WAD, p.skewScale);
   if (proportional > WAD) proportional = WAD;
   if (proportional < -WAD) proportional = -WAD;
-  const velocity = divTrunc(proportional * p.maxFundingVelocity, WAD);
-  return lastRate + divTrunc(velocity * elapsed, ONE_DAY);
+  const velocity = divTrunc(proportional * p.maxVelocity, WAD);
+  const rate = lastRate + divTrunc(velocity * elapsed, ONE_DAY);
+  return max(min(rate, MAX_FUNDING_RATE), -MAX_FUNDING_RATE);
 }
 
-/** Rolls `st` forward to `now` at `price` for a market whose skew is `skew`. */
-export function accrueFunding(
-  st: FundingState,
+/** Rolls `st` forward to `now` at `price` for a market whose skew is `skew` (a new object). */
+export function accrueFunding<S extends FundingState>(
+  st: S,
   skew: bigint,
   p: FundingParams,
   price: bigint,
   now: bigint,
-): FundingState {
-  const elapsed = now - st.lastFundingTime;
+): S {
+  const elapsed = now - st.lastTime;
   if (elapsed < 0n) throw new Error("time went backwards");
   if (elapsed === 0n) return { ...st };
-  let rate = currentFundingRate(st.fundingRate, skew, p, elapsed);
-  if (rate > MAX_FUNDING_RATE) rate = MAX_FUNDING_RATE;
-  if (rate < -MAX_FUNDING_RATE) rate = -MAX_FUNDING_RATE;
-  const avgRate = divTrunc(st.fundingRate + rate, 2n);
+  const rate = fundingRateAfter(st.rate, skew, p, elapsed);
+  const avgRate = divTrunc(st.rate + rate, 2n);
   const perUnit = divTrunc(avgRate * price * elapsed, WAD * ONE_DAY);
-  return { fundingIndex: st.fundingIndex + perUnit, fundingRate: rate, lastFundingTime: now };
+  return { ...st, index: st.index + perUnit, rate, lastTime: now };
 }
 
 // -------------------------------------------------------------------------------------- margins
@@ -170,176 +179,262 @@ export interface MarginRatios {
 
 /** Initial and maintenance margin of one position at `price` (notional and both rounded up). */
 export function positionMargins(size: bigint, price: bigint, r: MarginRatios): { im: bigint; mm: bigint } {
-  const notional = divCeil(abs(size) * price, WAD);
-  return { im: divCeil(notional * r.imr, WAD), mm: divCeil(notional * r.mmr, WAD) };
+  const notional = mulWadCeil(abs(size), price);
+  return { im: mulWadCeil(notional, r.imr), mm: mulWadCeil(notional, r.mmr) };
 }
 
 // ---------------------------------------------------------------------------------- whole ledger
 
-export interface RefMarketParams extends FundingParams {
+export interface MarketConfig extends FundingParams, MarginRatios {
+  /** Key of the oracle price (e.g. "ETH"). */
+  asset: string;
   makerFee: bigint;
   takerFee: bigint;
-  ratios: MarginRatios;
+  maxOiRatio: bigint;
 }
 
-export interface RefMarket {
-  params: RefMarketParams;
+export interface CollateralModelConfig {
+  asset: string;
+  weight: bigint;
+}
+
+export interface MarketStateModel extends FundingState {
   oiLong: bigint;
   oiShort: bigint;
-  funding: FundingState;
 }
 
-export interface RefTradeResult {
-  /** The market's funding index at the trade (the new position's last funding index). */
-  fundingIndex: bigint;
-  fillPrice: bigint;
+export interface Health {
+  equity: bigint;
+  initialMargin: bigint;
+  maintenanceMargin: bigint;
+  collateralValue: bigint;
+  unrealizedPnl: bigint;
+  accruedFunding: bigint;
+}
+
+export interface TradeOutcome extends FillOutcome {
+  fill: bigint;
   fee: bigint;
   insuranceFee: bigint;
-  realizedPnl: bigint;
-  fundingPaid: bigint;
-  newSize: bigint;
-  newEntry: bigint;
-  increasesRisk: boolean;
   /** Change of the trader's quote balance: realisedPnl − fundingPaid − fee. */
   quoteDelta: bigint;
+  /** Skew before the trade. */
+  skewBefore: bigint;
+  /** OI-cap violation the vault must revert with, if any. */
+  capViolation?: { isLong: boolean; notional: bigint; cap: bigint };
+  /** Health right after the trade (what the IM check sees). */
+  health: Health;
 }
 
+const MARKET_DEFAULTS = {
+  makerFee: 2n * 10n ** 14n, // 2 bps
+  takerFee: 6n * 10n ** 14n, // 6 bps
+  maxVelocity: 3n * WAD,
+  maxOiRatio: WAD,
+  imr: 5n * 10n ** 16n,
+  mmr: 25n * 10n ** 15n,
+};
+
+/** The markets the fixture lists (ids are the fixture's bytes32 constants). */
+export function defaultMarkets(ethId: string, btcId: string): Map<string, MarketConfig> {
+  return new Map<string, MarketConfig>([
+    [ethId, { asset: "ETH", ...MARKET_DEFAULTS, skewScale: 1_000_000n * WAD }],
+    [btcId, { asset: "BTC", ...MARKET_DEFAULTS, skewScale: 50_000n * WAD }],
+  ]);
+}
+
+const key = (a: string): string => a.toLowerCase();
+const positive = (x: bigint): bigint => max(x, 0n);
+
 /**
- * Reference ledger of the trading side of the vault: per-trader quote balance and positions,
- * per-market open interest and funding, pool and insurance balances.
+ * Replays the vault's bookkeeping: markets (OI, funding), accounts (quote, volatile collateral,
+ * positions), the pool's and the insurance fund's balances, at oracle prices keyed by asset.
+ * Timestamps are block timestamps.
  */
 export class ReferenceVault {
-  readonly markets = new Map<string, RefMarket>();
+  readonly markets: Map<string, MarketConfig>;
+  readonly collaterals = new Map<string, CollateralModelConfig>();
+  readonly prices = new Map<string, bigint>();
+  readonly states = new Map<string, MarketStateModel>();
   readonly quote = new Map<string, bigint>();
-  readonly positions = new Map<string, RefPosition>();
+  readonly volatile = new Map<string, Map<string, bigint>>();
+  readonly positions = new Map<string, Map<string, Position>>();
   poolBalance: bigint;
-  insuranceBalance: bigint;
+  insuranceBalance = 0n;
+  insuranceFeeShare = 2n * 10n ** 17n;
+  liquidationBuffer = 5n * WAD;
 
-  constructor(
-    poolBalance: bigint,
-    insuranceBalance: bigint,
-    readonly insuranceFeeShare: bigint,
-    readonly liquidationBuffer: bigint,
-  ) {
+  constructor(markets: Map<string, MarketConfig>, poolBalance: bigint) {
+    this.markets = markets;
     this.poolBalance = poolBalance;
-    this.insuranceBalance = insuranceBalance;
-  }
-
-  addMarket(id: string, params: RefMarketParams, funding: FundingState): void {
-    this.markets.set(id, { params, oiLong: 0n, oiShort: 0n, funding: { ...funding } });
-  }
-
-  market(id: string): RefMarket {
-    const m = this.markets.get(id);
-    if (!m) throw new Error(`unknown market ${id}`);
-    return m;
-  }
-
-  skew(id: string): bigint {
-    const m = this.market(id);
-    return m.oiLong - m.oiShort;
-  }
-
-  position(account: string, marketId: string): RefPosition {
-    return this.positions.get(`${account}/${marketId}`) ?? EMPTY_POSITION;
-  }
-
-  quoteBalance(account: string): bigint {
-    return this.quote.get(account) ?? 0n;
-  }
-
-  deposit(account: string, amountWad: bigint): void {
-    this.quote.set(account, this.quoteBalance(account) + amountWad);
-  }
-
-  /** The funding state of market `id` accrued to `now` at `price`, without storing it. */
-  fundingAt(id: string, price: bigint, now: bigint): FundingState {
-    const m = this.market(id);
-    return accrueFunding(m.funding, m.oiLong - m.oiShort, m.params, price, now);
-  }
-
-  /** What `trade` would do, without changing the ledger. */
-  previewTrade(account: string, marketId: string, delta: bigint, oraclePrice: bigint, now: bigint): RefTradeResult {
-    if (delta === 0n) throw new Error("zero trade");
-    const m = this.market(marketId);
-    const skew = m.oiLong - m.oiShort;
-    const funding = this.fundingAt(marketId, oraclePrice, now);
-    const fill = fillPrice(oraclePrice, skew, delta, m.params.skewScale);
-    if (fill <= 0n) throw new Error("non-positive fill price");
-    const fee = tradeFee(skew, delta, fill, m.params.makerFee, m.params.takerFee);
-    const insuranceFee = divFloor(fee * this.insuranceFeeShare, WAD);
-    const o = computeFill(this.position(account, marketId), delta, fill, funding.fundingIndex);
-    return {
-      fundingIndex: funding.fundingIndex,
-      fillPrice: fill,
-      fee,
-      insuranceFee,
-      realizedPnl: o.realizedPnl,
-      fundingPaid: o.fundingPaid,
-      newSize: o.newSize,
-      newEntry: o.newEntry,
-      increasesRisk: o.increasesRisk,
-      quoteDelta: o.realizedPnl - o.fundingPaid - fee,
-    };
-  }
-
-  /** Applies a trade of `delta` by `account` at oracle price `oraclePrice` at time `now`. */
-  trade(account: string, marketId: string, delta: bigint, oraclePrice: bigint, now: bigint): RefTradeResult {
-    const r = this.previewTrade(account, marketId, delta, oraclePrice, now);
-    const m = this.market(marketId);
-    m.funding = this.fundingAt(marketId, oraclePrice, now);
-    const key = `${account}/${marketId}`;
-    const oldSize = this.position(account, marketId).size;
-    m.oiLong += max(r.newSize, 0n) - max(oldSize, 0n);
-    m.oiShort += max(-r.newSize, 0n) - max(-oldSize, 0n);
-    if (r.newSize === 0n) this.positions.delete(key);
-    else this.positions.set(key, { size: r.newSize, entry: r.newEntry, lastFundingIndex: m.funding.fundingIndex });
-    this.quote.set(account, this.quoteBalance(account) + r.quoteDelta);
-    this.poolBalance += -r.realizedPnl + r.fundingPaid + (r.fee - r.insuranceFee);
-    this.insuranceBalance += r.insuranceFee;
-    return r;
-  }
-
-  /** Σ unrealised PnL of `account`'s positions at the given oracle prices (per market id). */
-  unrealizedPnl(account: string, prices: Map<string, bigint>): bigint {
-    let total = 0n;
-    for (const id of this.markets.keys()) {
-      const p = this.position(account, id);
-      if (p.size !== 0n) total += unrealizedPnl(p.size, p.entry, mustGet(prices, id));
+    for (const id of markets.keys()) {
+      this.states.set(id, { oiLong: 0n, oiShort: 0n, rate: 0n, index: 0n, lastTime: 0n });
     }
-    return total;
+  }
+
+  clone(): ReferenceVault {
+    const c = new ReferenceVault(this.markets, this.poolBalance);
+    c.insuranceBalance = this.insuranceBalance;
+    c.insuranceFeeShare = this.insuranceFeeShare;
+    c.liquidationBuffer = this.liquidationBuffer;
+    for (const [k, v] of this.collaterals) c.collaterals.set(k, v);
+    for (const [k, v] of this.prices) c.prices.set(k, v);
+    for (const [k, v] of this.states) c.states.set(k, { ...v });
+    for (const [k, v] of this.quote) c.quote.set(k, v);
+    for (const [k, v] of this.volatile) c.volatile.set(k, new Map(v));
+    for (const [k, v] of this.positions) {
+      const m = new Map<string, Position>();
+      for (const [mk, p] of v) m.set(mk, { ...p });
+      c.positions.set(k, m);
+    }
+    return c;
+  }
+
+  setPrice(asset: string, price: bigint): void {
+    this.prices.set(asset, price);
+  }
+
+  price(asset: string): bigint {
+    return mustGet(this.prices, asset);
+  }
+
+  addCollateral(token: string, cfg: CollateralModelConfig): void {
+    this.collaterals.set(key(token), cfg);
+  }
+
+  quoteOf(account: string): bigint {
+    return this.quote.get(key(account)) ?? 0n;
+  }
+
+  volatileOf(account: string, token: string): bigint {
+    return this.volatile.get(key(account))?.get(key(token)) ?? 0n;
+  }
+
+  position(account: string, marketId: string): Position {
+    return this.positions.get(key(account))?.get(marketId) ?? { size: 0n, entry: 0n, lastFundingIndex: 0n };
+  }
+
+  /** Market ids where the account has a position. */
+  openMarkets(account: string): string[] {
+    return [...(this.positions.get(key(account))?.entries() ?? [])].filter(([, p]) => p.size !== 0n).map(([id]) => id);
+  }
+
+  creditQuote(account: string, amountWad: bigint): void {
+    this.quote.set(key(account), this.quoteOf(account) + amountWad);
+  }
+
+  creditVolatile(account: string, token: string, amountWad: bigint): void {
+    const a = key(account);
+    if (!this.volatile.has(a)) this.volatile.set(a, new Map());
+    const m = this.volatile.get(a)!;
+    m.set(key(token), (m.get(key(token)) ?? 0n) + amountWad);
+  }
+
+  skew(marketId: string): bigint {
+    const st = mustGet(this.states, marketId);
+    return st.oiLong - st.oiShort;
+  }
+
+  /** Funding state accrued to `now`, without storing it. */
+  fundingAt(marketId: string, now: bigint): MarketStateModel {
+    const cfg = mustGet(this.markets, marketId);
+    const st = mustGet(this.states, marketId);
+    return accrueFunding(st, st.oiLong - st.oiShort, cfg, this.price(cfg.asset), now);
+  }
+
+  /** Rolls a market's funding forward to `now` (what every trade does first). */
+  accrue(marketId: string, now: bigint): MarketStateModel {
+    const st = this.fundingAt(marketId, now);
+    this.states.set(marketId, st);
+    return st;
+  }
+
+  fillPrice(marketId: string, delta: bigint): bigint {
+    const cfg = mustGet(this.markets, marketId);
+    return fillPrice(this.price(cfg.asset), this.skew(marketId), delta, cfg.skewScale);
+  }
+
+  /** Margin summary of an account at `now` (funding accrued in a copy, like the view). */
+  health(account: string, now: bigint): Health {
+    const h: Health = {
+      equity: 0n,
+      initialMargin: 0n,
+      maintenanceMargin: 0n,
+      collateralValue: 0n,
+      unrealizedPnl: 0n,
+      accruedFunding: 0n,
+    };
+    const open = this.openMarkets(account);
+    for (const id of open) {
+      const cfg = mustGet(this.markets, id);
+      const price = this.price(cfg.asset);
+      const p = this.position(account, id);
+      h.unrealizedPnl += unrealizedPnl(p.size, p.entry, price);
+      h.accruedFunding += fundingOwed(p.size, p.lastFundingIndex, this.fundingAt(id, now).index);
+      const { im, mm } = positionMargins(p.size, price, cfg);
+      h.initialMargin += im;
+      h.maintenanceMargin += mm;
+    }
+    if (open.length > 0) {
+      h.initialMargin += this.liquidationBuffer;
+      h.maintenanceMargin += this.liquidationBuffer;
+    }
+    for (const [token, bal] of this.volatile.get(key(account)) ?? []) {
+      if (bal === 0n) continue;
+      const cfg = mustGet(this.collaterals, token);
+      h.collateralValue += (((bal * this.price(cfg.asset)) / WAD) * cfg.weight) / WAD;
+    }
+    h.equity = this.quoteOf(account) + h.collateralValue + h.unrealizedPnl - h.accruedFunding;
+    return h;
   }
 
   /**
-   * Equity (quote + unrealised PnL − accrued funding, no volatile collateral) and initial margin
-   * of `account` at the given prices and time, optionally as if `hypothetical` replaced one
-   * position and `quoteDelta` were added to the quote balance.
+   * Executes a trade at block time `now` and returns what the vault must report. The model is
+   * mutated even when the vault would revert (cap or IM violation): preview on a `clone()`.
    */
-  equityAndInitialMargin(
-    account: string,
-    prices: Map<string, bigint>,
-    now: bigint,
-    hypothetical?: { marketId: string; position: RefPosition; quoteDelta: bigint },
-  ): { equity: bigint; initialMargin: bigint } {
-    let equity = this.quoteBalance(account) + (hypothetical?.quoteDelta ?? 0n);
-    let initialMargin = 0n;
-    let any = false;
-    for (const [id, m] of this.markets) {
-      const price = mustGet(prices, id);
-      const p = hypothetical?.marketId === id ? hypothetical.position : this.position(account, id);
-      if (p.size === 0n) continue;
-      any = true;
-      const f = this.fundingAt(id, price, now);
-      equity += unrealizedPnl(p.size, p.entry, price) - fundingOwed(p.size, p.lastFundingIndex, f.fundingIndex);
-      initialMargin += positionMargins(p.size, price, m.params.ratios).im;
+  trade(account: string, marketId: string, delta: bigint, now: bigint): TradeOutcome {
+    if (delta === 0n) throw new Error("zero trade");
+    const cfg = mustGet(this.markets, marketId);
+    const price = this.price(cfg.asset);
+    const st = this.accrue(marketId, now);
+    const skewBefore = st.oiLong - st.oiShort;
+    const fill = fillPrice(price, skewBefore, delta, cfg.skewScale);
+    if (fill <= 0n) throw new Error("non-positive fill price");
+    const fee = tradeFee(skewBefore, delta, fill, cfg.makerFee, cfg.takerFee);
+
+    const pos0 = this.position(account, marketId).size;
+    const o = computeFill(this.position(account, marketId), delta, fill, st.index);
+    const prevLong = st.oiLong;
+    const prevShort = st.oiShort;
+    st.oiLong += positive(o.newSize) - positive(pos0);
+    st.oiShort += positive(-o.newSize) - positive(-pos0);
+
+    const a = key(account);
+    if (!this.positions.has(a)) this.positions.set(a, new Map());
+    if (o.newSize === 0n) this.positions.get(a)!.delete(marketId);
+    else this.positions.get(a)!.set(marketId, { size: o.newSize, entry: o.newEntry, lastFundingIndex: st.index });
+
+    let capViolation: TradeOutcome["capViolation"];
+    const cap = this.poolBalance > 0n ? (this.poolBalance * cfg.maxOiRatio) / WAD : 0n;
+    const longNotional = (st.oiLong * price) / WAD;
+    const shortNotional = (st.oiShort * price) / WAD;
+    if (st.oiLong > prevLong && longNotional > cap) capViolation = { isLong: true, notional: longNotional, cap };
+    else if (st.oiShort > prevShort && shortNotional > cap) {
+      capViolation = { isLong: false, notional: shortNotional, cap };
     }
-    if (any) initialMargin += this.liquidationBuffer;
-    return { equity, initialMargin };
+
+    const insuranceFee = divFloor(fee * this.insuranceFeeShare, WAD);
+    const quoteDelta = o.realizedPnl - o.fundingPaid - fee;
+    this.creditQuote(account, quoteDelta);
+    this.poolBalance += -o.realizedPnl + o.fundingPaid + fee - insuranceFee;
+    this.insuranceBalance += insuranceFee;
+
+    return { ...o, fill, fee, insuranceFee, quoteDelta, skewBefore, capViolation, health: this.health(account, now) };
   }
 }
 
 function mustGet<K, V>(m: Map<K, V>, k: K): V {
   const v = m.get(k);
-  if (v === undefined) throw new Error(`missing ${String(k)}`);
+  if (v === undefined) throw new Error(`reference: missing ${String(k)}`);
   return v;
 }

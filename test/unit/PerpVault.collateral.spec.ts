@@ -1,16 +1,12 @@
 import { expect } from "chai";
 import { ethers } from "hardhat";
 import { time } from "@nomicfoundation/hardhat-toolbox/network-helpers";
-import { loadFixture } from "../shared/load-fixture";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
-import type { ContractTransactionResponse } from "ethers";
-import { anyPrice, BTC_USD, deployWorld, e8, ETH_USD, usdc, wad, WAD, type World } from "../shared/local-world";
-import { defaultMarkets, type Health, VaultModel } from "../shared/vault-math";
+import { e8, ETH_USD, usdc, wad, WAD } from "../shared/local-world";
 import type { MockFeeOnTransferToken } from "../../typechain-types";
+import { type Ctx as ModelCtx, expectHealth, setupModel, tradeBoth, WEIGHT } from "../shared/vault-harness";
 
-interface Ctx {
-  w: World;
-  m: VaultModel;
+interface Ctx extends ModelCtx {
   usdcAddr: string;
   wethAddr: string;
   wbtcAddr: string;
@@ -20,28 +16,14 @@ interface Ctx {
 /** WAD scale of each token unit. */
 const USDC_SCALE = 10n ** 12n;
 const WBTC_SCALE = 10n ** 10n;
-const WEIGHT = wad(0.85);
 
 async function setup(): Promise<Ctx> {
-  const w = await loadFixture(deployWorld);
-  const m = new VaultModel(defaultMarkets(ETH_USD, BTC_USD), 10_000_000n * WAD);
-  m.setPrice("ETH", wad(3000));
-  m.setPrice("BTC", wad(60000));
-  const wethAddr = await w.weth.getAddress();
-  const wbtcAddr = await w.wbtc.getAddress();
-  m.addCollateral(wethAddr, { asset: "ETH", weight: WEIGHT });
-  m.addCollateral(wbtcAddr, { asset: "BTC", weight: WEIGHT });
-  return { w, m, usdcAddr: await w.usdc.getAddress(), wethAddr, wbtcAddr, vaultAddr: await w.vault.getAddress() };
-}
-
-async function blockTime(tx: ContractTransactionResponse): Promise<bigint> {
-  const rc = await tx.wait();
-  return BigInt((await rc!.getBlock()).timestamp);
-}
-
-async function tradeBoth(ctx: Ctx, t: HardhatEthersSigner, market: string, delta: bigint): Promise<void> {
-  const tx = await ctx.w.vault.connect(t).trade(market, delta, anyPrice(delta));
-  ctx.m.trade(t.address, market, delta, await blockTime(tx));
+  const ctx = await setupModel();
+  const { w } = ctx;
+  const [usdcAddr, wethAddr, wbtcAddr, vaultAddr] = await Promise.all(
+    [w.usdc, w.weth, w.wbtc, w.vault].map((c) => c.getAddress()),
+  );
+  return { ...ctx, usdcAddr, wethAddr, wbtcAddr, vaultAddr };
 }
 
 /** A trader whose only deposit is 1 WETH, long 5 ETH paid from a negative quote balance. */
@@ -53,23 +35,13 @@ async function wethOnlyLong(ctx: Ctx): Promise<HardhatEthersSigner> {
   return t;
 }
 
-function expectHealth(
-  actual: {
-    equityWad: bigint;
-    initialMarginWad: bigint;
-    maintenanceMarginWad: bigint;
-    collateralValueWad: bigint;
-    unrealizedPnlWad: bigint;
-    accruedFundingWad: bigint;
-  },
-  e: Health,
-): void {
-  expect(actual.equityWad, "equity").to.equal(e.equity);
-  expect(actual.initialMarginWad, "IM").to.equal(e.initialMargin);
-  expect(actual.maintenanceMarginWad, "MM").to.equal(e.maintenanceMargin);
-  expect(actual.collateralValueWad, "collateral").to.equal(e.collateralValue);
-  expect(actual.unrealizedPnlWad, "uPnL").to.equal(e.unrealizedPnl);
-  expect(actual.accruedFundingWad, "funding").to.equal(e.accruedFunding);
+/** A trader with $1,000 of USDC, long 5 ETH. */
+async function usdcLong(ctx: Ctx): Promise<HardhatEthersSigner> {
+  const [t] = ctx.w.traders;
+  await ctx.w.vault.connect(t).deposit(ctx.usdcAddr, usdc(1_000));
+  ctx.m.creditQuote(t.address, wad(1_000));
+  await tradeBoth(ctx, t, ETH_USD, wad(5));
+  return t;
 }
 
 describe("PerpVault — collateral", () => {
@@ -383,10 +355,7 @@ describe("PerpVault — collateral", () => {
     it("blocks a USDC withdrawal that would leave equity below IM, allows one that keeps it at IM", async () => {
       const ctx = await setup();
       const { w, m, usdcAddr } = ctx;
-      const [t] = w.traders;
-      await w.vault.connect(t).deposit(usdcAddr, usdc(1_000));
-      m.creditQuote(t.address, wad(1_000));
-      await tradeBoth(ctx, t, ETH_USD, wad(5));
+      const t = await usdcLong(ctx);
 
       const next = BigInt(await time.latest()) + 30n;
       const h = m.health(t.address, next);
@@ -476,10 +445,7 @@ describe("PerpVault — collateral", () => {
     it("allows withdrawing everything once the position is closed", async () => {
       const ctx = await setup();
       const { w, m, usdcAddr } = ctx;
-      const [t] = w.traders;
-      await w.vault.connect(t).deposit(usdcAddr, usdc(1_000));
-      m.creditQuote(t.address, wad(1_000));
-      await tradeBoth(ctx, t, ETH_USD, wad(5));
+      const t = await usdcLong(ctx);
       await tradeBoth(ctx, t, ETH_USD, -wad(5));
       const bal = await w.vault.quoteBalance(t.address);
       expect(bal).to.equal(m.quoteOf(t.address));

@@ -1,51 +1,16 @@
 import { expect } from "chai";
 import { ethers } from "hardhat";
-import { loadFixture } from "../shared/load-fixture";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
-import type { ContractTransactionResponse } from "ethers";
-import { anyPrice, BTC_USD, deployWorld, e8, ETH_USD, usdc, wad, WAD, type World } from "../shared/local-world";
-import { defaultMarkets, divCeil, type TradeOutcome, VaultModel } from "../shared/vault-math";
-
-interface Ctx {
-  w: World;
-  m: VaultModel;
-}
+import { ETH_USD, wad, WAD, type World } from "../shared/local-world";
+import { divCeil, type TradeOutcome } from "../shared/reference";
+import { type Ctx, depositUsd, POOL0, setPrice, setupModel, tradeBoth, withTrader } from "../shared/vault-harness";
 
 const MAKER = wad(0.0002);
 const TAKER = wad(0.0006);
-const POOL0 = 10_000_000n * WAD;
-
-async function setup(): Promise<Ctx> {
-  const w = await loadFixture(deployWorld);
-  const m = new VaultModel(defaultMarkets(ETH_USD, BTC_USD), POOL0);
-  m.setPrice("ETH", wad(3000));
-  m.setPrice("BTC", wad(60000));
-  return { w, m };
-}
-
-async function blockTime(tx: ContractTransactionResponse): Promise<bigint> {
-  const rc = await tx.wait();
-  return BigInt((await rc!.getBlock()).timestamp);
-}
-
-async function depositUsd(ctx: Ctx, t: HardhatEthersSigner, dollars: number): Promise<void> {
-  await ctx.w.vault.connect(t).deposit(await ctx.w.usdc.getAddress(), usdc(dollars));
-  ctx.m.creditQuote(t.address, usdc(dollars) * 10n ** 12n);
-}
-
-async function setEth(ctx: Ctx, usd: number): Promise<void> {
-  await ctx.w.ethFeed.setAnswer(e8(usd));
-  ctx.m.setPrice("ETH", e8(usd) * 10n ** 10n);
-}
 
 /** Trades on chain and in the model, checking the `Traded` event against the model. */
 async function trade(ctx: Ctx, t: HardhatEthersSigner, delta: bigint, market = ETH_USD): Promise<TradeOutcome> {
-  const tx = await ctx.w.vault.connect(t).trade(market, delta, anyPrice(delta));
-  const out = ctx.m.trade(t.address, market, delta, await blockTime(tx));
-  await expect(tx)
-    .to.emit(ctx.w.vault, "Traded")
-    .withArgs(t.address, market, delta, out.fill, out.newSize, out.realizedPnl, out.fee, out.fundingPaid);
-  return out;
+  return (await tradeBoth(ctx, t, market, delta)).out;
 }
 
 interface Balances {
@@ -69,99 +34,91 @@ function expectFeeSplit(before: Balances, after: Balances, fee: bigint): void {
   expect(after.pool - before.pool, "pool share").to.equal(fee - toInsurance);
 }
 
+/** The first `n` traders, each with `dollars` of USDC deposited. */
+async function funded(ctx: Ctx, n: number, dollars = 50_000): Promise<HardhatEthersSigner[]> {
+  const traders = ctx.w.traders.slice(0, n);
+  for (const t of traders) await depositUsd(ctx, t, dollars);
+  return traders;
+}
+
+/**
+ * Trades `delta` by `t` (who holds no position in it) and checks the fee against `feeOf(out)`,
+ * written out by the test: it is the whole change of the trader's quote balance and is split
+ * ⌊20%⌋ to the insurance, the rest to the pool.
+ */
+async function expectFeeOnly(
+  ctx: Ctx,
+  t: HardhatEthersSigner,
+  delta: bigint,
+  feeOf: (out: TradeOutcome) => bigint,
+): Promise<{ out: TradeOutcome; fee: bigint; after: Balances }> {
+  const before = await balances(ctx.w, t);
+  const out = await trade(ctx, t, delta);
+  const fee = feeOf(out);
+  expect(out.fee).to.equal(fee);
+  const after = await balances(ctx.w, t);
+  expect(after.quote).to.equal(before.quote - fee);
+  expectFeeSplit(before, after, fee);
+  return { out, fee, after };
+}
+
 describe("PerpVault — fees and open-interest caps", () => {
   describe("fees", () => {
     it("charges the taker rate on a trade that opens skew; insurance gets ⌊20%⌋, the pool the rest", async () => {
-      const ctx = await setup();
-      const { w } = ctx;
-      const [t] = w.traders;
-      await depositUsd(ctx, t, 50_000);
-      const before = await balances(w, t);
+      const ctx = await setupModel();
+      const [t] = await funded(ctx, 1);
       const delta = wad(1.234567);
-      const out = await trade(ctx, t, delta);
       // fee = ⌈1.234567 × 6 bps × fill⌉
-      const fee = divCeil(delta * TAKER * out.fill, WAD * WAD);
-      expect(out.fee).to.equal(fee);
+      const { fee, after } = await expectFeeOnly(ctx, t, delta, (o) => divCeil(delta * TAKER * o.fill, WAD * WAD));
       expect(fee % 5n).to.not.equal(0n, "the insurance share must need rounding for this test");
-      const after = await balances(w, t);
-      expect(after.quote).to.equal(before.quote - fee);
-      expectFeeSplit(before, after, fee);
       expect(after.insurance).to.equal(fee / 5n);
       expect(after.pool).to.equal(POOL0 + fee - fee / 5n);
     });
 
     it("splits a skew-crossing trade: maker rate up to |skew|, taker rate beyond", async () => {
-      const ctx = await setup();
-      const { w } = ctx;
-      const [a, b] = w.traders;
-      await depositUsd(ctx, a, 50_000);
-      await depositUsd(ctx, b, 50_000);
+      const ctx = await setupModel();
+      const [a, b] = await funded(ctx, 2);
       await trade(ctx, a, wad(10));
-      const before = await balances(w, b);
-      const out = await trade(ctx, b, -wad(15));
+      const { out, fee } = await expectFeeOnly(ctx, b, -wad(15), (o) =>
+        divCeil((wad(10) * MAKER + wad(5) * TAKER) * o.fill, WAD * WAD),
+      );
       expect(out.skewBefore).to.equal(wad(10));
-      const fee = divCeil((wad(10) * MAKER + wad(5) * TAKER) * out.fill, WAD * WAD);
-      expect(out.fee).to.equal(fee);
       // Cheaper than the all-taker fee.
       expect(fee).to.be.lessThan(divCeil(wad(15) * TAKER * out.fill, WAD * WAD));
-      const after = await balances(w, b);
-      expect(after.quote).to.equal(before.quote - fee);
-      expectFeeSplit(before, after, fee);
     });
 
     it("charges only the maker rate on a trade that reduces |skew| without crossing it", async () => {
-      const ctx = await setup();
-      const { w } = ctx;
-      const [a, b] = w.traders;
-      await depositUsd(ctx, a, 50_000);
-      await depositUsd(ctx, b, 50_000);
+      const ctx = await setupModel();
+      const [a, b] = await funded(ctx, 2);
       await trade(ctx, a, wad(10));
-      const before = await balances(w, b);
-      const out = await trade(ctx, b, -wad(4.321));
-      const fee = divCeil(wad(4.321) * MAKER * out.fill, WAD * WAD);
-      expect(out.fee).to.equal(fee);
-      const after = await balances(w, b);
-      expect(after.quote).to.equal(before.quote - fee);
-      expectFeeSplit(before, after, fee);
+      await expectFeeOnly(ctx, b, -wad(4.321), (o) => divCeil(wad(4.321) * MAKER * o.fill, WAD * WAD));
     });
 
     it("mirrors the split under a short skew: buys pay maker up to |skew|", async () => {
-      const ctx = await setup();
-      const { w } = ctx;
-      const [a, b, c] = w.traders;
-      for (const t of [a, b, c]) await depositUsd(ctx, t, 50_000);
+      const ctx = await setupModel();
+      const [a, b, c] = await funded(ctx, 3);
       await trade(ctx, a, -wad(8));
-      let out = await trade(ctx, b, wad(3));
-      expect(out.fee).to.equal(divCeil(wad(3) * MAKER * out.fill, WAD * WAD));
+      const first = await trade(ctx, b, wad(3));
+      expect(first.fee).to.equal(divCeil(wad(3) * MAKER * first.fill, WAD * WAD));
       // Skew now −5: a buy of 10 is 5 maker + 5 taker.
-      const before = await balances(w, c);
-      out = await trade(ctx, c, wad(10));
+      const { out } = await expectFeeOnly(ctx, c, wad(10), (o) =>
+        divCeil((wad(5) * MAKER + wad(5) * TAKER) * o.fill, WAD * WAD),
+      );
       expect(out.skewBefore).to.equal(-wad(5));
-      const fee = divCeil((wad(5) * MAKER + wad(5) * TAKER) * out.fill, WAD * WAD);
-      expect(out.fee).to.equal(fee);
-      const after = await balances(w, c);
-      expect(after.quote).to.equal(before.quote - fee);
-      expectFeeSplit(before, after, fee);
     });
 
     it("charges the taker rate on a trade that adds to an existing skew", async () => {
-      const ctx = await setup();
-      const { w } = ctx;
-      const [a, b] = w.traders;
-      await depositUsd(ctx, a, 50_000);
-      await depositUsd(ctx, b, 50_000);
+      const ctx = await setupModel();
+      const [a, b] = await funded(ctx, 2);
       await trade(ctx, a, -wad(6));
       const out = await trade(ctx, b, -wad(2.5));
       expect(out.fee).to.equal(divCeil(wad(2.5) * TAKER * out.fill, WAD * WAD));
     });
 
     it("treats a trader's own reduction as maker flow and charges the fee on top of PnL", async () => {
-      const ctx = await setup();
-      const { w } = ctx;
-      const [t] = w.traders;
-      await depositUsd(ctx, t, 50_000);
+      const { ctx, w, t } = await withTrader(50_000);
       await trade(ctx, t, wad(10));
-      await setEth(ctx, 3050);
+      await setPrice(ctx, "ETH", 3050);
       const before = await balances(w, t);
       const out = await trade(ctx, t, -wad(4));
       const fee = divCeil(wad(4) * MAKER * out.fill, WAD * WAD);
@@ -173,10 +130,9 @@ describe("PerpVault — fees and open-interest caps", () => {
     });
 
     it("rounds the insurance share down on every trade and keeps the ledger equal to the tokens held", async () => {
-      const ctx = await setup();
+      const ctx = await setupModel();
       const { w, m } = ctx;
-      const traders = w.traders.slice(0, 4);
-      for (const t of traders) await depositUsd(ctx, t, 100_000);
+      const traders = await funded(ctx, 4, 100_000);
       const sizes = [wad(1.111111), -wad(2.777777), wad(0.333337), wad(5.5), -wad(3.141593), wad(0.000007)];
       let insurance = 0n;
       let fees = 0n;
@@ -206,7 +162,7 @@ describe("PerpVault — fees and open-interest caps", () => {
 
   describe("open-interest caps", () => {
     it("reverts OpenInterestCapExceeded when the long side would pass 1 × pool balance, to the wei", async () => {
-      const ctx = await setup();
+      const ctx = await setupModel();
       const { w, m } = ctx;
       const [a, b] = w.traders;
       await depositUsd(ctx, a, 600_000);
@@ -234,7 +190,7 @@ describe("PerpVault — fees and open-interest caps", () => {
     });
 
     it("reverts OpenInterestCapExceeded when the short side would pass 1 × pool balance", async () => {
-      const ctx = await setup();
+      const ctx = await setupModel();
       const { w, m } = ctx;
       const [a, b] = w.traders;
       await depositUsd(ctx, a, 600_000);
@@ -249,7 +205,7 @@ describe("PerpVault — fees and open-interest caps", () => {
     });
 
     it("still allows trades that reduce a side above its cap, and trades on the other side", async () => {
-      const ctx = await setup();
+      const ctx = await setupModel();
       const { w, m } = ctx;
       const [a, b, c] = w.traders;
       await depositUsd(ctx, a, 700_000);
@@ -257,7 +213,7 @@ describe("PerpVault — fees and open-interest caps", () => {
       await depositUsd(ctx, c, 50_000);
       await trade(ctx, a, wad(3300)); // $9.9M
       await trade(ctx, c, -wad(100));
-      await setEth(ctx, 3100); // long notional $10.23M > cap ≈ $10.006M
+      await setPrice(ctx, "ETH", 3100); // long notional $10.23M > cap ≈ $10.006M
       const cap = m.poolBalance;
       expect(wad(3300 * 3100)).to.be.greaterThan(cap);
 

@@ -1,54 +1,31 @@
 import { expect } from "chai";
 import { ethers } from "hardhat";
 import { time } from "@nomicfoundation/hardhat-toolbox/network-helpers";
-import { loadFixture } from "../shared/load-fixture";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
-import type { ContractTransactionResponse } from "ethers";
-import { anyPrice, BTC_USD, deployWorld, e8, ETH_USD, usdc, wad, WAD, type World } from "../shared/local-world";
-import { DAY, defaultMarkets, divCeil, type TradeOutcome, VaultModel } from "../shared/vault-math";
-
-interface Ctx {
-  w: World;
-  m: VaultModel;
-}
+import { e8, ETH_USD, wad, WAD } from "../shared/local-world";
+import { ONE_DAY as DAY, divCeil, type TradeOutcome } from "../shared/reference";
+import {
+  blockTime,
+  type Ctx,
+  listTinyMarket,
+  depositUsd,
+  setPrice,
+  setupModel,
+  tradeBoth,
+} from "../shared/vault-harness";
 
 const SKEW_SCALE = 1_000_000n * WAD;
 const MAX_VELOCITY = 3n * WAD;
 
-async function setup(): Promise<Ctx> {
-  const w = await loadFixture(deployWorld);
-  const m = new VaultModel(defaultMarkets(ETH_USD, BTC_USD), 10_000_000n * WAD);
-  m.setPrice("ETH", wad(3000));
-  m.setPrice("BTC", wad(60000));
-  return { w, m };
-}
-
-async function blockTime(tx: ContractTransactionResponse): Promise<bigint> {
-  const rc = await tx.wait();
-  return BigInt((await rc!.getBlock()).timestamp);
-}
-
-async function depositUsd(ctx: Ctx, t: HardhatEthersSigner, dollars: number): Promise<void> {
-  await ctx.w.vault.connect(t).deposit(await ctx.w.usdc.getAddress(), usdc(dollars));
-  ctx.m.creditQuote(t.address, usdc(dollars) * 10n ** 12n);
-}
-
-/** Trades on chain and in the model, checking the `Traded` event; returns the model's outcome and the block time. */
+/** Trades ETH on chain and in the model, checking the `Traded` event; returns the model's outcome and the block time. */
 async function trade(ctx: Ctx, t: HardhatEthersSigner, delta: bigint): Promise<{ out: TradeOutcome; ts: bigint }> {
-  const tx = await ctx.w.vault.connect(t).trade(ETH_USD, delta, anyPrice(delta));
-  const ts = await blockTime(tx);
-  const out = ctx.m.trade(t.address, ETH_USD, delta, ts);
-  await expect(tx)
-    .to.emit(ctx.w.vault, "Traded")
-    .withArgs(t.address, ETH_USD, delta, out.fill, out.newSize, out.realizedPnl, out.fee, out.fundingPaid);
-  return { out, ts };
+  return tradeBoth(ctx, t, ETH_USD, delta);
 }
 
 /** Lets time pass and refreshes the ETH feed (heartbeat 1 h); returns the new block time. */
 async function elapse(ctx: Ctx, seconds: number, ethPrice = 3000): Promise<bigint> {
   await time.increase(seconds);
-  await ctx.w.ethFeed.setAnswer(e8(ethPrice));
-  ctx.m.setPrice("ETH", e8(ethPrice) * 10n ** 10n);
+  await setPrice(ctx, "ETH", ethPrice);
   return BigInt(await time.latest());
 }
 
@@ -71,7 +48,7 @@ async function expectFundingState(ctx: Ctx): Promise<void> {
 describe("PerpVault — funding", () => {
   describe("long-heavy skew", () => {
     async function longHeavy(): Promise<Ctx & { a: HardhatEthersSigner; b: HardhatEthersSigner; tB: bigint }> {
-      const ctx = await setup();
+      const ctx = await setupModel();
       const [a, b] = ctx.w.traders;
       await depositUsd(ctx, a, 300_000);
       await depositUsd(ctx, b, 100_000);
@@ -206,7 +183,7 @@ describe("PerpVault — funding", () => {
 
   describe("short-heavy skew", () => {
     async function shortHeavy(): Promise<Ctx & { a: HardhatEthersSigner; b: HardhatEthersSigner; tB: bigint }> {
-      const ctx = await setup();
+      const ctx = await setupModel();
       const [a, b] = ctx.w.traders;
       await depositUsd(ctx, a, 300_000);
       await depositUsd(ctx, b, 100_000);
@@ -277,7 +254,7 @@ describe("PerpVault — funding", () => {
 
   describe("bounds", () => {
     it("keeps the rate at zero with no skew and clamps it at +100%/day under an extreme skew", async () => {
-      const ctx = await setup();
+      const ctx = await setupModel();
       const { w } = ctx;
       const [t] = w.traders;
       // No positions: nothing accrues however long.
@@ -285,16 +262,7 @@ describe("PerpVault — funding", () => {
       expect(await w.vault.currentFunding(ETH_USD)).to.deep.equal([0n, 0n]);
 
       // A market with skewScale 1: a skew of 2 saturates the velocity at 3/day.
-      const id = ethers.encodeBytes32String("TINY-USD");
-      await w.risk.connect(w.admin).setRatios(id, wad(0.05), wad(0.025));
-      await w.vault.connect(w.admin).listMarket(id, {
-        oracleAsset: await w.weth.getAddress(),
-        makerFeeWad: wad(0.0002),
-        takerFeeWad: wad(0.0006),
-        maxFundingVelocityWad: MAX_VELOCITY,
-        maxOiPoolRatioWad: WAD,
-        skewScaleWad: WAD,
-      });
+      const id = await listTinyMarket(w);
       await depositUsd(ctx, t, 100_000);
       const tx = await w.vault.connect(t).trade(id, 2n * WAD, ethers.MaxUint256);
       const t0 = await blockTime(tx);

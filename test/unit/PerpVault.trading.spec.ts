@@ -1,51 +1,19 @@
 import { expect } from "chai";
 import { ethers } from "hardhat";
 import { time } from "@nomicfoundation/hardhat-toolbox/network-helpers";
-import { loadFixture } from "../shared/load-fixture";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
-import type { ContractTransactionResponse } from "ethers";
-import { anyPrice, BTC_USD, deployWorld, e8, ETH_USD, usdc, wad, WAD, type World } from "../shared/local-world";
+import { anyPrice, BTC_USD, ETH_USD, wad, WAD } from "../shared/local-world";
+import { averageEntry, divCeil, divFloor, fillPrice, mulWadFloor, type TradeOutcome } from "../shared/reference";
 import {
-  averageEntry,
-  defaultMarkets,
-  divCeil,
-  divFloor,
-  fillPrice,
-  mulWadFloor,
-  type Health,
-  type TradeOutcome,
-  VaultModel,
-} from "../shared/vault-math";
-
-interface Ctx {
-  w: World;
-  m: VaultModel;
-}
-
-async function setup(): Promise<Ctx> {
-  const w = await loadFixture(deployWorld);
-  const m = new VaultModel(defaultMarkets(ETH_USD, BTC_USD), 10_000_000n * WAD);
-  m.setPrice("ETH", wad(3000));
-  m.setPrice("BTC", wad(60000));
-  m.addCollateral(await w.weth.getAddress(), { asset: "ETH", weight: wad(0.85) });
-  m.addCollateral(await w.wbtc.getAddress(), { asset: "BTC", weight: wad(0.85) });
-  return { w, m };
-}
-
-async function blockTime(tx: ContractTransactionResponse): Promise<bigint> {
-  const rc = await tx.wait();
-  return BigInt((await rc!.getBlock()).timestamp);
-}
-
-async function depositUsd(ctx: Ctx, t: HardhatEthersSigner, dollars: number): Promise<void> {
-  await ctx.w.vault.connect(t).deposit(await ctx.w.usdc.getAddress(), usdc(dollars));
-  ctx.m.creditQuote(t.address, usdc(dollars) * 10n ** 12n);
-}
-
-async function setPrice(ctx: Ctx, asset: "ETH" | "BTC", usd: number): Promise<void> {
-  await (asset === "ETH" ? ctx.w.ethFeed : ctx.w.btcFeed).setAnswer(e8(usd));
-  ctx.m.setPrice(asset, e8(usd) * 10n ** 10n);
-}
+  type Ctx,
+  depositUsd,
+  expectHealth,
+  listTinyMarket,
+  setPrice,
+  setupModel,
+  tradeBoth,
+  withTrader,
+} from "../shared/vault-harness";
 
 /**
  * Trades on chain and in the model; checks the `fillPrice` view before the trade and every field
@@ -58,15 +26,10 @@ async function trade(
   delta: bigint,
   acceptable: bigint = anyPrice(delta),
 ): Promise<TradeOutcome> {
-  const { w, m } = ctx;
-  const expectedFill = m.fillPrice(market, delta);
-  expect(await w.vault.fillPrice(market, delta)).to.equal(expectedFill);
-  const tx = await w.vault.connect(t).trade(market, delta, acceptable);
-  const out = m.trade(t.address, market, delta, await blockTime(tx));
+  const expectedFill = ctx.m.fillPrice(market, delta);
+  expect(await ctx.w.vault.fillPrice(market, delta)).to.equal(expectedFill);
+  const { out } = await tradeBoth(ctx, t, market, delta, acceptable);
   expect(out.fill).to.equal(expectedFill);
-  await expect(tx)
-    .to.emit(w.vault, "Traded")
-    .withArgs(t.address, market, delta, out.fill, out.newSize, out.realizedPnl, out.fee, out.fundingPaid);
   return out;
 }
 
@@ -78,7 +41,7 @@ async function expectAccount(ctx: Ctx, t: HardhatEthersSigner): Promise<void> {
     const e = m.position(t.address, id);
     expect(p.sizeWad, "size").to.equal(e.size);
     expect(p.entryPriceWad, "entry").to.equal(e.entry);
-    expect(p.lastFundingIndexWad, "funding index").to.equal(e.lastIndex);
+    expect(p.lastFundingIndexWad, "funding index").to.equal(e.lastFundingIndex);
     const st = await w.vault.marketState(id);
     const es = m.states.get(id)!;
     expect(st.oiLongWad, "oi long").to.equal(es.oiLong);
@@ -88,32 +51,10 @@ async function expectAccount(ctx: Ctx, t: HardhatEthersSigner): Promise<void> {
   expect([...(await w.vault.accountMarkets(t.address))].sort()).to.deep.equal(m.openMarkets(t.address).sort());
 }
 
-function expectHealth(
-  actual: {
-    equityWad: bigint;
-    initialMarginWad: bigint;
-    maintenanceMarginWad: bigint;
-    collateralValueWad: bigint;
-    unrealizedPnlWad: bigint;
-    accruedFundingWad: bigint;
-  },
-  e: Health,
-): void {
-  expect(actual.equityWad, "equity").to.equal(e.equity);
-  expect(actual.initialMarginWad, "IM").to.equal(e.initialMargin);
-  expect(actual.maintenanceMarginWad, "MM").to.equal(e.maintenanceMargin);
-  expect(actual.collateralValueWad, "collateral").to.equal(e.collateralValue);
-  expect(actual.unrealizedPnlWad, "uPnL").to.equal(e.unrealizedPnl);
-  expect(actual.accruedFundingWad, "funding").to.equal(e.accruedFunding);
-}
-
 describe("PerpVault — trading", () => {
   describe("opening", () => {
     it("opens a long at the skew-adjusted fill price, charges the fee and records OI", async () => {
-      const ctx = await setup();
-      const { w, m } = ctx;
-      const [t] = w.traders;
-      await depositUsd(ctx, t, 10_000);
+      const { ctx, w, m, t } = await withTrader(10_000);
       const delta = wad(2.5);
       // Skew 0: 3000 × (1 + 1.25 / 1e6) = 3000.00375 exactly.
       expect(await w.vault.fillPrice(ETH_USD, delta)).to.equal(wad(3000.00375));
@@ -132,10 +73,7 @@ describe("PerpVault — trading", () => {
     });
 
     it("opens a short at a fill below the oracle price", async () => {
-      const ctx = await setup();
-      const { w } = ctx;
-      const [t] = w.traders;
-      await depositUsd(ctx, t, 10_000);
+      const { ctx, w, t } = await withTrader(10_000);
       const delta = -wad(2.5);
       const out = await trade(ctx, t, ETH_USD, delta);
       expect(out.fill).to.equal(wad(2999.99625));
@@ -149,7 +87,7 @@ describe("PerpVault — trading", () => {
     });
 
     it("tracks both sides of OI across traders and prices each trade on the current skew", async () => {
-      const ctx = await setup();
+      const ctx = await setupModel();
       const { w, m } = ctx;
       const [a, b, c] = w.traders;
       for (const t of [a, b, c]) await depositUsd(ctx, t, 50_000);
@@ -167,7 +105,7 @@ describe("PerpVault — trading", () => {
 
   describe("fill price", () => {
     it("matches oracle × (1 + (skew + Δ/2)/skewScale), rounded up for buys and down for sells", async () => {
-      const ctx = await setup();
+      const ctx = await setupModel();
       const { w } = ctx;
       const [a, b] = w.traders;
       await depositUsd(ctx, a, 100_000);
@@ -199,10 +137,7 @@ describe("PerpVault — trading", () => {
     });
 
     it("reverts SlippageExceeded for a buy whose fill is above the acceptable price", async () => {
-      const ctx = await setup();
-      const { w } = ctx;
-      const [t] = w.traders;
-      await depositUsd(ctx, t, 10_000);
+      const { ctx, w, t } = await withTrader(10_000);
       const delta = wad(1.5);
       const fill = ctx.m.fillPrice(ETH_USD, delta);
       await expect(w.vault.connect(t).trade(ETH_USD, delta, fill - 1n))
@@ -214,10 +149,7 @@ describe("PerpVault — trading", () => {
     });
 
     it("reverts SlippageExceeded for a sell whose fill is below the acceptable price", async () => {
-      const ctx = await setup();
-      const { w } = ctx;
-      const [t] = w.traders;
-      await depositUsd(ctx, t, 10_000);
+      const { ctx, w, t } = await withTrader(10_000);
       const delta = -wad(1.5);
       const fill = ctx.m.fillPrice(ETH_USD, delta);
       await expect(w.vault.connect(t).trade(ETH_USD, delta, fill + 1n))
@@ -230,10 +162,7 @@ describe("PerpVault — trading", () => {
 
   describe("increasing", () => {
     it("averages a long's entry price weighted by size, rounded up", async () => {
-      const ctx = await setup();
-      const { w } = ctx;
-      const [t] = w.traders;
-      await depositUsd(ctx, t, 50_000);
+      const { ctx, w, t } = await withTrader(50_000);
       const first = await trade(ctx, t, ETH_USD, wad(3));
       await setPrice(ctx, "ETH", 3100);
       const second = await trade(ctx, t, ETH_USD, wad(4));
@@ -249,10 +178,7 @@ describe("PerpVault — trading", () => {
     });
 
     it("averages a short's entry price weighted by size, rounded down", async () => {
-      const ctx = await setup();
-      const { w } = ctx;
-      const [t] = w.traders;
-      await depositUsd(ctx, t, 50_000);
+      const { ctx, w, t } = await withTrader(50_000);
       const first = await trade(ctx, t, ETH_USD, -wad(3));
       await setPrice(ctx, "ETH", 2900);
       const second = await trade(ctx, t, ETH_USD, -wad(4));
@@ -272,10 +198,7 @@ describe("PerpVault — trading", () => {
 
   describe("reducing", () => {
     it("realises PnL on the reduced part of a long (rounded down) and keeps the entry price", async () => {
-      const ctx = await setup();
-      const { w, m } = ctx;
-      const [t] = w.traders;
-      await depositUsd(ctx, t, 50_000);
+      const { ctx, w, m, t } = await withTrader(50_000);
       const open = await trade(ctx, t, ETH_USD, wad(5));
       await setPrice(ctx, "ETH", 3210.123);
       const quoteBefore = await w.vault.quoteBalance(t.address);
@@ -292,10 +215,7 @@ describe("PerpVault — trading", () => {
     });
 
     it("realises a loss on a long reduced at a lower price, rounded toward −∞", async () => {
-      const ctx = await setup();
-      const { w } = ctx;
-      const [t] = w.traders;
-      await depositUsd(ctx, t, 50_000);
+      const { ctx, t } = await withTrader(50_000);
       const open = await trade(ctx, t, ETH_USD, wad(5));
       await setPrice(ctx, "ETH", 2950.5);
       const delta = -1_777_777_777_777_777_777n;
@@ -308,10 +228,7 @@ describe("PerpVault — trading", () => {
     });
 
     it("realises PnL on the reduced part of a short and keeps the entry price", async () => {
-      const ctx = await setup();
-      const { w } = ctx;
-      const [t] = w.traders;
-      await depositUsd(ctx, t, 50_000);
+      const { ctx, w, t } = await withTrader(50_000);
       const open = await trade(ctx, t, ETH_USD, -wad(5));
       await setPrice(ctx, "ETH", 2800);
       const quoteBefore = await w.vault.quoteBalance(t.address);
@@ -330,10 +247,7 @@ describe("PerpVault — trading", () => {
 
   describe("flipping", () => {
     it("flips a long into a short: PnL on the whole old size, new entry at the fill", async () => {
-      const ctx = await setup();
-      const { w } = ctx;
-      const [t] = w.traders;
-      await depositUsd(ctx, t, 50_000);
+      const { ctx, w, t } = await withTrader(50_000);
       const open = await trade(ctx, t, ETH_USD, wad(2));
       await setPrice(ctx, "ETH", 3100);
       const quoteBefore = await w.vault.quoteBalance(t.address);
@@ -349,10 +263,7 @@ describe("PerpVault — trading", () => {
     });
 
     it("flips a short into a long: PnL on the whole old size, new entry at the fill", async () => {
-      const ctx = await setup();
-      const { w } = ctx;
-      const [t] = w.traders;
-      await depositUsd(ctx, t, 50_000);
+      const { ctx, w, t } = await withTrader(50_000);
       const open = await trade(ctx, t, ETH_USD, -wad(4));
       await setPrice(ctx, "ETH", 3050);
       const out = await trade(ctx, t, ETH_USD, wad(6.5));
@@ -369,10 +280,7 @@ describe("PerpVault — trading", () => {
 
   describe("closing", () => {
     it("closes a long: position deleted, no open markets, OI back to zero", async () => {
-      const ctx = await setup();
-      const { w } = ctx;
-      const [t] = w.traders;
-      await depositUsd(ctx, t, 20_000);
+      const { ctx, w, t } = await withTrader(20_000);
       const open = await trade(ctx, t, ETH_USD, wad(4));
       await setPrice(ctx, "ETH", 3333.33);
       const out = await trade(ctx, t, ETH_USD, -wad(4));
@@ -396,10 +304,7 @@ describe("PerpVault — trading", () => {
     });
 
     it("closes a short: position deleted, no open markets, OI back to zero", async () => {
-      const ctx = await setup();
-      const { w } = ctx;
-      const [t] = w.traders;
-      await depositUsd(ctx, t, 20_000);
+      const { ctx, w, t } = await withTrader(20_000);
       const open = await trade(ctx, t, ETH_USD, -wad(4));
       await setPrice(ctx, "ETH", 2890);
       const out = await trade(ctx, t, ETH_USD, wad(4));
@@ -413,10 +318,7 @@ describe("PerpVault — trading", () => {
     });
 
     it("keeps the other market open when one of two positions is closed", async () => {
-      const ctx = await setup();
-      const { w } = ctx;
-      const [t] = w.traders;
-      await depositUsd(ctx, t, 50_000);
+      const { ctx, w, t } = await withTrader(50_000);
       await trade(ctx, t, ETH_USD, wad(2));
       await trade(ctx, t, BTC_USD, -wad(0.1));
       expect([...(await w.vault.accountMarkets(t.address))].sort()).to.deep.equal([ETH_USD, BTC_USD].sort());
@@ -428,10 +330,7 @@ describe("PerpVault — trading", () => {
 
   describe("margin", () => {
     it("reverts Undercollateralized when a risk-increasing trade leaves equity below IM", async () => {
-      const ctx = await setup();
-      const { w, m } = ctx;
-      const [t] = w.traders;
-      await depositUsd(ctx, t, 1_000);
+      const { ctx, w, m, t } = await withTrader(1_000);
       // 7 ETH ≈ $21,000 notional: IM ≈ 1,050 + 5 > equity ≈ 987.
       const next = BigInt(await time.latest()) + 10n;
       const preview = m.clone().trade(t.address, ETH_USD, wad(7), next);
@@ -449,10 +348,7 @@ describe("PerpVault — trading", () => {
     });
 
     it("allows a reduce-only trade below IM but not a risk-increasing or flipping one", async () => {
-      const ctx = await setup();
-      const { w, m } = ctx;
-      const [t] = w.traders;
-      await depositUsd(ctx, t, 1_000);
+      const { ctx, w, m, t } = await withTrader(1_000);
       await trade(ctx, t, ETH_USD, wad(6));
       await setPrice(ctx, "ETH", 2980);
       const now = BigInt(await time.latest());
@@ -490,10 +386,7 @@ describe("PerpVault — trading", () => {
 
   describe("errors", () => {
     it("reverts AccountInLiquidation for any trade of a flagged account, and trades again once released", async () => {
-      const ctx = await setup();
-      const { w } = ctx;
-      const [t] = w.traders;
-      await depositUsd(ctx, t, 10_000);
+      const { ctx, w, t } = await withTrader(10_000);
       await trade(ctx, t, ETH_USD, wad(1));
       await expect(w.vault.connect(w.liquidator).setInLiquidation(t.address, true))
         .to.emit(w.vault, "LiquidationFlagSet")
@@ -510,7 +403,7 @@ describe("PerpVault — trading", () => {
     });
 
     it("reverts ZeroAmount for a zero size", async () => {
-      const { w } = await setup();
+      const { w } = await setupModel();
       const [t] = w.traders;
       await expect(w.vault.connect(t).trade(ETH_USD, 0n, ethers.MaxUint256)).to.be.revertedWithCustomError(
         w.vault,
@@ -519,7 +412,7 @@ describe("PerpVault — trading", () => {
     });
 
     it("reverts UnknownMarket for a market that is not listed", async () => {
-      const { w } = await setup();
+      const { w } = await setupModel();
       const [t] = w.traders;
       const id = ethers.encodeBytes32String("DOGE-USD");
       await expect(w.vault.connect(t).trade(id, wad(1), ethers.MaxUint256))
@@ -531,19 +424,10 @@ describe("PerpVault — trading", () => {
     });
 
     it("reverts InvalidFillPrice when a huge short takes the fill to zero or below", async () => {
-      const ctx = await setup();
+      const ctx = await setupModel();
       const { w } = ctx;
       const [t] = w.traders;
-      const id = ethers.encodeBytes32String("TINY-USD");
-      await w.risk.connect(w.admin).setRatios(id, wad(0.05), wad(0.025));
-      await w.vault.connect(w.admin).listMarket(id, {
-        oracleAsset: await w.weth.getAddress(),
-        makerFeeWad: wad(0.0002),
-        takerFeeWad: wad(0.0006),
-        maxFundingVelocityWad: 3n * WAD,
-        maxOiPoolRatioWad: WAD,
-        skewScaleWad: WAD, // the minimum
-      });
+      const id = await listTinyMarket(w); // skewScale 1, the minimum
       await depositUsd(ctx, t, 100_000);
       // −2 at skewScale 1: 3000 × (1 − 1) = 0.
       await expect(w.vault.connect(t).trade(id, -2n * WAD, 0n))
@@ -563,10 +447,7 @@ describe("PerpVault — trading", () => {
 
   describe("cross-margin", () => {
     it("shares one collateral pool between ETH-USD and BTC-USD and sums both in accountHealth", async () => {
-      const ctx = await setup();
-      const { w, m } = ctx;
-      const [t] = w.traders;
-      await depositUsd(ctx, t, 4_000);
+      const { ctx, w, m, t } = await withTrader(4_000);
       await trade(ctx, t, ETH_USD, wad(10));
       await trade(ctx, t, BTC_USD, -wad(0.5));
       await setPrice(ctx, "ETH", 3050);
