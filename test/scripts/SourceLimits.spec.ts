@@ -1,3 +1,7 @@
+/**
+ * Lives in test/scripts, outside the coverage run: solidity-coverage compiles instrumented sources,
+ * whose functions are longer than the ones in contracts/.
+ */
 import fs from "node:fs";
 import path from "node:path";
 import { expect } from "chai";
