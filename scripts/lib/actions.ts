@@ -8,7 +8,15 @@ import { decodeBytes32String } from "ethers";
 import { type Bulwark, explainRevert, resolveMarket, resolveToken } from "../../lib/client";
 import { BulwarkError } from "../../lib/errors";
 import { BPS_PER_ONE, WAD, dec, divCeil, divFloor, parseAmount } from "../../lib/units";
-import { accountAtLastPrices, assetName, isStalePrice, lastPrices, staleInfo, type StaleInfo } from "./stale";
+import {
+  accountAtLastPrices,
+  assetName,
+  isStalePrice,
+  lastPrices,
+  staleInfo,
+  type LastPrice,
+  type StaleInfo,
+} from "./stale";
 
 const REASONS = ["None", "BelowMaintenance", "BelowHardFloor"] as const;
 export type Reason = (typeof REASONS)[number];
@@ -606,15 +614,23 @@ export interface PoolStatusResult {
 
 export async function poolStatus(b: Bulwark): Promise<PoolStatusResult> {
   try {
-    return await freshPoolStatus(b);
+    return await poolStatusAt(b);
   } catch (e) {
     if (!isStalePrice(e)) throw e;
-    return stalePoolStatus(b);
+    // The vault cannot value the pool on a stale price: the ledger, and open interest at the last prices.
+    const params = await Promise.all(b.markets.map((m) => b.vault.marketParams(m.id)));
+    return poolStatusAt(
+      b,
+      await lastPrices(
+        b,
+        params.map((p) => String(p.oracleAsset)),
+      ),
+    );
   }
 }
 
-/** `pool-status` when the vault refuses a stale price: the ledger, open interest at the last prices. */
-async function stalePoolStatus(b: Bulwark): Promise<PoolStatusResult> {
+/** `pool-status` at the oracle, or, given the feeds' last prices, without what needs a fresh one. */
+async function poolStatusAt(b: Bulwark, last?: Map<string, LastPrice>): Promise<PoolStatusResult> {
   const [block, balance, ratio, supply, shareDecimals, insurance, target] = await Promise.all([
     b.hre.ethers.provider.getBlockNumber(),
     b.vault.poolBalance(),
@@ -624,71 +640,29 @@ async function stalePoolStatus(b: Bulwark): Promise<PoolStatusResult> {
     b.vault.insuranceBalance(),
     b.insurance.targetBalanceWad(),
   ]);
-  const params = await Promise.all(b.markets.map((m) => b.vault.marketParams(m.id)));
-  const prices = await lastPrices(
-    b,
-    params.map((p) => String(p.oracleAsset)),
-  );
-  let openMax = 0n;
-  const markets = await Promise.all(
-    b.markets.map(async (m, k) => {
-      const state = await b.vault.marketState(m.id);
-      const price = prices.get(String(params[k].oracleAsset).toLowerCase())!.priceWad;
-      const [long, short] = [BigInt(state.oiLongWad), BigInt(state.oiShortWad)];
-      openMax += ((long > short ? long : short) * price) / WAD;
-      const row = { market: m.name, oraclePrice: dec(price), openLong: dec(long), openShort: dec(short) };
-      return { ...row, fundingRatePerDay: dec(state.fundingRateWad) };
-    }),
-  );
-  return {
-    block,
-    pool: await b.pool.getAddress(),
-    quoteToken: b.quote.symbol,
-    poolValue: null,
-    poolBalance: dec(balance),
-    freeLiquidity: null,
-    reserve: dec(divCeil(openMax * ratio, WAD)),
-    reserveRatio: dec(ratio),
-    totalShares: dec(supply, Number(shareDecimals)),
-    sharePrice: null,
-    insuranceBalance: dec(insurance),
-    insuranceTarget: dec(target),
-    markets,
-    stale: staleInfo(prices, (asset) => assetName(b, asset)),
-  };
-}
-
-async function freshPoolStatus(b: Bulwark): Promise<PoolStatusResult> {
-  const [block, value, balance, free, ratio, supply, shareDecimals, insurance, target] = await Promise.all([
-    b.hre.ethers.provider.getBlockNumber(),
-    b.vault.poolValue(),
-    b.vault.poolBalance(),
-    b.vault.poolFreeLiquidity(),
-    b.vault.reserveRatioWad(),
-    b.pool.totalSupply(),
-    b.pool.decimals(),
-    b.vault.insuranceBalance(),
-    b.insurance.targetBalanceWad(),
-  ]);
-  const sharePrice = await b.pool.convertToAssets(10n ** shareDecimals);
+  const [value, free, sharePrice] =
+    last === undefined
+      ? await Promise.all([
+          b.vault.poolValue(),
+          b.vault.poolFreeLiquidity(),
+          b.pool.convertToAssets(10n ** shareDecimals),
+        ])
+      : [null, null, null];
   let openMax = 0n;
   const markets = await Promise.all(
     b.markets.map(async (m) => {
-      const [params, state, funding] = await Promise.all([
-        b.vault.marketParams(m.id),
-        b.vault.marketState(m.id),
-        b.vault.currentFunding(m.id),
-      ]);
-      const price = await b.oracle.getPrice(params.oracleAsset);
-      const long = BigInt(state.oiLongWad);
-      const short = BigInt(state.oiShortWad);
+      const [params, state] = await Promise.all([b.vault.marketParams(m.id), b.vault.marketState(m.id)]);
+      const asset = String(params.oracleAsset);
+      const price = last === undefined ? await b.oracle.getPrice(asset) : last.get(asset.toLowerCase())!.priceWad;
+      const rate = last === undefined ? (await b.vault.currentFunding(m.id)).rateWad : BigInt(state.fundingRateWad);
+      const [long, short] = [BigInt(state.oiLongWad), BigInt(state.oiShortWad)];
       openMax += ((long > short ? long : short) * price) / WAD;
       return {
         market: m.name,
         oraclePrice: dec(price),
         openLong: dec(long),
         openShort: dec(short),
-        fundingRatePerDay: dec(funding.rateWad),
+        fundingRatePerDay: dec(rate),
       };
     }),
   );
@@ -696,15 +670,16 @@ async function freshPoolStatus(b: Bulwark): Promise<PoolStatusResult> {
     block,
     pool: await b.pool.getAddress(),
     quoteToken: b.quote.symbol,
-    poolValue: dec(value),
+    poolValue: value === null ? null : dec(value),
     poolBalance: dec(balance),
-    freeLiquidity: dec(free),
+    freeLiquidity: free === null ? null : dec(free),
     reserve: dec(divCeil(openMax * ratio, WAD)),
     reserveRatio: dec(ratio),
     totalShares: dec(supply, Number(shareDecimals)),
-    sharePrice: dec(sharePrice, b.quote.decimals),
+    sharePrice: sharePrice === null ? null : dec(sharePrice, b.quote.decimals),
     insuranceBalance: dec(insurance),
     insuranceTarget: dec(target),
     markets,
+    ...(last === undefined ? {} : { stale: staleInfo(last, (asset) => assetName(b, asset)) }),
   };
 }
