@@ -1,5 +1,5 @@
 /**
- * User tasks: deposit, withdraw, trade, close, status, liquidatable, pool-status, and set-price
+ * User tasks: deposit, withdraw, lp-deposit, lp-redeem, trade, close, status, liquidatable, pool-status, and set-price
  * (local networks). Each runs against any network
  * (`--network localhost`) and finds the deployment in deploy/deployments/chain-<chainId>/, or in
  * `--addresses` / BULWARK_ADDRESSES / `--deployment-id`. Human-readable output by default, `--json`
@@ -10,6 +10,7 @@ import type { ConfigurableTaskDefinition, HardhatRuntimeEnvironment } from "hard
 import {
   close,
   deposit,
+  lpRedeem,
   setPrice,
   withdraw,
   listLiquidatable,
@@ -20,6 +21,7 @@ import {
   type DepositResult,
   type LiquidatableResult,
   type PoolStatusResult,
+  type RedeemResult,
   type StatusResult,
   type TradeResult,
   type SetPriceResult,
@@ -117,6 +119,46 @@ common(
             : `  ${r.token} balance in the vault: ${r.balanceAfter}`,
         ].join("\n"),
     ),
+);
+
+// ------------------------------------------------------------------------------------ lp-deposit, lp-redeem
+
+common(
+  task("lp-deposit", "Deposits the quote token into the LiquidityPool for LP shares (deposit --pool)")
+    .addParam("amount", "Amount of the quote token, e.g. 100000")
+    .addOptionalParam("account", "Signer: index into the network's accounts or an address (default 0)")
+    .addFlag("mint", "Mint the amount first (local mock tokens only)"),
+).setAction(async (args: CommonArgs & { amount: string; account?: string; mint: boolean }, hre) =>
+  run(
+    hre,
+    args,
+    async (b) =>
+      deposit(b, await resolveSigner(hre, args.account), b.quote.symbol, args.amount, { pool: true, mint: args.mint }),
+    (r: DepositResult) =>
+      [
+        `${r.account} deposited ${r.amount} ${r.token} into the pool${r.minted ? " (minted first)" : ""}`,
+        `  tx ${r.txHash}`,
+        `  pool shares held: ${r.balanceAfter}`,
+      ].join("\n"),
+  ),
+);
+
+common(
+  task("lp-redeem", "Burns LP shares for the quote token at the pool's share price")
+    .addParam("shares", "Pool shares to burn, e.g. 1000, or `all` (as many as the free liquidity allows)")
+    .addOptionalParam("account", "Signer: index into the network's accounts or an address (default 0)"),
+).setAction(async (args: CommonArgs & { shares: string; account?: string }, hre) =>
+  run(
+    hre,
+    args,
+    async (b) => lpRedeem(b, await resolveSigner(hre, args.account), args.shares),
+    (r: RedeemResult) =>
+      [
+        `${r.account} redeemed ${r.shares} pool shares for ${r.assets} ${r.token}`,
+        `  tx ${r.txHash}`,
+        `  pool shares held: ${r.sharesAfter}`,
+      ].join("\n"),
+  ),
 );
 
 // ------------------------------------------------------------------------------------ trade

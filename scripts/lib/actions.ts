@@ -164,6 +164,58 @@ export async function trade(
   };
 }
 
+// ------------------------------------------------------------------------------------ lp-redeem
+
+export interface RedeemResult {
+  account: string;
+  /** Pool shares burned. */
+  shares: string;
+  /** Quote tokens paid to the account. */
+  assets: string;
+  token: string;
+  txHash: string;
+  /** Pool shares held after. */
+  sharesAfter: string;
+}
+
+/** Burns `sharesArg` pool shares (or `all`: as many as `maxRedeem` allows now) for quote tokens. */
+export async function lpRedeem(b: Bulwark, signer: HardhatEthersSigner, sharesArg: string): Promise<RedeemResult> {
+  const decimals = Number(await b.pool.decimals());
+  const max = await b.pool.maxRedeem(signer.address);
+  let shares: bigint;
+  if (sharesArg.trim().toLowerCase() === "all") {
+    shares = max;
+    if (shares === 0n) {
+      const held = await b.pool.balanceOf(signer.address);
+      throw new BulwarkError(
+        held === 0n
+          ? `${signer.address} holds no pool shares`
+          : `${signer.address} holds ${dec(held, decimals)} pool shares but can redeem none now (no free liquidity)`,
+      );
+    }
+  } else {
+    shares = parseAmount("shares", sharesArg, decimals);
+  }
+  const receipt = await explainRevert(b, "redeem from the pool", async () =>
+    (await b.pool.connect(signer).redeem(shares, signer.address, signer.address)).wait(),
+  );
+  // What was paid, from the pool's ERC-4626 Withdraw event (a preview may differ by accrual).
+  const poolAddress = (await b.pool.getAddress()).toLowerCase();
+  const paid = receipt!.logs
+    .map((l) => (l.address.toLowerCase() === poolAddress ? b.pool.interface.parseLog(l) : null))
+    .find((ev) => ev !== null && ev.name === "Withdraw");
+  if (!paid) throw new BulwarkError(`redeem ${receipt!.hash}: no Withdraw event`);
+  const assets = paid.args.assets as bigint;
+  return {
+    account: signer.address,
+    shares: dec(shares, decimals),
+    assets: dec(assets, b.quote.decimals),
+    token: b.quote.symbol,
+    txHash: receipt!.hash,
+    sharesAfter: dec(await b.pool.balanceOf(signer.address), decimals),
+  };
+}
+
 // ------------------------------------------------------------------------------------ withdraw
 
 export interface WithdrawResult {

@@ -6,13 +6,19 @@
  */
 import { expect } from "chai";
 import fs from "node:fs";
-import { JsonRpcProvider, parseUnits, type JsonRpcSigner } from "ethers";
+import { JsonRpcProvider, formatUnits as ethersFormatUnits, parseUnits, type JsonRpcSigner } from "ethers";
 import { startNode, portInUse, type LocalNode } from "../../lib/devnode";
-import { MockAggregator__factory, PerpVault__factory, LiquidityPool__factory } from "../../typechain-types";
+import {
+  MockAggregator__factory,
+  MockERC20__factory,
+  PerpVault__factory,
+  LiquidityPool__factory,
+} from "../../typechain-types";
 import type {
   DepositResult,
   LiquidatableResult,
   PoolStatusResult,
+  RedeemResult,
   StatusResult,
   SetPriceResult,
   TradeResult,
@@ -289,5 +295,35 @@ describe("user tasks against a local node (child processes)", function () {
     expect(fresh.maintenanceMargin).to.equal(stale.maintenanceMargin);
     expect(fresh.initialMargin).to.equal(stale.initialMargin);
     expect(fresh.positions.map((p) => p.liquidationPrice)).to.have.length(stale.positions.length);
+  });
+
+  it("lp-deposit and lp-redeem: an LP buys shares and burns them back for quote at the share price", async function () {
+    const pool = LiquidityPool__factory.connect(addressOf(dep, "LiquidityPool"), provider);
+    const dep1 = await hardhatJson<DepositResult>(
+      ["lp-deposit", "--amount", "5000", "--mint", "--account", "3", ...at],
+      env,
+    );
+    expect(dep1).to.include({ target: "pool", token: "USDC", amount: "5000", minted: true });
+    const held = await pool.balanceOf(accounts[3]);
+    expect(held).to.be.greaterThan(0n);
+    const half = held / 2n;
+    const expected = await pool.previewRedeem(half);
+    const usdcBefore = await MockERC20__factory.connect(dep1.tokenAddress, provider).balanceOf(accounts[3]);
+    const r = await hardhatJson<RedeemResult>(
+      ["lp-redeem", "--shares", ethersFormatUnits(half, await pool.decimals()), "--account", "3", ...at],
+      env,
+    );
+    expect(await pool.balanceOf(accounts[3])).to.equal(held - half);
+    const usdcAfter = await MockERC20__factory.connect(dep1.tokenAddress, provider).balanceOf(accounts[3]);
+    // What the task reports is what arrived (the Withdraw event); a preview a block earlier differs
+    // only by accrual.
+    expect(usdcAfter - usdcBefore).to.equal(parseUnits(r.assets, 6));
+    const gap = usdcAfter - usdcBefore - expected;
+    expect(gap < 0n ? -gap : gap).to.be.lessThan(expected / 10_000n);
+    const all = await hardhatJson<RedeemResult>(["lp-redeem", "--shares", "all", "--account", "3", ...at], env);
+    expect(all.sharesAfter).to.equal("0");
+    const none = await hardhat(["lp-redeem", "--shares", "all", "--account", "3", ...at], env);
+    expect(none.code).to.equal(1);
+    expect(none.stderr.trim()).to.match(/^Error: 0x[0-9a-fA-F]{40} holds no pool shares$/);
   });
 });
