@@ -20,7 +20,8 @@ import { syntheticRun } from "./fixtures/synthetic-run";
 
 const ROOT = path.join(__dirname, "..", "..");
 const FIXTURES = path.join(__dirname, "fixtures");
-const CHART_IDS = ["prices", "liquidations", "auctions", "insurance", "breaker", "heatmap"];
+// The report directory below is written for two seeds, so it has the distributions chart too.
+const CHART_IDS = ["prices", "liquidations", "auctions", "insurance", "breaker", "heatmap", "distributions"];
 
 function tmpDir(tag: string): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), `bulwark-front-${tag}-`));
