@@ -52,7 +52,8 @@ export function winRateLines(file: MetricsFile): string[] {
     for (const [m, s] of Object.entries(metrics)) {
       const p = s.vsBaseline;
       if (p?.winRate === undefined || p.winRate === null) continue;
-      parts.push(`${m} ${Math.round(100 * p.winRate)}%`);
+      const ties = p.ties !== null && p.ties > 0 ? ` (${p.ties} tie${p.ties > 1 ? "s" : ""})` : "";
+      parts.push(`${m} ${Math.round(100 * p.winRate)}%${ties}`);
     }
     if (parts.length > 0) lines.push(`${mode} beats baseline on: ${parts.join(", ")}`);
   }

@@ -99,6 +99,6 @@ describe("lab statistics", () => {
     expect(table).to.contain("p50 [p5, p95] over 4 seeds");
     expect(table).to.match(/badDebtUsd\s+75 \[7\.50, 185\]\s+15 \[1\.50, 45\.50\]/);
     expect(table).to.contain("full beats baseline on: ");
-    expect(table).to.contain("badDebtUsd 50%");
+    expect(table).to.contain("badDebtUsd 50% (2 ties)");
   });
 });
