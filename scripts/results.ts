@@ -103,6 +103,8 @@ async function main() {
         scenario: path.join(SCENARIOS, f),
         modes: MODES,
         out: path.join(root, path.basename(f, ".json")),
+        jobs: process.env.SIM_JOBS, // default min(cores, runs) worker processes (docs/simulation.md)
+        chain: process.env.SIM_CHAIN,
       }),
     );
     if (res === undefined) throw new Error(`scenario ${f} failed to load`);

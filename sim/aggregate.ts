@@ -2,6 +2,7 @@
  * Aggregation of per-run metrics over seeds, and the deterministic number format every output
  * file uses. Pure functions: no clock, no randomness, no I/O.
  */
+import type { Statistics } from "./stats";
 import { METRIC_NAMES, Metrics, ModeName, ScenarioRun } from "./types";
 
 /** A metric over several seeds (simulation.md §5). */
@@ -15,11 +16,13 @@ export interface MetricStats {
 /** One mode's metrics: a number per metric for one seed, `MetricStats` for several. */
 export type ModeMetrics = Record<keyof Metrics, number | null> | Record<keyof Metrics, MetricStats>;
 
-/** The content of metrics.json. Key order is part of the format: scenario, seeds, modes. */
+/** The content of metrics.json. Key order is part of the format: scenario, seeds, modes, statistics. */
 export interface MetricsFile {
   scenario: string;
   seeds: number[];
   modes: Record<ModeName, ModeMetrics>;
+  /** With several seeds only (sim/stats.ts; docs/simulation.md): added after `modes`. */
+  statistics?: Statistics;
 }
 
 /** Significant digits kept for non-integer numbers in every output file. */

@@ -6,12 +6,14 @@
 import fs from "node:fs";
 import path from "node:path";
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
+import type { ChainKind } from "../lib/devnode";
 import { MetricsFile } from "./aggregate";
 import { runScenario } from "./engine";
 import { modeParams } from "./engine/modes";
+import { defaultJobs, DEFAULT_WORKER_CHAIN, runParallel } from "./parallel";
 import { profileReport } from "./engine/profile";
 import { writeReport, WrittenReport } from "./report";
-import { defaultProgressStyle, makeProgress, ProgressStyle } from "./report/progress";
+import { defaultProgressStyle, makeProgress, overallProgress, ProgressStyle } from "./report/progress";
 import { textTable } from "./report/table";
 import { loadScenario, Scenario, ScenarioError } from "./scenario";
 import { ModeName, ProgressFn, ScenarioRun } from "./types";
@@ -50,8 +52,16 @@ export interface SimulateOptions {
   progress?: ProgressStyle | string;
   /** Where the table and summary go; default console.log. */
   log?: (line: string) => void;
-  /** The engine; default sim/engine's runScenario (tests may pass their own). */
+  /** The engine; default sim/engine's runScenario (tests may pass their own; they run serially). */
   runScenario?: RunScenarioFn;
+  /**
+   * Worker processes J: the runs are spread over J workers, each with its own fresh chain; 1 runs
+   * them in this process on `hre`'s chain. Default min(cores, runs) on the in-process network, 1 on
+   * any other network (a shared node cannot host several runs at once).
+   */
+  jobs?: number | string;
+  /** The workers' chain when J > 1: anvil (default, the faster) or hardhat (in-process EDR per worker). */
+  chain?: string;
 }
 
 export interface SimulateResult extends WrittenReport {
@@ -127,6 +137,25 @@ export interface ResolvedRun {
   modes: ModeName[];
   seeds: number[];
   progress: ProgressStyle;
+  /** Worker processes (1 = in this process); undefined = the default for the network. */
+  jobs?: number;
+  chain: ChainKind;
+}
+
+export function parseChain(v: string | undefined): ChainKind | undefined {
+  if (v === undefined || v === "") return undefined;
+  if (v === "anvil" || v === "hardhat") return v;
+  throw new UsageError(`--chain must be anvil or hardhat, got ${JSON.stringify(v)}`);
+}
+
+/** The number of workers for `runs` runs on `network`: the option, or the default. */
+export function resolveJobs(jobs: number | undefined, runs: number, network: string): number {
+  if (network !== "hardhat") {
+    if (jobs !== undefined && jobs > 1)
+      throw new UsageError(`--jobs ${jobs} needs the in-process network: workers start their own chains`);
+    return 1;
+  }
+  return Math.min(jobs ?? defaultJobs(runs), runs);
 }
 
 export function parseProgress(v: string | undefined): ProgressStyle | undefined {
@@ -144,26 +173,33 @@ export function resolveRun(opts: SimulateOptions): ResolvedRun {
   const first = positiveInt("seed", opts.seed, 0) ?? scenario.seed;
   const seeds = Array.from({ length: count }, (_, i) => first + i);
   const progress = parseProgress(opts.progress) ?? defaultProgressStyle();
+  const jobs = positiveInt("jobs", opts.jobs, 1);
+  const chain = parseChain(opts.chain) ?? DEFAULT_WORKER_CHAIN;
   checkOut(opts.out, opts.force);
-  return { file, scenario, modes, seeds, progress };
+  return { file, scenario, modes, seeds, progress, jobs, chain };
 }
 
 export async function simulate(hre: HardhatRuntimeEnvironment, opts: SimulateOptions = {}): Promise<SimulateResult> {
   const t0 = performance.now();
   const startedAt = new Date();
   const log = opts.log ?? ((l: string) => console.log(l));
-  const { file, scenario, modes, seeds, progress: style } = resolveRun(opts);
-  const engine = opts.runScenario ?? runScenario;
+  const resolved = resolveRun(opts);
+  const { file, scenario, modes, seeds, progress: style } = resolved;
+  const jobs = opts.runScenario ? 1 : resolveJobs(resolved.jobs, modes.length * seeds.length, hre.network.name);
   log(
     `${scenario.name}: ${scenario.blocks} blocks of ${scenario.blockTimeSec} s, modes ${modes.join(", ")}, ` +
       `seed${seeds.length > 1 ? "s" : ""} ${seeds.length > 1 ? `${seeds[0]}..${seeds[seeds.length - 1]}` : seeds[0]}, ` +
-      `network ${hre.network.name}`,
+      `network ${hre.network.name}` +
+      (jobs > 1 ? `, ${jobs} workers (${resolved.chain})` : ""),
   );
 
-  const progress = makeProgress(style);
+  const progress = jobs > 1 ? overallProgress(style, modes.length * seeds.length) : makeProgress(style);
   let run: ScenarioRun;
   try {
-    run = await engine(hre, scenario, { modes, seeds, onProgress: progress });
+    run =
+      jobs > 1
+        ? await runParallel(scenario, { modes, seeds, jobs, chain: resolved.chain, onProgress: progress })
+        : await (opts.runScenario ?? runScenario)(hre, scenario, { modes, seeds, onProgress: progress });
   } finally {
     progress.stop();
   }

@@ -1,6 +1,6 @@
 /**
  * `npx hardhat simulate [--scenario FILE] [--modes a,b] [--seeds N] [--seed S] [--out DIR]
- * [--progress bar|lines|off] [--force] [--network NAME]`: the cascade lab (docs/simulation.md).
+ * [--progress bar|lines|off] [--jobs J] [--chain anvil|hardhat] [--force] [--network NAME]`: the cascade lab (docs/simulation.md).
  */
 import { task, types } from "hardhat/config";
 
@@ -11,6 +11,8 @@ task("simulate", "Runs a cascade-lab scenario in several liquidation modes and w
   .addOptionalParam("seed", "First seed (default: the scenario's seed)")
   .addOptionalParam("out", "Report directory (default: reports/<scenario>-<timestamp>/)")
   .addOptionalParam("progress", "bar, lines or off (default: bar on a TTY, lines otherwise)", undefined, types.string)
+  .addOptionalParam("jobs", "Worker processes J (default: min(cores, runs); 1 = in this process)")
+  .addOptionalParam("chain", "The workers' chain when J > 1: anvil (default) or hardhat")
   .addFlag("force", "Write into a non-empty --out directory")
   .setAction(async (args: Record<string, string | boolean | undefined>, hre) => {
     // Loaded lazily: the config loads every task before the first compile.
@@ -24,6 +26,8 @@ task("simulate", "Runs a cascade-lab scenario in several liquidation modes and w
         seed: str("seed"),
         out: str("out"),
         progress: str("progress"),
+        jobs: str("jobs"),
+        chain: str("chain"),
         force: args.force === true,
       };
       resolveRun(opts); // reject a bad scenario or option before compiling

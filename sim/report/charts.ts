@@ -3,7 +3,7 @@
  * renderer "none", no browser) and to PNG by resvg. Series charts show one seed (the first); the
  * heatmap is the pre-crash population, which every mode and seed shares.
  */
-import { HeatmapBucket, ModeName, ScenarioRun, SeriesRow } from "../types";
+import { HeatmapBucket, METRIC_NAMES, ModeName, ScenarioRun, SeriesRow } from "../types";
 
 type Spec = Record<string, unknown>;
 type Datum = Record<string, string | number | null>;
@@ -428,6 +428,56 @@ function heatmapChart(run: ScenarioRun, initialPrices: Record<string, number>): 
   };
 }
 
+/**
+ * Distributions over seeds (several seeds only): a strip chart per metric, one row of points per
+ * mode (a point per seed) and a tick at the median. Each metric has its own x scale.
+ */
+function distributionsChart(run: ScenarioRun): Chart {
+  const data: Datum[] = [];
+  for (const metric of METRIC_NAMES)
+    for (const r of run.runs) {
+      const v = r.metrics[metric];
+      if (Number.isFinite(v)) data.push({ metric, mode: r.mode, seed: r.seed, value: v });
+    }
+  const y = { field: "mode", type: "nominal", title: null, sort: [...run.modes] };
+  return {
+    id: "distributions",
+    title: "Distributions over seeds",
+    caption: `Each metric over the ${run.seeds.length} seeds: a point per seed, the tick at the median (p50).`,
+    spec: {
+      ...base(`Metrics over seeds ${run.seeds[0]}..${run.seeds[run.seeds.length - 1]}`, data),
+      facet: {
+        row: {
+          field: "metric",
+          type: "nominal",
+          title: null,
+          sort: [...METRIC_NAMES],
+          header: { labelAngle: 0, labelAlign: "left" },
+        },
+      },
+      spec: {
+        width: WIDTH - 220,
+        height: { step: 16 },
+        layer: [
+          {
+            mark: { type: "point", filled: true, opacity: 0.6, size: 30 },
+            encoding: {
+              x: { field: "value", type: "quantitative", title: null, scale: { zero: false } },
+              y,
+              color: modeColor(run.modes),
+            },
+          },
+          {
+            mark: { type: "tick", color: "black", thickness: 2 },
+            encoding: { x: { aggregate: "median", field: "value", type: "quantitative" }, y },
+          },
+        ],
+      },
+      resolve: { scale: { x: "independent" } },
+    },
+  };
+}
+
 /** Every chart of the report, in report order. `initialPrices` draws the start price on the heatmap. */
 export function buildCharts(run: ScenarioRun, initialPrices: Record<string, number> = {}): Chart[] {
   return [
@@ -437,6 +487,7 @@ export function buildCharts(run: ScenarioRun, initialPrices: Record<string, numb
     insuranceChart(run),
     breakerChart(run),
     heatmapChart(run, initialPrices),
+    ...(run.seeds.length > 1 ? [distributionsChart(run)] : []),
   ];
 }
 

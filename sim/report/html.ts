@@ -70,7 +70,7 @@ export function reportHtml(input: ReportInput): string {
   const seedsNote =
     metrics.seeds.length === 1
       ? `seed ${metrics.seeds[0]}`
-      : `seeds ${metrics.seeds.join(", ")}; table cells are p50 / p95 over seeds; charts show seed ${input.chartSeed}`;
+      : `seeds ${metrics.seeds.join(", ")}; table cells are ${metrics.statistics ? "p50 [p5, p95]" : "p50 / p95"} over seeds; charts show seed ${input.chartSeed}`;
   const nav = ["metrics", ...charts.map((c) => c.id), "scenario", "run"]
     .map((id) => `<a href="#${id}">${escapeHtml(id)}</a>`)
     .join("");

@@ -2,6 +2,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { aggregate, MetricsFile, serializeMetrics } from "../aggregate";
+import { withStatistics } from "../stats";
 import { ScenarioRun } from "../types";
 import { buildCharts, chartSeed, renderCharts, svgToPng } from "./charts";
 import { seriesCsv } from "./csv";
@@ -41,7 +42,7 @@ export async function writeReport(dir: string, input: WriteReportInput): Promise
     fs.writeFileSync(path.join(dir, name), data);
     files.push(name);
   };
-  const metrics = aggregate(input.run);
+  const metrics = withStatistics(aggregate(input.run), input.run);
   write("metrics.json", serializeMetrics(metrics));
   write("series.csv", seriesCsv(input.run.runs));
   const charts = await renderCharts(buildCharts(input.run, input.initialPrices));

@@ -10,6 +10,7 @@ import { expect } from "chai";
 import hre from "hardhat";
 import { aggregate, canonicalNumber, isStats, mean, quantile, serializeMetrics, stats } from "../../sim/aggregate";
 import { resolveRun, RunScenarioFn, simulate, UsageError } from "../../sim/cli";
+import { withStatistics } from "../../sim/stats";
 import { CSV_HEADER, seriesCsv, textTable, writeReport } from "../../sim/report";
 import { decimate, MAX_POINTS_PER_LINE } from "../../sim/report/charts";
 import { lineProgress } from "../../sim/report/progress";
@@ -19,7 +20,8 @@ import { syntheticRun } from "./fixtures/synthetic-run";
 
 const ROOT = path.join(__dirname, "..", "..");
 const FIXTURES = path.join(__dirname, "fixtures");
-const CHART_IDS = ["prices", "liquidations", "auctions", "insurance", "breaker", "heatmap"];
+// The report directory below is written for two seeds, so it has the distributions chart too.
+const CHART_IDS = ["prices", "liquidations", "auctions", "insurance", "breaker", "heatmap", "distributions"];
 
 function tmpDir(tag: string): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), `bulwark-front-${tag}-`));
@@ -161,7 +163,9 @@ describe("lab front end", () => {
         [...CHART_IDS.map((c) => `${c}.png`), "metrics.json", "report.html", "run.json", "series.csv"].sort(),
       );
       const metrics = fs.readFileSync(path.join(dir, "metrics.json"), "utf8");
-      expect(metrics).to.equal(serializeMetrics(aggregate(syntheticRun({ seeds: [7, 8], assets: ["ETH", "BTC"] }))));
+      const r = syntheticRun({ seeds: [7, 8], assets: ["ETH", "BTC"] });
+      expect(metrics).to.equal(serializeMetrics(withStatistics(aggregate(r), r)));
+      expect(metrics).to.contain('"statistics": {'); // two seeds: the statistics key (sim/stats.ts)
       const info = JSON.parse(fs.readFileSync(path.join(dir, "run.json"), "utf8")) as Record<string, unknown>;
       expect(info.setupMs).to.equal(1234);
       expect(info.reportMs).to.be.a("number");
