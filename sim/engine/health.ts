@@ -59,6 +59,12 @@ export class HealthModel {
     }
   }
 
+  /** Notional of the account's positions at `prices` (USD), from its last calibration. */
+  notional(account: string, prices: number[]): number {
+    const e = this.ex.get(account.toLowerCase());
+    return e ? e.sizes.reduce((s, x, a) => s + Math.abs(x) * prices[a], 0) : 0;
+  }
+
   /** Accounts that may be liquidatable at `oracle` (and every account whose read failed). */
   candidates(accounts: string[], oracle: number[]): string[] {
     const out: string[] = [];

@@ -4,22 +4,32 @@
  * relayer's rounds (and, in `full`, the dynamic engine's `updatePrice` and the breaker's pokes),
  * arbitrage toward the fundamental, keepers (kicks, takes or redos, hedging), momentum sellers,
  * then the pool's hedger; then it is mined at its timestamp, and its events and state are booked.
+ * After the scenario's last block the run drains (`drain`) until nothing is left to resolve.
  * Failed transactions and failed actions inside a keeper's batch are counted, never fatal.
  */
 import type { Scenario } from "../scenario";
 import type { Metrics, ProgressFn, SeriesRow } from "../types";
 import type { TxRequest } from "./chain";
-import { charge } from "./profile";
+import { charge, timed } from "./profile";
 import { blockState } from "./views";
 import type { World } from "./world";
 import { arbitrageTxs } from "./phases/arbitrage";
 import { bookBlock } from "./phases/books";
-import { BlockMiner, RunState, runContext, type BlockInput, type Populated, type RunContext } from "./phases/context";
+import {
+  BlockMiner,
+  DEFAULT_DRAIN_BLOCKS,
+  RunState,
+  runContext,
+  type BlockInput,
+  type Populated,
+  type RunContext,
+} from "./phases/context";
 import { hedgerTxs } from "./phases/hedger";
 import { keeperTxs, rescan, startScans } from "./phases/keepers";
 import { books, closingMetrics } from "./phases/metrics";
 import { momentumTxs } from "./phases/momentum";
 import { relayerTxs } from "./phases/relayer";
+import { resolved, startWatch, watchBlock } from "./phases/watch";
 import { modeTxs } from "./phases/setup";
 
 export { applyBreaker } from "./phases/setup";
@@ -55,7 +65,21 @@ async function runBlock(ctx: RunContext, st: RunState, miner: BlockMiner, b: num
   st.totals.gas += res.gas;
   st.totals.txs += res.count;
   const touched = await bookBlock(ctx, st, b, miner.t, res.block);
+  await timed("watch", () => watchBlock(ctx, st, b, st.lastState));
   await rescan(ctx, st, b, txs, touched);
+}
+
+/**
+ * The drain: after the scenario's last block, blocks go on with the fundamental at its last value
+ * (every agent keeps its rule) until every auction is resolved and no account is below MM at the
+ * fundamental, or for at most `drainBlocks` blocks.
+ */
+async function drain(ctx: RunContext, st: RunState, miner: BlockMiner): Promise<void> {
+  const bound = ctx.scenario.drainBlocks ?? DEFAULT_DRAIN_BLOCKS;
+  while (st.drained < bound && !resolved(st)) {
+    await runBlock(ctx, st, miner, ctx.scenario.blocks + st.drained);
+    st.drained++;
+  }
 }
 
 function report(ctx: RunContext, b: number, progress?: Progress): void {
@@ -88,11 +112,13 @@ export async function runOnce(
   const s0 = await blockState(w);
   const st = new RunState(ctx, s0);
   const start = await books(ctx, st.oracle);
+  await startWatch(ctx, st, s0);
   await startScans(ctx, st);
   for (let b = 0; b < scenario.blocks; b++) {
     await runBlock(ctx, st, miner, b);
     report(ctx, b, progress);
   }
+  await drain(ctx, st, miner);
   const metrics = await closingMetrics(ctx, st, s0, start);
   return {
     metrics,

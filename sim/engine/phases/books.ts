@@ -10,7 +10,8 @@ import { charge, timed } from "../profile";
 import { blockState, readMargins, type ChainState } from "../views";
 import { AUCTION, fromWad, wad } from "../world";
 import type { EventArgs, EventName, LabEvent } from "./events";
-import type { RunContext, RunState } from "./context";
+import { fundamentalAt, type RunContext, type RunState } from "./context";
+import { serveSpell } from "./watch";
 
 /** The LotKind of an auction id (lib/codec, as AuctionHouse encodes it). */
 const lotKind = (id: bigint): LotKind => decodeAuctionId(id).kind;
@@ -26,7 +27,8 @@ interface AssetTally {
 interface BlockBooks {
   ctx: RunContext;
   st: RunState;
-  /** The block's timestamp. */
+  /** The block's index and timestamp. */
+  b: number;
   t: number;
   perAsset: AssetTally[];
   /** Liquidated accounts that were healthy at the fundamental price (lowercase). */
@@ -63,7 +65,7 @@ async function healthyAtFundamental(
       w,
       accs,
       w.assets.map((a) => a.tokenAddr),
-      w.assets.map((a) => wad(ctx.pop.fundamental[a.index][b])),
+      w.assets.map((a) => wad(fundamentalAt(ctx, a.index, b))),
       bn - 1,
     ),
   );
@@ -91,11 +93,15 @@ function touchedAccount(st: RunState, ev: LabEvent): string | undefined {
 type Handlers = { [N in EventName]: (books: BlockBooks, args: EventArgs[N]) => void };
 
 const HANDLERS: Handlers = {
-  Kick({ ctx, st, t, perAsset, healthyAtFundamental }, args) {
+  Kick({ ctx, st, b, t, perAsset, healthyAtFundamental }, args) {
     const account = String(args.account).toLowerCase();
     const asset = ctx.assetByKey.get(String(args.key).toLowerCase()) ?? 0;
     const kind = lotKind(args.id);
-    st.auctions.set(args.id, { account, asset, kind, short: args.lot < 0n, startTime: t });
+    // A kick into a running pool lot joins it: the lot keeps its clock (AuctionHouse._takeover).
+    const running = st.auctions.get(args.id);
+    const lot = (running?.lot ?? 0n) + args.lot;
+    st.auctions.set(args.id, { account, asset, kind, short: lot < 0n, startTime: running?.startTime ?? t, lot });
+    if (kind !== LotKind.Collateral) serveSpell(st, account, b);
     st.totals.liquidations++;
     perAsset[asset].liq++;
     st.totals.traderCost += fromWad(args.penaltyWad);
@@ -106,8 +112,9 @@ const HANDLERS: Handlers = {
       if (healthyAtFundamental.get(account)) st.totals.excess += notional;
     }
   },
-  InstantLiquidation({ ctx, st, perAsset, healthyAtFundamental }, args) {
+  InstantLiquidation({ ctx, st, b, perAsset, healthyAtFundamental }, args) {
     const account = String(args.account).toLowerCase();
+    serveSpell(st, account, b);
     const asset = ctx.assetByKey.get(String(args.marketId).toLowerCase()) ?? 0;
     const notional = fromWad(args.slice < 0n ? -args.slice : args.slice) * fromWad(args.priceWad);
     st.totals.liquidations++;
@@ -179,8 +186,9 @@ function seriesRows(books: BlockBooks, b: number, state: ChainState, levels: num
     const d = perAsset[a.index].discounts;
     st.series.push({
       block: b,
+      phase: b < ctx.scenario.blocks ? "run" : "drain",
       asset: a.symbol,
-      fundamentalUsd: ctx.pop.fundamental[a.index][b],
+      fundamentalUsd: fundamentalAt(ctx, a.index, b),
       venueUsd: state.venueUsd[a.index],
       oracleUsd: st.oracle[a.index],
       liquidations: perAsset[a.index].liq,
@@ -220,7 +228,7 @@ export async function bookBlock(
 
   const tEvents2 = performance.now();
   const perAsset = w.assets.map(() => ({ liq: 0, notional: 0, discounts: [] as number[] }));
-  const books: BlockBooks = { ctx, st, t, perAsset, healthyAtFundamental: healthy };
+  const books: BlockBooks = { ctx, st, b, t, perAsset, healthyAtFundamental: healthy };
   const touched = applyEvents(books, events);
   charge("events", performance.now() - tEvents2);
   const levels = w.breakerEnabled ? state.levels : w.assets.map(() => 0);

@@ -39,10 +39,14 @@ function kickCandidates(ctx: RunContext, st: RunState, b: number): string[] {
   // what the previous block's series row recorded.
   const capacityOk = st.lastState.capacityOk;
   const levels = st.lastLevels;
-  return (st.scans.get(b - ctx.latency) ?? st.scans.get(-1) ?? []).filter((acc) => {
+  const scanned = st.scans.get(b - ctx.latency) ?? st.scans.get(-1) ?? [];
+  const allowed = scanned.filter((acc) => {
     const asset = ctx.marketOf.get(acc.toLowerCase()) ?? 0;
     return capacityOk[asset] && levels[asset] < 2;
   });
+  // kickPausedBlocks: the vault said some account was liquidatable, and its market refused kicks.
+  if (allowed.length < scanned.length) st.watch.kickPausedBlocks++;
+  return allowed;
 }
 
 /** Auctions a bidder would act on at `now`: past its discount, or stale (redo); none at level 3. */
