@@ -42,6 +42,9 @@ export interface RunOutput {
   failures: { txs: number; actions: number; reasons: Record<string, number> };
 }
 
+/** An observer of each booked block (`RunOptions.onBlock`). */
+export type BlockObserver = (ctx: RunContext, st: RunState, b: number) => Promise<void>;
+
 type Progress = { fn: ProgressFn; runIndex: number; runs: number };
 
 /** The block's transactions, phase by phase. */
@@ -56,7 +59,13 @@ async function buildBlock(ctx: RunContext, st: RunState, blk: BlockInput): Promi
 }
 
 /** Builds, mines and books block `b`, then updates the keepers' view. */
-async function runBlock(ctx: RunContext, st: RunState, miner: BlockMiner, b: number): Promise<void> {
+async function runBlock(
+  ctx: RunContext,
+  st: RunState,
+  miner: BlockMiner,
+  b: number,
+  obs?: BlockObserver,
+): Promise<void> {
   const tBuild = performance.now();
   const prevVenue = ctx.w.assets.map((a) => st.venueAt(a.index, b - 1));
   const txs = await buildBlock(ctx, st, { b, now: miner.t + ctx.step, prevVenue });
@@ -67,6 +76,7 @@ async function runBlock(ctx: RunContext, st: RunState, miner: BlockMiner, b: num
   const touched = await bookBlock(ctx, st, b, miner.t, res.block);
   await timed("watch", () => watchBlock(ctx, st, b, st.lastState));
   await rescan(ctx, st, b, txs, touched);
+  if (obs) await obs(ctx, st, b);
 }
 
 /**
@@ -74,10 +84,10 @@ async function runBlock(ctx: RunContext, st: RunState, miner: BlockMiner, b: num
  * (every agent keeps its rule) until every auction is resolved and no account is below MM at the
  * fundamental, or for at most `drainBlocks` blocks.
  */
-async function drain(ctx: RunContext, st: RunState, miner: BlockMiner): Promise<void> {
+async function drain(ctx: RunContext, st: RunState, miner: BlockMiner, obs?: BlockObserver): Promise<void> {
   const bound = ctx.scenario.drainBlocks ?? DEFAULT_DRAIN_BLOCKS;
   while (st.drained < bound && !resolved(st)) {
-    await runBlock(ctx, st, miner, ctx.scenario.blocks + st.drained);
+    await runBlock(ctx, st, miner, ctx.scenario.blocks + st.drained, obs);
     st.drained++;
   }
 }
@@ -101,6 +111,7 @@ export async function runOnce(
   pop: Populated,
   modeName: string,
   progress?: Progress,
+  obs?: BlockObserver,
 ): Promise<RunOutput> {
   const ctx = runContext(w, scenario, pop, modeName);
   const miner = new BlockMiner(w, ctx.step, pop.startTime);
@@ -115,10 +126,10 @@ export async function runOnce(
   await startWatch(ctx, st, s0);
   await startScans(ctx, st);
   for (let b = 0; b < scenario.blocks; b++) {
-    await runBlock(ctx, st, miner, b);
+    await runBlock(ctx, st, miner, b, obs);
     report(ctx, b, progress);
   }
-  await drain(ctx, st, miner);
+  await drain(ctx, st, miner, obs);
   const metrics = await closingMetrics(ctx, st, s0, start);
   return {
     metrics,

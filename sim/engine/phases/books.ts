@@ -100,7 +100,15 @@ const HANDLERS: Handlers = {
     // A kick into a running pool lot joins it: the lot keeps its clock (AuctionHouse._takeover).
     const running = st.auctions.get(args.id);
     const lot = (running?.lot ?? 0n) + args.lot;
-    st.auctions.set(args.id, { account, asset, kind, short: lot < 0n, startTime: running?.startTime ?? t, lot });
+    st.auctions.set(args.id, {
+      account,
+      asset,
+      kind,
+      short: lot < 0n,
+      startTime: running?.startTime ?? t,
+      lot,
+      kicks: (running?.kicks ?? 0) + 1,
+    });
     if (kind !== LotKind.Collateral) serveSpell(st, account, b);
     st.totals.liquidations++;
     perAsset[asset].liq++;

@@ -94,6 +94,8 @@ export interface AuctionInfo {
   startTime: number;
   /** Σ of its kicks' slices (signed): a lot whose kicks net to the other side changes side. */
   lot: bigint;
+  /** Kicks into it (more than one: a pool lot the same account's later kicks joined). */
+  kicks: number;
 }
 
 /** What the fundamental watch (phases/watch.ts) carries: accounts below MM at the fundamental. */
