@@ -14,7 +14,7 @@ import { charge, timed } from "./profile";
 import { blockState } from "./views";
 import type { World } from "./world";
 import { arbitrageTxs } from "./phases/arbitrage";
-import { bookBlock } from "./phases/books";
+import { bookBlock, type Within } from "./phases/books";
 import {
   BlockMiner,
   DEFAULT_DRAIN_BLOCKS,
@@ -25,7 +25,7 @@ import {
   type RunContext,
 } from "./phases/context";
 import { hedgerTxs } from "./phases/hedger";
-import { keeperTxs, rescan, startScans } from "./phases/keepers";
+import { keeperTxs, rescan, startScans, withinBlockActs, withinBlockTxs } from "./phases/keepers";
 import { books, closingMetrics } from "./phases/metrics";
 import { momentumTxs } from "./phases/momentum";
 import { relayerTxs } from "./phases/relayer";
@@ -58,6 +58,19 @@ async function buildBlock(ctx: RunContext, st: RunState, blk: BlockInput): Promi
   ];
 }
 
+/** Sub-block bidding: mines, before block `b`, the takes and redos due strictly inside it. */
+async function bidWithin(ctx: RunContext, st: RunState, miner: BlockMiner, b: number): Promise<Within> {
+  st.actedWithin.clear();
+  const within: Within = { subs: [], oracleBefore: [...st.oracle] };
+  for (const [t, ids] of withinBlockActs(ctx, st, b, miner.t, miner.t + ctx.step)) {
+    const res = await miner.sendWithin(withinBlockTxs(ctx, st, ids), t);
+    st.totals.gas += res.gas;
+    st.totals.txs += res.count;
+    within.subs.push({ block: res.block, t });
+  }
+  return within;
+}
+
 /** Builds, mines and books block `b`, then updates the keepers' view. */
 async function runBlock(
   ctx: RunContext,
@@ -66,6 +79,7 @@ async function runBlock(
   b: number,
   obs?: BlockObserver,
 ): Promise<void> {
+  const within = await bidWithin(ctx, st, miner, b);
   const tBuild = performance.now();
   const prevVenue = ctx.w.assets.map((a) => st.venueAt(a.index, b - 1));
   const txs = await buildBlock(ctx, st, { b, now: miner.t + ctx.step, prevVenue });
@@ -73,7 +87,7 @@ async function runBlock(
   const res = await miner.send(txs);
   st.totals.gas += res.gas;
   st.totals.txs += res.count;
-  const touched = await bookBlock(ctx, st, b, miner.t, res.block);
+  const touched = await bookBlock(ctx, st, b, miner.t, res.block, within);
   await timed("watch", () => watchBlock(ctx, st, b, st.lastState));
   await rescan(ctx, st, b, txs, touched);
   if (obs) await obs(ctx, st, b);

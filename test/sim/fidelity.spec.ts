@@ -11,6 +11,11 @@ import { loadScenario, parseScenario, type Scenario } from "../../sim/scenario";
 import { runScenario } from "../../sim/engine";
 import { MARKET, SKEW_SCALE_USD, fromWad } from "../../sim/engine/world";
 import { fundamentals, marginsAtFundamental } from "../../sim/engine/phases/watch";
+import { auctionFactor } from "../../sim/engine/run";
+import { AUCTION } from "../../sim/engine/world";
+
+/** One step of the stairstep curve, in percent of the price. */
+const AUCTION_STEP_PCT = (1 - AUCTION.curveCut) * 100 * AUCTION.buf;
 
 const SCENARIOS = path.join(__dirname, "..", "..", "sim", "scenarios");
 const TINY = path.join(__dirname, "fixtures", "tiny.json");
@@ -186,5 +191,43 @@ describe("lab fidelity (issue 22)", function () {
     expect(checked).to.be.greaterThan(0);
     expect(rejoined).to.be.greaterThan(0);
     expect(restartWouldBeWrong).to.equal(rejoined);
+  });
+
+  it("sub-block bidding: in 360 s blocks, lots clear at the bidder's price, not at the block's", async () => {
+    const s = scenario(TINY, { blockTimeSec: 360, blocks: 20 });
+    const minDisc = s.keepers.minDiscountBps / 100; // percent
+    // Quantised to the block, a lot kicked at one block's end is first seen 360 s later: 30 curve
+    // steps down, far past the bidder's price.
+    expect((1 - auctionFactor(360).factor) * 100).to.be.greaterThan(minDisc + 3);
+    const takeSeconds: number[] = [];
+    const blockSeconds = new Set<number>();
+    const run = await runScenario(hre, s, {
+      modes: ["auction"],
+      onBlock: async (ctx) => {
+        const head = Number(await hre.network.provider.request({ method: "eth_blockNumber", params: [] }));
+        const logs = await ctx.w.chain.logs(head - 20, head, [ctx.w.auctionAddr]);
+        const take = ctx.w.ifaces.auction.getEvent("Take")!.topicHash;
+        for (const log of logs.filter((l) => l.topics[0] === take)) {
+          const blk = (await hre.network.provider.request({
+            method: "eth_getBlockByNumber",
+            params: [log.blockNumber, false],
+          })) as { timestamp: string };
+          takeSeconds.push(Number(blk.timestamp));
+        }
+        const top = (await hre.network.provider.request({
+          method: "eth_getBlockByNumber",
+          params: ["latest", false],
+        })) as {
+          timestamp: string;
+        };
+        blockSeconds.add(Number(top.timestamp));
+      },
+    });
+    const discounts = run.runs[0].series.map((r) => r.clearingDiscountPct).filter((d): d is number => d !== null);
+    expect(discounts.length).to.be.greaterThan(0);
+    // Within one curve step (0.2%) of the bidder's price, never 30 steps past it.
+    for (const d of discounts) expect(d).to.be.within(minDisc - 0.01, minDisc + AUCTION_STEP_PCT + 0.01);
+    // Some takes were mined at their own second, between the lab's blocks.
+    expect(takeSeconds.some((t) => !blockSeconds.has(t))).to.equal(true);
   });
 });

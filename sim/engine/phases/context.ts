@@ -165,6 +165,8 @@ export class RunState {
   };
   /** Blocks run after the scenario's last one. */
   drained = 0;
+  /** Auctions bidders already acted on in the block being built (in its sub-blocks). */
+  readonly actedWithin = new Set<bigint>();
 
   constructor(ctx: RunContext, s0: ChainState) {
     const assets = ctx.w.assets;
@@ -212,11 +214,23 @@ export class BlockMiner {
     this.t = startTime;
   }
 
-  async send(txs: TxRequest[]): Promise<MinedBlock> {
+  /** Sends `txs` and mines them as the run's next block, `step` seconds after the last. */
+  send(txs: TxRequest[]): Promise<MinedBlock> {
+    this.t += this.step;
+    return this.mineAt(txs, this.t);
+  }
+
+  /** Sends `txs` and mines them at second `t` inside the coming block (sub-block bidding); the
+   * run's clock stays where it is. */
+  sendWithin(txs: TxRequest[], t: number): Promise<MinedBlock> {
+    if (t <= this.t || t >= this.t + this.step) throw new Error(`lab: sub-block second ${t} is outside the block`);
+    return this.mineAt(txs, t);
+  }
+
+  private async mineAt(txs: TxRequest[], t: number): Promise<MinedBlock> {
     const chain = this.w.chain;
     const hashes = await timed("send", () => chain.sendBlock(txs));
-    this.t += this.step;
-    await timed("mine", () => chain.mine(this.t));
+    await timed("mine", () => chain.mine(t));
     const receipts = await timed("receipts", () => Promise.all(hashes.map((h) => chain.receipt(h))));
     if (receipts.some((r) => r === null)) throw new Error("lab: a block's transactions did not fit in it");
     const ok = receipts.map((r) => r !== null && r.status === "0x1");
