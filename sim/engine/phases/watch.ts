@@ -79,29 +79,55 @@ export function serveSpell(st: RunState, account: string, b: number): void {
   st.watch.delays.push(b - spell.first);
 }
 
+/** Below this share of its maintenance (in the health model), an account is deep below MM. */
+const DEEP_BELOW = 0.5;
+
+/**
+ * Accounts below MM at the fundamental `f` and their latent debt. The vault is read
+ * (`SimLens.marginsAt`) for the health model's candidates near the line and for those it puts
+ * underwater (the latent debt is always read); an account the model puts deep below MM but not
+ * underwater (0 ≤ equity < DEEP_BELOW × MM, from its last `SimLens.exposures` read, refreshed after
+ * every event that touches it) is taken as below without a read.
+ */
+async function belowAtFundamental(
+  ctx: RunContext,
+  f: number[],
+): Promise<{ below: Map<string, number>; latent: number }> {
+  const below = new Map<string, number>();
+  let latent = 0;
+  const near: string[] = [];
+  for (const account of ctx.health.candidates(ctx.traderAccounts, f)) {
+    const e = ctx.health.estimate(account, f);
+    // Read: near the line, and every account the model puts underwater (its latent debt is read).
+    if (e === undefined || e.equity >= DEEP_BELOW * e.mm || e.equity < 0) near.push(account);
+    else if (e.notional > 0) below.set(account.toLowerCase(), e.notional);
+  }
+  const margins = await marginsAtFundamental(ctx, near, f);
+  near.forEach((account, i) => {
+    const mg = margins[i];
+    const notional = ctx.health.notional(account, f);
+    if (mg.ok && mg.equityWad < 0n) latent -= fromWad(mg.equityWad);
+    if (mg.ok && notional > 0 && mg.equityWad < mg.maintenanceWad) below.set(account.toLowerCase(), notional);
+  });
+  return { below, latent };
+}
+
 /** After block `b` (its state `state`): the accounts below MM at the fundamental, their spells, NAV. */
 export async function watchBlock(ctx: RunContext, st: RunState, b: number, state: ChainState): Promise<void> {
   const f = fundamentals(ctx, b);
-  const cands = ctx.health.candidates(ctx.traderAccounts, f);
-  const margins = await marginsAtFundamental(ctx, cands, f);
+  const { below, latent } = await belowAtFundamental(ctx, f);
   const wt = st.watch;
-  const below = new Set<string>();
-  cands.forEach((account, i) => {
-    const mg = margins[i];
-    const acc = account.toLowerCase();
-    const notional = ctx.health.notional(acc, f);
-    if (!mg.ok || notional <= 0 || mg.equityWad >= mg.maintenanceWad) return;
-    below.add(acc);
+  for (const [acc, notional] of below) {
     const spell = wt.spells.get(acc);
     if (spell === undefined) wt.spells.set(acc, { first: b, served: false, missed: false });
     else if (!spell.served && !spell.missed && b - spell.first >= MISSED_AFTER_BLOCKS) {
       spell.missed = true;
       wt.missedUsd += notional;
     }
-  });
+  }
   for (const acc of [...wt.spells.keys()]) if (!below.has(acc)) wt.spells.delete(acc);
-  wt.below = below;
-  const nav = await timed("books", () => lpNav(ctx, st, state, f, latentDebt(margins)));
+  wt.below = new Set(below.keys());
+  const nav = await timed("books", () => lpNav(ctx, st, state, f, latent));
   wt.navMin = Math.min(wt.navMin, nav);
 }
 
