@@ -110,6 +110,12 @@ export const ScenarioSchema = z
       usdPerBlock: positive.optional(),
     }),
     seeds: z.number().int().positive().max(1000).default(1),
+    /**
+     * Optional: at most this many blocks after the last one in which the run goes on without new
+     * shocks (the fundamental holds its last value) until every auction is resolved and no account
+     * is below MM at the fundamental (docs/lab-world.md, "Drain"). Default 120; 0 turns it off.
+     */
+    drainBlocks: z.number().int().nonnegative().max(100_000).optional(),
   })
   .superRefine((s, ctx) => {
     if (s.population.leverage.max < s.population.leverage.median)

@@ -26,6 +26,16 @@ export interface Metrics {
   blocksPaused: number;
   gasUsedTotal: number;
   txCount: number;
+  protocolLossUsd: number;
+  protocolLossBpsOfNav: number;
+  depositorLossUsd: number;
+  lpNavTroughPct: number;
+  liquidationDelayBlocksP50: number;
+  liquidationDelayBlocksP95: number;
+  missedLiquidationUsd: number;
+  kickPausedBlocks: number;
+  drainBlocks: number;
+  unresolvedExposureUsd: number;
 }
 
 /** Metric names in the order reports print them. */
@@ -47,11 +57,23 @@ export const METRIC_NAMES: readonly (keyof Metrics)[] = [
   "blocksPaused",
   "gasUsedTotal",
   "txCount",
+  "protocolLossUsd",
+  "protocolLossBpsOfNav",
+  "depositorLossUsd",
+  "lpNavTroughPct",
+  "liquidationDelayBlocksP50",
+  "liquidationDelayBlocksP95",
+  "missedLiquidationUsd",
+  "kickPausedBlocks",
+  "drainBlocks",
+  "unresolvedExposureUsd",
 ];
 
 /** One row per simulated block and asset. */
 export interface SeriesRow {
   block: number;
+  /** "run": a block of the scenario; "drain": a block after it (docs/lab-world.md, "Drain"). */
+  phase: "run" | "drain";
   asset: string;
   fundamentalUsd: number;
   venueUsd: number;

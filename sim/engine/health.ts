@@ -59,28 +59,41 @@ export class HealthModel {
     }
   }
 
+  /** Notional of the account's positions at `prices` (USD), from its last calibration. */
+  notional(account: string, prices: number[]): number {
+    const e = this.ex.get(account.toLowerCase());
+    return e ? e.sizes.reduce((s, x, a) => s + Math.abs(x) * prices[a], 0) : 0;
+  }
+
+  /** The model's equity, maintenance and notional of an account at `prices` (undefined: no read). */
+  estimate(account: string, prices: number[]): { equity: number; mm: number; notional: number } | undefined {
+    const e = this.ex.get(account.toLowerCase());
+    if (!e) return undefined;
+    let equity = e.equity;
+    let notional = 0;
+    let notional0 = 0;
+    for (let a = 0; a < prices.length; a++) {
+      const dp = prices[a] - e.prices[a];
+      equity += e.sizes[a] * dp + e.collateral[a] * COLLATERAL_WEIGHT * dp;
+      notional += Math.abs(e.sizes[a]) * prices[a];
+      notional0 += Math.abs(e.sizes[a]) * e.prices[a];
+    }
+    const mm = notional0 > 0 ? LIQUIDATION_BUFFER_USD + (e.mm - LIQUIDATION_BUFFER_USD) * (notional / notional0) : 0;
+    return { equity, mm, notional };
+  }
+
   /** Accounts that may be liquidatable at `oracle` (and every account whose read failed). */
   candidates(accounts: string[], oracle: number[]): string[] {
     const out: string[] = [];
     for (const account of accounts) {
       const acc = account.toLowerCase();
-      const e = this.ex.get(acc);
+      const e = this.estimate(acc, oracle);
       if (!e) {
         if (this.failed.has(acc)) out.push(account);
         continue;
       }
-      let equity = e.equity;
-      let notional = 0;
-      let notional0 = 0;
-      for (let a = 0; a < oracle.length; a++) {
-        const dp = oracle[a] - e.prices[a];
-        equity += e.sizes[a] * dp + e.collateral[a] * COLLATERAL_WEIGHT * dp;
-        notional += Math.abs(e.sizes[a]) * oracle[a];
-        notional0 += Math.abs(e.sizes[a]) * e.prices[a];
-      }
-      const mm = notional0 > 0 ? LIQUIDATION_BUFFER_USD + (e.mm - LIQUIDATION_BUFFER_USD) * (notional / notional0) : 0;
-      if (notional0 === 0 && equity >= 0) continue;
-      if (equity < 1.25 * mm + 0.01 * notional) out.push(account);
+      if (e.notional === 0 && e.equity >= 0) continue;
+      if (e.equity < 1.25 * e.mm + 0.01 * e.notional) out.push(account);
     }
     return out;
   }

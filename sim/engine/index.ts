@@ -10,7 +10,7 @@ import type { TxRequest } from "./chain";
 import { modeParams, STATIC_RATIOS } from "./modes";
 import { fundamentalPath } from "./paths";
 import { drawTraders, mineBatch, openPopulation, type Trader } from "./population";
-import { runOnce, type Populated } from "./run";
+import { runOnce, type BlockObserver, type Populated } from "./run";
 import { timed } from "./profile";
 import { readMargins } from "./views";
 import {
@@ -24,12 +24,15 @@ import {
 } from "./world";
 
 export { defineMode, MODES, modeParams, type ModeParams } from "./modes";
-export { applyBreaker } from "./run";
+export { applyBreaker, type BlockObserver } from "./run";
 
 export interface RunOptions {
   modes?: string[];
   seeds?: number[];
   onProgress?: ProgressFn;
+  /** Called after every block of every run (drain included), once the block is booked: an
+   * observer for tests and instruments; it must not send transactions. */
+  onBlock?: BlockObserver;
 }
 
 export async function runScenario(
@@ -81,7 +84,7 @@ export async function runScenario(
         const tr = Date.now();
         const runIndex = si * modes.length + mi;
         const out = await timed("run (total)", () =>
-          runOnce(w, scenario, pop, mode, { fn: progress, runIndex, runs: total }),
+          runOnce(w, scenario, pop, mode, { fn: progress, runIndex, runs: total }, opts.onBlock),
         );
         runs.push({ mode, seed, metrics: out.metrics, series: out.series, wallMs: Date.now() - tr });
         if (process.env.LAB_DEBUG)

@@ -4,22 +4,32 @@
  * relayer's rounds (and, in `full`, the dynamic engine's `updatePrice` and the breaker's pokes),
  * arbitrage toward the fundamental, keepers (kicks, takes or redos, hedging), momentum sellers,
  * then the pool's hedger; then it is mined at its timestamp, and its events and state are booked.
+ * After the scenario's last block the run drains (`drain`) until nothing is left to resolve.
  * Failed transactions and failed actions inside a keeper's batch are counted, never fatal.
  */
 import type { Scenario } from "../scenario";
 import type { Metrics, ProgressFn, SeriesRow } from "../types";
 import type { TxRequest } from "./chain";
-import { charge } from "./profile";
+import { charge, timed } from "./profile";
 import { blockState } from "./views";
 import type { World } from "./world";
 import { arbitrageTxs } from "./phases/arbitrage";
-import { bookBlock } from "./phases/books";
-import { BlockMiner, RunState, runContext, type BlockInput, type Populated, type RunContext } from "./phases/context";
+import { bookBlock, type Within } from "./phases/books";
+import {
+  BlockMiner,
+  DEFAULT_DRAIN_BLOCKS,
+  RunState,
+  runContext,
+  type BlockInput,
+  type Populated,
+  type RunContext,
+} from "./phases/context";
 import { hedgerTxs } from "./phases/hedger";
-import { keeperTxs, rescan, startScans } from "./phases/keepers";
+import { keeperTxs, rescan, startScans, withinBlockActs, withinBlockTxs } from "./phases/keepers";
 import { books, closingMetrics } from "./phases/metrics";
 import { momentumTxs } from "./phases/momentum";
 import { relayerTxs } from "./phases/relayer";
+import { resolved, startWatch, watchBlock } from "./phases/watch";
 import { modeTxs } from "./phases/setup";
 
 export { applyBreaker } from "./phases/setup";
@@ -31,6 +41,9 @@ export interface RunOutput {
   series: SeriesRow[];
   failures: { txs: number; actions: number; reasons: Record<string, number> };
 }
+
+/** An observer of each booked block (`RunOptions.onBlock`). */
+export type BlockObserver = (ctx: RunContext, st: RunState, b: number) => Promise<void>;
 
 type Progress = { fn: ProgressFn; runIndex: number; runs: number };
 
@@ -45,8 +58,28 @@ async function buildBlock(ctx: RunContext, st: RunState, blk: BlockInput): Promi
   ];
 }
 
+/** Sub-block bidding: mines, before block `b`, the takes and redos due strictly inside it. */
+async function bidWithin(ctx: RunContext, st: RunState, miner: BlockMiner, b: number): Promise<Within> {
+  st.actedWithin.clear();
+  const within: Within = { subs: [], oracleBefore: [...st.oracle] };
+  for (const [t, ids] of withinBlockActs(ctx, st, b, miner.t, miner.t + ctx.step)) {
+    const res = await miner.sendWithin(withinBlockTxs(ctx, st, ids), t);
+    st.totals.gas += res.gas;
+    st.totals.txs += res.count;
+    within.subs.push({ block: res.block, t });
+  }
+  return within;
+}
+
 /** Builds, mines and books block `b`, then updates the keepers' view. */
-async function runBlock(ctx: RunContext, st: RunState, miner: BlockMiner, b: number): Promise<void> {
+async function runBlock(
+  ctx: RunContext,
+  st: RunState,
+  miner: BlockMiner,
+  b: number,
+  obs?: BlockObserver,
+): Promise<void> {
+  const within = await bidWithin(ctx, st, miner, b);
   const tBuild = performance.now();
   const prevVenue = ctx.w.assets.map((a) => st.venueAt(a.index, b - 1));
   const txs = await buildBlock(ctx, st, { b, now: miner.t + ctx.step, prevVenue });
@@ -54,8 +87,23 @@ async function runBlock(ctx: RunContext, st: RunState, miner: BlockMiner, b: num
   const res = await miner.send(txs);
   st.totals.gas += res.gas;
   st.totals.txs += res.count;
-  const touched = await bookBlock(ctx, st, b, miner.t, res.block);
+  const touched = await bookBlock(ctx, st, b, miner.t, res.block, within);
+  await timed("watch", () => watchBlock(ctx, st, b, st.lastState));
   await rescan(ctx, st, b, txs, touched);
+  if (obs) await obs(ctx, st, b);
+}
+
+/**
+ * The drain: after the scenario's last block, blocks go on with the fundamental at its last value
+ * (every agent keeps its rule) until every auction is resolved and no account is below MM at the
+ * fundamental, or for at most `drainBlocks` blocks.
+ */
+async function drain(ctx: RunContext, st: RunState, miner: BlockMiner, obs?: BlockObserver): Promise<void> {
+  const bound = ctx.scenario.drainBlocks ?? DEFAULT_DRAIN_BLOCKS;
+  while (st.drained < bound && !resolved(st)) {
+    await runBlock(ctx, st, miner, ctx.scenario.blocks + st.drained, obs);
+    st.drained++;
+  }
 }
 
 function report(ctx: RunContext, b: number, progress?: Progress): void {
@@ -77,6 +125,7 @@ export async function runOnce(
   pop: Populated,
   modeName: string,
   progress?: Progress,
+  obs?: BlockObserver,
 ): Promise<RunOutput> {
   const ctx = runContext(w, scenario, pop, modeName);
   const miner = new BlockMiner(w, ctx.step, pop.startTime);
@@ -88,11 +137,13 @@ export async function runOnce(
   const s0 = await blockState(w);
   const st = new RunState(ctx, s0);
   const start = await books(ctx, st.oracle);
+  await startWatch(ctx, st, s0);
   await startScans(ctx, st);
   for (let b = 0; b < scenario.blocks; b++) {
-    await runBlock(ctx, st, miner, b);
+    await runBlock(ctx, st, miner, b, obs);
     report(ctx, b, progress);
   }
+  await drain(ctx, st, miner, obs);
   const metrics = await closingMetrics(ctx, st, s0, start);
   return {
     metrics,

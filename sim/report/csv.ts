@@ -5,6 +5,7 @@ import { RunResult, SeriesRow } from "../types";
 /** SeriesRow fields in column order (after `mode` and `seed`). */
 export const SERIES_COLUMNS: readonly (keyof SeriesRow)[] = [
   "block",
+  "phase",
   "asset",
   "fundamentalUsd",
   "venueUsd",

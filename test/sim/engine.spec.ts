@@ -61,7 +61,8 @@ describe("lab engine", function () {
     s.population.traders = 30;
     const a = await runScenario(hre, s, { modes: ["auction"], seeds: [3] });
     const b = await runScenario(hre, s, { modes: ["auction"], seeds: [3] });
-    expect(a.runs[0].series.length).to.equal(36);
+    expect(a.runs[0].series.filter((r) => r.phase === "run").length).to.equal(36);
+    expect(a.runs[0].series.length).to.equal(36 + a.runs[0].metrics.drainBlocks);
     expect(a.runs[0].metrics).to.deep.equal(b.runs[0].metrics);
     expect(a.runs[0].series).to.deep.equal(b.runs[0].series);
     expect(a.heatmap).to.deep.equal(b.heatmap);
@@ -78,7 +79,7 @@ describe("lab engine", function () {
     expect(r.metrics.liquidations).to.be.greaterThan(0);
     expect(r.metrics.liquidatedNotionalUsd).to.be.greaterThan(0);
     expect(r.metrics.txCount).to.be.greaterThan(0);
-    expect(r.series).to.have.length(s.blocks * s.assets.length);
+    expect(r.series).to.have.length((s.blocks + r.metrics.drainBlocks) * s.assets.length);
     expect(r.series.reduce((x, row) => x + row.liquidations, 0)).to.equal(r.metrics.liquidations);
     expect(run.heatmap.length).to.be.greaterThan(0);
     expect(run.depth).to.have.length(2 * s.assets[0].venue.bands.length);

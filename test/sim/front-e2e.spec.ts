@@ -60,7 +60,11 @@ describe("lab end to end: reproducible metrics.json", function () {
     expect(stdouts[0]).to.match(/excessLiquidatedNotionalUsd/);
     for (const f of ["report.html", "heatmap.png", "prices.png", "series.csv", "run.json"])
       expect(fs.existsSync(path.join(outs[0], f)), f).to.equal(true);
-    const csvRows = fs.readFileSync(path.join(outs[0], "series.csv"), "utf8").trimEnd().split("\n").length - 1;
-    expect(csvRows).to.equal(2 * 30); // two modes × 30 blocks × one asset
+    const rows = fs.readFileSync(path.join(outs[0], "series.csv"), "utf8").trimEnd().split("\n").slice(1);
+    const phases = rows.map((l) => l.split(",")[3]);
+    expect(phases.filter((p) => p === "run")).to.have.length(2 * 30); // two modes × 30 blocks × one asset
+    const m = JSON.parse(fs.readFileSync(path.join(outs[0], "metrics.json"), "utf8"));
+    const drained = (m.modes.baseline.drainBlocks as number) + (m.modes.full.drainBlocks as number);
+    expect(phases.filter((p) => p === "drain")).to.have.length(drained);
   });
 });

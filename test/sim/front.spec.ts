@@ -107,15 +107,15 @@ describe("lab front end", () => {
       const csv = seriesCsv(run.runs);
       const lines = csv.trimEnd().split("\n");
       expect(lines[0]).to.equal(
-        "mode,seed,block,asset,fundamentalUsd,venueUsd,oracleUsd,liquidations,liquidatedNotionalUsd," +
+        "mode,seed,block,phase,asset,fundamentalUsd,venueUsd,oracleUsd,liquidations,liquidatedNotionalUsd," +
           "auctionsActive,clearingDiscountPct,insuranceUsd,breakerLevel",
       );
       expect(lines[0]).to.equal(CSV_HEADER);
       expect(lines.length).to.equal(1 + 2 * 2 * 30 * 2);
       // baseline seed 7, block 0, ETH: venue 3000·(1 + 0.001·sin 7) to 12 digits; no takes → empty cell
-      expect(lines[1]).to.equal("baseline,7,0,ETH,3000,3001.9709598,3001.9709598,0,0,0,,1000000,0");
+      expect(lines[1]).to.equal("baseline,7,0,run,ETH,3000,3001.9709598,3001.9709598,0,0,0,,1000000,0");
       const cols = lines.slice(1).map((l) => l.split(",").length);
-      expect(new Set(cols)).to.deep.equal(new Set([13]));
+      expect(new Set(cols)).to.deep.equal(new Set([14]));
     });
   });
 

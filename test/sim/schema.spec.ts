@@ -40,11 +40,15 @@ describe("scenario schema v1", () => {
     const s = valid();
     delete s.seeds;
     expect(parseScenario(s).seeds).to.equal(1);
+    // drainBlocks is optional (a version-1 file without it is valid; the engine's default is 120).
+    expect(parseScenario(s).drainBlocks).to.equal(undefined);
+    expect(parseScenario({ ...s, drainBlocks: 0 }).drainBlocks).to.equal(0);
   });
 
   describe("a bad value fails with its path", () => {
     const cases: [string, (s: Json) => void][] = [
       ["blocks", (s) => (s.blocks = -5)],
+      ["drainBlocks", (s) => (s.drainBlocks = -1)],
       ["version", (s) => (s.version = 2)],
       ["name", (s) => (s.name = "Has Spaces")],
       ["population.longShare", (s) => (at(s, "population").longShare = 1.5)],

@@ -6,7 +6,7 @@
 import type { TxRequest } from "../chain";
 import { sqrtAtUsd } from "../venue";
 import { QUOTE_DECIMALS, units } from "../world";
-import type { BlockInput, RunContext } from "./context";
+import { fundamentalAt, type BlockInput, type RunContext } from "./context";
 
 export function arbitrageTxs(ctx: RunContext, blk: BlockInput): TxRequest[] {
   const { w, scenario } = ctx;
@@ -17,7 +17,7 @@ export function arbitrageTxs(ctx: RunContext, blk: BlockInput): TxRequest[] {
     to: w.agentAddrs.arb,
     data: w.ifaces.agent.encodeFunctionData("swapToward", [
       a.index,
-      sqrtAtUsd(a.shape, ctx.pop.fundamental[a.index][blk.b]),
+      sqrtAtUsd(a.shape, fundamentalAt(ctx, a.index, blk.b)),
       units(arbUsd / blk.prevVenue[a.index], a.decimals),
       units(arbUsd, QUOTE_DECIMALS),
     ]),

@@ -10,7 +10,8 @@ import { charge, timed } from "../profile";
 import { blockState, readMargins, type ChainState } from "../views";
 import { AUCTION, fromWad, wad } from "../world";
 import type { EventArgs, EventName, LabEvent } from "./events";
-import type { RunContext, RunState } from "./context";
+import { fundamentalAt, type RunContext, type RunState } from "./context";
+import { serveSpell } from "./watch";
 
 /** The LotKind of an auction id (lib/codec, as AuctionHouse encodes it). */
 const lotKind = (id: bigint): LotKind => decodeAuctionId(id).kind;
@@ -26,8 +27,11 @@ interface AssetTally {
 interface BlockBooks {
   ctx: RunContext;
   st: RunState;
-  /** The block's timestamp. */
+  /** The block's index; the timestamp of the chain block the event is in, and the oracle it saw
+   * (a sub-block's events saw the oracle before this block's rounds). */
+  b: number;
   t: number;
+  oracle: number[];
   perAsset: AssetTally[];
   /** Liquidated accounts that were healthy at the fundamental price (lowercase). */
   healthyAtFundamental: Map<string, boolean>;
@@ -63,7 +67,7 @@ async function healthyAtFundamental(
       w,
       accs,
       w.assets.map((a) => a.tokenAddr),
-      w.assets.map((a) => wad(ctx.pop.fundamental[a.index][b])),
+      w.assets.map((a) => wad(fundamentalAt(ctx, a.index, b))),
       bn - 1,
     ),
   );
@@ -91,11 +95,23 @@ function touchedAccount(st: RunState, ev: LabEvent): string | undefined {
 type Handlers = { [N in EventName]: (books: BlockBooks, args: EventArgs[N]) => void };
 
 const HANDLERS: Handlers = {
-  Kick({ ctx, st, t, perAsset, healthyAtFundamental }, args) {
+  Kick({ ctx, st, b, t, perAsset, healthyAtFundamental }, args) {
     const account = String(args.account).toLowerCase();
     const asset = ctx.assetByKey.get(String(args.key).toLowerCase()) ?? 0;
     const kind = lotKind(args.id);
-    st.auctions.set(args.id, { account, asset, kind, short: args.lot < 0n, startTime: t });
+    // A kick into a running pool lot joins it: the lot keeps its clock (AuctionHouse._takeover).
+    const running = st.auctions.get(args.id);
+    const lot = (running?.lot ?? 0n) + args.lot;
+    st.auctions.set(args.id, {
+      account,
+      asset,
+      kind,
+      short: lot < 0n,
+      startTime: running?.startTime ?? t,
+      lot,
+      kicks: (running?.kicks ?? 0) + 1,
+    });
+    if (kind !== LotKind.Collateral) serveSpell(st, account, b);
     st.totals.liquidations++;
     perAsset[asset].liq++;
     st.totals.traderCost += fromWad(args.penaltyWad);
@@ -106,8 +122,9 @@ const HANDLERS: Handlers = {
       if (healthyAtFundamental.get(account)) st.totals.excess += notional;
     }
   },
-  InstantLiquidation({ ctx, st, perAsset, healthyAtFundamental }, args) {
+  InstantLiquidation({ ctx, st, b, perAsset, healthyAtFundamental }, args) {
     const account = String(args.account).toLowerCase();
+    serveSpell(st, account, b);
     const asset = ctx.assetByKey.get(String(args.marketId).toLowerCase()) ?? 0;
     const notional = fromWad(args.slice < 0n ? -args.slice : args.slice) * fromWad(args.priceWad);
     st.totals.liquidations++;
@@ -117,11 +134,11 @@ const HANDLERS: Handlers = {
     st.totals.traderCost += fromWad(args.bonusWad);
     if (healthyAtFundamental.get(account)) st.totals.excess += notional;
   },
-  Take({ ctx, st, perAsset }, args) {
+  Take({ ctx, st, perAsset, oracle }, args) {
     const info = st.auctions.get(args.id);
     if (!info) return;
     const price = fromWad(args.priceWad);
-    const o = st.oracle[info.asset];
+    const o = oracle[info.asset];
     if (info.kind !== LotKind.Collateral) {
       const disc = info.short ? price - o : o - price;
       // A pool lot's discount is the pool's cost (in lpPnlUsd), not the account's.
@@ -138,10 +155,10 @@ const HANDLERS: Handlers = {
     const info = st.auctions.get(args.id);
     if (info) info.startTime = t;
   },
-  Backstop({ st }, args) {
+  Backstop({ st, oracle }, args) {
     const info = st.auctions.get(args.id);
     if (!info || info.kind === LotKind.Pool) return; // the pool keeps its own lot
-    st.totals.traderCost += fromWad(args.lot < 0n ? -args.lot : args.lot) * st.oracle[info.asset] * (1 - AUCTION.floor);
+    st.totals.traderCost += fromWad(args.lot < 0n ? -args.lot : args.lot) * oracle[info.asset] * (1 - AUCTION.floor);
   },
   AuctionEnded({ st }, args) {
     st.auctions.delete(args.id);
@@ -160,10 +177,26 @@ const HANDLERS: Handlers = {
   },
 };
 
+/** A decoded event and the chain block it is in. */
+interface BlockEvent {
+  ev: LabEvent;
+  bn: number;
+}
+
+/** The sub-blocks mined inside a block (sub-block bidding) and the oracle before the block. */
+export interface Within {
+  subs: { block: number | undefined; t: number }[];
+  oracleBefore: number[];
+}
+
 /** Folds the block's events, in order, into the books; returns the accounts they touched. */
-function applyEvents(books: BlockBooks, events: LabEvent[]): Set<string> {
+function applyEvents(books: BlockBooks, events: BlockEvent[], within: Within, mainT: number): Set<string> {
   const touched = new Set<string>();
-  for (const ev of events) {
+  const subT = new Map(within.subs.map((x) => [x.block, x.t]));
+  for (const { ev, bn } of events) {
+    const t = subT.get(bn);
+    books.t = t ?? mainT;
+    books.oracle = t === undefined ? books.st.oracle : within.oracleBefore;
     const account = touchedAccount(books.st, ev);
     // A pool lot's Take/Redo names its origin account; its Backstop and AuctionEnded name none.
     if (account && account !== ZeroAddress) touched.add(account);
@@ -179,8 +212,9 @@ function seriesRows(books: BlockBooks, b: number, state: ChainState, levels: num
     const d = perAsset[a.index].discounts;
     st.series.push({
       block: b,
+      phase: b < ctx.scenario.blocks ? "run" : "drain",
       asset: a.symbol,
-      fundamentalUsd: ctx.pop.fundamental[a.index][b],
+      fundamentalUsd: fundamentalAt(ctx, a.index, b),
       venueUsd: state.venueUsd[a.index],
       oracleUsd: st.oracle[a.index],
       liquidations: perAsset[a.index].liq,
@@ -203,25 +237,29 @@ export async function bookBlock(
   b: number,
   t: number,
   mined: number | undefined,
+  within: Within,
 ): Promise<Set<string>> {
   const { w, decoder } = ctx;
   const bn = mined ?? (await timed("blockNumber", () => w.chain.blockNumber()));
+  const from = within.subs[0]?.block ?? bn;
   const logs = await timed("logs", () =>
-    w.chain.logs(bn, bn, [w.auctionAddr, w.vaultAddr, w.breakerAddr, ...w.agentAddrs.keepers], decoder.topics),
+    w.chain.logs(from, bn, [w.auctionAddr, w.vaultAddr, w.breakerAddr, ...w.agentAddrs.keepers], decoder.topics),
   );
   const state = await timed("state", () => blockState(w));
   for (const a of w.assets) st.venue[a.index][b] = state.venueUsd[a.index];
 
   const tEvents = performance.now();
-  const events = logs.map((log) => decoder.decode(log)).filter((ev): ev is LabEvent => ev !== null);
-  const liquidated = liquidatedAccounts(events);
+  const events = logs
+    .map((log) => ({ ev: decoder.decode(log), bn: Number(log.blockNumber) }))
+    .filter((x): x is BlockEvent => x.ev !== null);
+  const liquidated = liquidatedAccounts(events.map((x) => x.ev));
   charge("events", performance.now() - tEvents);
   const healthy = await healthyAtFundamental(ctx, liquidated, b, bn);
 
   const tEvents2 = performance.now();
   const perAsset = w.assets.map(() => ({ liq: 0, notional: 0, discounts: [] as number[] }));
-  const books: BlockBooks = { ctx, st, t, perAsset, healthyAtFundamental: healthy };
-  const touched = applyEvents(books, events);
+  const books: BlockBooks = { ctx, st, b, t, oracle: st.oracle, perAsset, healthyAtFundamental: healthy };
+  const touched = applyEvents(books, events, within, t);
   charge("events", performance.now() - tEvents2);
   const levels = w.breakerEnabled ? state.levels : w.assets.map(() => 0);
   st.lastState = state;

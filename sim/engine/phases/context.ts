@@ -49,6 +49,15 @@ export interface RunContext {
   decoder: EventDecoder;
 }
 
+/** Drain blocks when the scenario does not set `drainBlocks`. */
+export const DEFAULT_DRAIN_BLOCKS = 120;
+
+/** The fundamental of asset `a` at block `b`; after the scenario's path, its last value (drain). */
+export function fundamentalAt(ctx: RunContext, a: number, b: number): number {
+  const f = ctx.pop.fundamental[a];
+  return f[Math.min(b, f.length - 1)];
+}
+
 export function runContext(w: World, scenario: Scenario, pop: Populated, modeName: string): RunContext {
   const mode = modeParams(modeName);
   const assetByKey = new Map<string, number>();
@@ -80,8 +89,31 @@ export interface AuctionInfo {
   kind: number;
   /** A short position lot (its price rises over time). */
   short: boolean;
-  /** Start (or last reset) of the price curve: the timestamp of its Kick or Redo block. */
+  /** Start (or last reset) of the price curve: the timestamp of its first Kick or of a Redo (a
+   * pool lot's later kicks join it and keep its clock, as AuctionHouse._takeover does). */
   startTime: number;
+  /** Σ of its kicks' slices (signed): a lot whose kicks net to the other side changes side. */
+  lot: bigint;
+  /** Kicks into it (more than one: a pool lot the same account's later kicks joined). */
+  kicks: number;
+}
+
+/** What the fundamental watch (phases/watch.ts) carries: accounts below MM at the fundamental. */
+export interface Watch {
+  /** Per account (lowercase) below MM at the fundamental: first block of its spell, whether a kick
+   * served the spell, whether the spell was counted as missed. */
+  spells: Map<string, { first: number; served: boolean; missed: boolean }>;
+  /** Blocks from a spell's first block to the kick (or takeover) that served it. */
+  delays: number[];
+  missedUsd: number;
+  kickPausedBlocks: number;
+  /** LP NAV at the fundamental at the start and its lowest point after any block. */
+  nav0: number;
+  navMin: number;
+  /** The hedger's book at the start (the NAV counts what it gained or lost since). */
+  hedgerStart: number;
+  /** Accounts below MM at the fundamental after the last block (lowercase). */
+  below: Set<string>;
 }
 
 /** Running totals the metrics are made of. */
@@ -121,6 +153,20 @@ export class RunState {
   lastState: ChainState;
   /** USD the momentum sellers have sold so far. */
   momentumSpent = 0;
+  readonly watch: Watch = {
+    spells: new Map(),
+    delays: [],
+    missedUsd: 0,
+    kickPausedBlocks: 0,
+    nav0: 0,
+    navMin: 0,
+    hedgerStart: 0,
+    below: new Set(),
+  };
+  /** Blocks run after the scenario's last one. */
+  drained = 0;
+  /** Auctions bidders already acted on in the block being built (in its sub-blocks). */
+  readonly actedWithin = new Set<bigint>();
 
   constructor(ctx: RunContext, s0: ChainState) {
     const assets = ctx.w.assets;
@@ -168,11 +214,23 @@ export class BlockMiner {
     this.t = startTime;
   }
 
-  async send(txs: TxRequest[]): Promise<MinedBlock> {
+  /** Sends `txs` and mines them as the run's next block, `step` seconds after the last. */
+  send(txs: TxRequest[]): Promise<MinedBlock> {
+    this.t += this.step;
+    return this.mineAt(txs, this.t);
+  }
+
+  /** Sends `txs` and mines them at second `t` inside the coming block (sub-block bidding); the
+   * run's clock stays where it is. */
+  sendWithin(txs: TxRequest[], t: number): Promise<MinedBlock> {
+    if (t <= this.t || t >= this.t + this.step) throw new Error(`lab: sub-block second ${t} is outside the block`);
+    return this.mineAt(txs, t);
+  }
+
+  private async mineAt(txs: TxRequest[], t: number): Promise<MinedBlock> {
     const chain = this.w.chain;
     const hashes = await timed("send", () => chain.sendBlock(txs));
-    this.t += this.step;
-    await timed("mine", () => chain.mine(this.t));
+    await timed("mine", () => chain.mine(t));
     const receipts = await timed("receipts", () => Promise.all(hashes.map((h) => chain.receipt(h))));
     if (receipts.some((r) => r === null)) throw new Error("lab: a block's transactions did not fit in it");
     const ok = receipts.map((r) => r !== null && r.status === "0x1");

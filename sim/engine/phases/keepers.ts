@@ -39,18 +39,87 @@ function kickCandidates(ctx: RunContext, st: RunState, b: number): string[] {
   // what the previous block's series row recorded.
   const capacityOk = st.lastState.capacityOk;
   const levels = st.lastLevels;
-  return (st.scans.get(b - ctx.latency) ?? st.scans.get(-1) ?? []).filter((acc) => {
+  const scanned = st.scans.get(b - ctx.latency) ?? st.scans.get(-1) ?? [];
+  const allowed = scanned.filter((acc) => {
     const asset = ctx.marketOf.get(acc.toLowerCase()) ?? 0;
     return capacityOk[asset] && levels[asset] < 2;
   });
+  // kickPausedBlocks: the vault said some account was liquidatable, and its market refused kicks.
+  if (allowed.length < scanned.length) st.watch.kickPausedBlocks++;
+  return allowed;
 }
 
-/** Auctions a bidder would act on at `now`: past its discount, or stale (redo); none at level 3. */
+/**
+ * Seconds from a curve's start to the first second a bidder acts on it: its price at least
+ * `minDiscountBps` through the oracle, or the lot stale (a redo).
+ */
+export function actAfterSec(minDiscountBps: number): number {
+  const minFactor = 1 - minDiscountBps / 10_000;
+  const staleAt = AUCTION.tailSec + 1;
+  for (let e = 0; e < staleAt; e += AUCTION.curveStepSec) {
+    const f = auctionFactor(e);
+    if (f.stale || f.factor <= minFactor) return e;
+  }
+  return staleAt;
+}
+
+/**
+ * Sub-block bidding: the lots whose bidders' second falls strictly inside the coming block
+ * (after `tPrev`, the last mined block, and before `tNow`, the block's own time), grouped by that
+ * second, ascending. Each group is mined on its own at its second, before the block, so that a
+ * long block does not quantise the curve; none in an outage, without keepers, or at level 3.
+ */
+export function withinBlockActs(
+  ctx: RunContext,
+  st: RunState,
+  b: number,
+  tPrev: number,
+  tNow: number,
+): [number, bigint[]][] {
+  const ksp = ctx.scenario.keepers;
+  if (ksp.count <= 0 || outageAt(ctx, b)) return [];
+  const after = actAfterSec(ksp.minDiscountBps);
+  const bySecond = new Map<number, bigint[]>();
+  for (const [id, info] of st.auctions) {
+    const at = info.startTime + after;
+    if (st.lastLevels[info.asset] >= 3 || at <= tPrev || at >= tNow) continue;
+    bySecond.set(at, [...(bySecond.get(at) ?? []), id]);
+  }
+  return [...bySecond.entries()].sort((x, y) => x[0] - y[0]);
+}
+
+/** The takes (or redos) of `ids` in a sub-block, split between the keepers; no kicks, no hedging. */
+export function withinBlockTxs(ctx: RunContext, st: RunState, ids: bigint[]): TxRequest[] {
+  const { w } = ctx;
+  const ksp = ctx.scenario.keepers;
+  const txs: TxRequest[] = [];
+  for (let c = 0; c * TAKE_CHUNK < ids.length; c++) {
+    const tIds = ids.slice(c * TAKE_CHUNK, (c + 1) * TAKE_CHUNK);
+    for (const id of tIds) st.actedWithin.add(id);
+    txs.push({
+      from: w.admin,
+      to: w.agentAddrs.keepers[c % ksp.count],
+      data: w.ifaces.agent.encodeFunctionData("keeperAct", [
+        [],
+        tIds,
+        tIds.map((id) => w.assets[st.auctions.get(id)!.asset].tokenAddr),
+        ksp.minDiscountBps,
+        w.keeperAnchors,
+        w.assets.map(() => 0n),
+      ]),
+      gas: Math.min(TX_GAS_CAP, 1_500_000 + 400_000 * tIds.length),
+    });
+  }
+  return txs;
+}
+
+/** Auctions a bidder would act on at `now`: past its discount, or stale (redo); none at level 3,
+ * none already acted on in this block's sub-blocks. */
 function actionableAuctions(ctx: RunContext, st: RunState, now: number): bigint[] {
   const minFactor = 1 - ctx.scenario.keepers.minDiscountBps / 10_000;
   return [...st.auctions.keys()].filter((id) => {
     const info = st.auctions.get(id)!;
-    if (st.lastLevels[info.asset] >= 3) return false;
+    if (st.lastLevels[info.asset] >= 3 || st.actedWithin.has(id)) return false;
     const f = auctionFactor(now - info.startTime);
     return f.stale || f.factor <= minFactor;
   });

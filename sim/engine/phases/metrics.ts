@@ -9,6 +9,7 @@ import { timed } from "../profile";
 import { blockState, readMargins, tokenBalance, type ChainState } from "../views";
 import { QUOTE_DECIMALS, fromWad } from "../world";
 import type { RunContext, RunState } from "./context";
+import { fundamentals, hedgerBook, latentDebt, lpNav, marginsAtFundamental, unresolvedExposure } from "./watch";
 
 /** The keepers' and the hedger's books (USD at the given oracle prices). */
 export interface Books {
@@ -30,17 +31,6 @@ async function keeperBook(ctx: RunContext, oracle: number[]): Promise<number> {
       const held = (await tokenBalance(w, a.tokenAddr, addr)) - w.keeperAnchors[a.index];
       v += (Number(held) / 10 ** a.decimals) * oracle[a.index];
     }
-  }
-  return v;
-}
-
-/** The hedger's quote and its base beyond the anchor. */
-async function hedgerBook(ctx: RunContext, oracle: number[]): Promise<number> {
-  const { w, pop } = ctx;
-  let v = Number(await tokenBalance(w, w.usdcAddr, w.agentAddrs.hedger)) / 10 ** QUOTE_DECIMALS;
-  for (const a of w.assets) {
-    const held = (await tokenBalance(w, a.tokenAddr, w.agentAddrs.hedger)) - pop.hedgerAnchors[a.index];
-    v += (Number(held) / 10 ** a.decimals) * oracle[a.index];
   }
   return v;
 }
@@ -81,7 +71,7 @@ function priceMetrics(ctx: RunContext, st: RunState): PriceMetrics {
   let worstAsset = 0;
   for (const a of ctx.w.assets) {
     const f = fund[a.index].slice(0, blocks);
-    const v = [st.venueInit[a.index], ...st.venue[a.index]];
+    const v = [st.venueInit[a.index], ...st.venue[a.index].slice(0, blocks)];
     const rising = risingPath(f);
     const fm = rising ? drawupPct(f) : drawdownPct(f);
     const vm = rising ? drawupPct(v) : drawdownPct(v);
@@ -93,7 +83,7 @@ function priceMetrics(ctx: RunContext, st: RunState): PriceMetrics {
     for (let i = 1; i < v.length; i++) maxImpact = Math.max(maxImpact, Math.abs(v[i] / v[i - 1] - 1) * 100);
   }
   const rising = risingPath(fund[worstAsset].slice(0, blocks));
-  const recovery = recoveryBlocks(fund[worstAsset], st.venue[worstAsset], rising);
+  const recovery = recoveryBlocks(fund[worstAsset], st.venue[worstAsset].slice(0, blocks), rising);
   return { fundMove, venueMove, maxImpact, recovery };
 }
 
@@ -103,17 +93,46 @@ function round(x: number, digits: number): number {
   return Math.round(x * f) / f;
 }
 
+/** Percentile `q` (0..1) of `xs`, linear between closest ranks; NaN when empty. */
+function percentile(xs: number[], q: number): number {
+  if (xs.length === 0) return NaN;
+  const v = [...xs].sort((x, y) => x - y);
+  const r = q * (v.length - 1);
+  const lo = Math.floor(r);
+  return v[lo] + (v[Math.min(lo + 1, v.length - 1)] - v[lo]) * (r - lo);
+}
+
+/** The loss metrics at the end (`b`: the last block run), marked at the fundamental. */
+async function lossMetrics(ctx: RunContext, st: RunState, sEnd: ChainState, s0: ChainState, b: number) {
+  const f = fundamentals(ctx, b);
+  const endMargins = await marginsAtFundamental(ctx, ctx.traderAccounts, f);
+  const latent = latentDebt(endMargins);
+  const nav = await timed("books", () => lpNav(ctx, st, sEnd, f, latent));
+  const wt = st.watch;
+  const lpPnl = nav - wt.nav0;
+  const insurance = s0.insuranceUsd - sEnd.insuranceUsd;
+  const protocolLoss = insurance - lpPnl;
+  return {
+    latent,
+    lpPnl,
+    insurance,
+    protocolLoss,
+    protocolLossBps: (protocolLoss / wt.nav0) * 10_000,
+    depositorLoss: Math.max(0, -lpPnl) + Math.max(0, insurance),
+    trough: (Math.min(wt.navMin, nav) / wt.nav0 - 1) * 100,
+    unresolved: await unresolvedExposure(ctx, st, b),
+  };
+}
+
 /** The run's metrics, from the starting state `s0` and books `start`, at the end of the run. */
 export async function closingMetrics(ctx: RunContext, st: RunState, s0: ChainState, start: Books): Promise<Metrics> {
   const sEnd = await blockState(ctx.w);
-  const endMargins = await timed("books", () => readMargins(ctx.w, ctx.traderAccounts, [], []));
-  const latent = endMargins.reduce(
-    (s, mg) => s + (mg.ok && mg.equityOracleWad < 0n ? -fromWad(mg.equityOracleWad) : 0),
-    0,
-  );
+  const last = ctx.scenario.blocks + st.drained - 1;
+  const loss = await lossMetrics(ctx, st, sEnd, s0, last);
   const end = await books(ctx, st.oracle);
   const { fundMove, venueMove, maxImpact, recovery } = priceMetrics(ctx, st);
   const m = st.totals;
+  const wt = st.watch;
   return {
     fundamentalDrawdownPct: round(fundMove, 4),
     venueDrawdownPct: round(venueMove, 4),
@@ -121,9 +140,9 @@ export async function closingMetrics(ctx: RunContext, st: RunState, s0: ChainSta
     liquidations: m.liquidations,
     liquidatedNotionalUsd: round(m.notional, 2),
     excessLiquidatedNotionalUsd: round(m.excess, 2),
-    badDebtUsd: round(m.shortfall + latent, 2),
-    insuranceDrawdownUsd: round(s0.insuranceUsd - sEnd.insuranceUsd, 2),
-    lpPnlUsd: round(sEnd.poolValueUsd - s0.poolValueUsd + (end.hedger - start.hedger), 2),
+    badDebtUsd: round(m.shortfall + loss.latent, 2),
+    insuranceDrawdownUsd: round(loss.insurance, 2),
+    lpPnlUsd: round(loss.lpPnl, 2),
     traderLiquidationCostUsd: round(m.traderCost, 2),
     keeperProfitUsd: round(end.keeper - start.keeper, 2),
     maxBlockImpactPct: round(maxImpact, 4),
@@ -132,5 +151,15 @@ export async function closingMetrics(ctx: RunContext, st: RunState, s0: ChainSta
     blocksPaused: st.blocksPaused,
     gasUsedTotal: Number(m.gas),
     txCount: m.txs,
+    protocolLossUsd: round(loss.protocolLoss, 2),
+    protocolLossBpsOfNav: round(loss.protocolLossBps, 4),
+    depositorLossUsd: round(loss.depositorLoss, 2),
+    lpNavTroughPct: round(loss.trough, 4),
+    liquidationDelayBlocksP50: round(percentile(wt.delays, 0.5), 2),
+    liquidationDelayBlocksP95: round(percentile(wt.delays, 0.95), 2),
+    missedLiquidationUsd: round(wt.missedUsd, 2),
+    kickPausedBlocks: wt.kickPausedBlocks,
+    drainBlocks: st.drained,
+    unresolvedExposureUsd: round(loss.unresolved, 2),
   };
 }

@@ -7,7 +7,7 @@
  */
 import type { TxRequest } from "../chain";
 import { e8, type AssetWorld, type World } from "../world";
-import type { BlockInput, RunContext, RunState } from "./context";
+import { fundamentalAt, type BlockInput, type RunContext, type RunState } from "./context";
 
 /** A permissionless `poke(market)` sent by the relayer. */
 export function pokeTx(w: World, marketId: string): TxRequest {
@@ -25,7 +25,7 @@ function sourcePrice(ctx: RunContext, st: RunState, a: AssetWorld, b: number): n
   if (o.stale !== undefined && b >= o.stale.fromBlock && b < o.stale.toBlock) return null;
   return o.source === "venue"
     ? st.venueAt(a.index, b - o.latencyBlocks)
-    : ctx.pop.fundamental[a.index][Math.max(0, b - o.latencyBlocks)];
+    : fundamentalAt(ctx, a.index, Math.max(0, b - o.latencyBlocks));
 }
 
 export async function relayerTxs(ctx: RunContext, st: RunState, blk: BlockInput): Promise<TxRequest[]> {
