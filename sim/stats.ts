@@ -30,6 +30,15 @@ export const DIRECTIONS: Readonly<Record<string, Direction>> = {
   recoveryBlocks: "lower",
   blocksPaused: "lower",
   gasUsedTotal: "lower",
+  protocolLossUsd: "lower",
+  protocolLossBpsOfNav: "lower",
+  depositorLossUsd: "lower",
+  lpNavTroughPct: "higher",
+  liquidationDelayBlocksP50: "lower",
+  liquidationDelayBlocksP95: "lower",
+  missedLiquidationUsd: "lower",
+  kickPausedBlocks: "lower",
+  unresolvedExposureUsd: "lower",
 };
 
 export const BOOTSTRAP_RESAMPLES = 2000;
