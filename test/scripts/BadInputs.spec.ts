@@ -11,8 +11,8 @@
  */
 import { expect } from "chai";
 import fs from "node:fs";
-import { startNode, type LocalNode } from "../../lib/devnode";
-import { hardhat, ignitionDeploy, testDeploymentId, type Deployment } from "./cli";
+import type { LocalNode } from "../../lib/devnode";
+import { hardhat, localNodeWithDeployment, type Deployment } from "./cli";
 
 const NET = ["--network", "localhost"];
 
@@ -77,17 +77,7 @@ describe("CLI: bad inputs fail in one line that names them, without a stack trac
   const times: number[] = [];
 
   before(async function () {
-    node = await startNode();
-    env = { LOCALHOST_RPC_URL: node.url };
-    dep = await ignitionDeploy({
-      module: "deploy/modules/BulwarkLocal.ts",
-      parameters: "deploy/parameters/local.json",
-      network: "localhost",
-      chainId: node.chainId,
-      deploymentId: testDeploymentId("bad-inputs"),
-      env,
-    });
-    env.BULWARK_DEPLOYMENT_ID = dep.id;
+    ({ node, dep, env } = await localNodeWithDeployment("bad-inputs"));
   });
 
   after(async function () {

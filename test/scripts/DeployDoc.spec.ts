@@ -12,8 +12,8 @@
 import { expect } from "chai";
 import fs from "node:fs";
 import path from "node:path";
-import { startNode, type LocalNode } from "../../lib/devnode";
-import { addressOf, hardhat, ignitionDeploy, ROOT, testDeploymentId, type Deployment } from "./cli";
+import type { LocalNode } from "../../lib/devnode";
+import { addressOf, hardhat, localNodeWithDeployment, ROOT, type Deployment } from "./cli";
 
 const DOC = path.join(ROOT, "docs", "deploy.md");
 
@@ -64,18 +64,8 @@ describe("docs/deploy.md: the documented session runs as written", function () {
   const outputs = new Map<number, string>();
 
   before(async function () {
-    node = await startNode();
+    ({ node, dep, env } = await localNodeWithDeployment("docs"));
     expect(node.port, "a non-default port").to.not.equal(8545);
-    env = { LOCALHOST_RPC_URL: node.url };
-    dep = await ignitionDeploy({
-      module: "deploy/modules/BulwarkLocal.ts",
-      parameters: "deploy/parameters/local.json",
-      network: "localhost",
-      chainId: node.chainId,
-      deploymentId: testDeploymentId("docs"),
-      env,
-    });
-    env.BULWARK_DEPLOYMENT_ID = dep.id;
   });
 
   after(async function () {

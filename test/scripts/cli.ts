@@ -5,6 +5,7 @@
 import { execFile } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
+import { startNode, type LocalNode } from "../../lib/devnode";
 
 export const ROOT = path.resolve(__dirname, "..", "..");
 const HARDHAT = path.join(ROOT, "node_modules", ".bin", "hardhat");
@@ -82,6 +83,27 @@ export async function ignitionDeploy(opts: {
   const dir = path.join(ROOT, "deploy", "deployments", id);
   const file = path.join(dir, "deployed_addresses.json");
   return { dir, id, addresses: JSON.parse(fs.readFileSync(file, "utf8")) as Record<string, string> };
+}
+
+/**
+ * A fresh node (on a free port) with the deployment `npm run deploy:local` makes, and the
+ * environment that points the CLI at both (LOCALHOST_RPC_URL, BULWARK_DEPLOYMENT_ID).
+ */
+export async function localNodeWithDeployment(
+  label: string,
+): Promise<{ node: LocalNode; dep: Deployment; env: Record<string, string> }> {
+  const node = await startNode();
+  const env: Record<string, string> = { LOCALHOST_RPC_URL: node.url };
+  const dep = await ignitionDeploy({
+    module: "deploy/modules/BulwarkLocal.ts",
+    parameters: "deploy/parameters/local.json",
+    network: "localhost",
+    chainId: node.chainId,
+    deploymentId: testDeploymentId(label),
+    env,
+  });
+  env.BULWARK_DEPLOYMENT_ID = dep.id;
+  return { node, dep, env };
 }
 
 /** The one address whose Ignition key ends with `#<name>`. */
