@@ -479,7 +479,7 @@ export async function status(b: Bulwark, account: string): Promise<StatusResult>
     b.engine.hardFloorWad(),
     b.hre.ethers.provider.getBlockNumber(),
   ]);
-  if (snap === null) return staleStatus(b, account, block, inLiquidation);
+  if (snap === null) return staleStatus(b, account, block, inLiquidation, hardFloor);
   const h = snap.health;
   const collateral = await readCollateral(b, account);
 
@@ -517,8 +517,14 @@ export async function status(b: Bulwark, account: string): Promise<StatusResult>
 }
 
 /** `status` at the feeds' last prices, when the vault refuses a stale price (liquidation prices as usual). */
-async function staleStatus(b: Bulwark, account: string, block: number, inLiquidation: boolean): Promise<StatusResult> {
-  const [a, hardFloor] = await Promise.all([accountAtLastPrices(b, account), b.engine.hardFloorWad()]);
+async function staleStatus(
+  b: Bulwark,
+  account: string,
+  block: number,
+  inLiquidation: boolean,
+  hardFloor: bigint,
+): Promise<StatusResult> {
+  const a = await accountAtLastPrices(b, account);
   const liquidatable = a.equityWad < a.maintenanceMarginWad;
   const rows: PositionRow[] = a.positions.map((p) => ({
     snap: {

@@ -14,7 +14,7 @@
 import { Contract } from "ethers";
 import { type Bulwark } from "../../lib/client";
 import { findRevertData, protocolErrors } from "../../lib/errors";
-import { WAD, dec } from "../../lib/units";
+import { WAD } from "../../lib/units";
 
 const AGGREGATOR_ABI = ["function latestRoundData() view returns (uint80, int256, uint256, uint256, uint80)"];
 
@@ -148,6 +148,3 @@ export async function accountAtLastPrices(b: Bulwark, account: string): Promise<
   r.equityWad += r.collateralValueWad + r.unrealizedPnlWad - r.fundingOwedWad;
   return r;
 }
-
-/** `dec` of a WAD, for the result records. */
-export const wadText = (x: bigint): string => dec(x);
