@@ -484,20 +484,29 @@ export class Keeper {
     const exitFill = await this.call(() => this.vault.fillPrice(market, lot > 0n ? -amount : amount));
     const edge = lot > 0n ? exitFill - priceWad : priceWad - exitFill;
     const gross = (amount * edge) / WAD - (((amount * exitFill) / WAD) * fee) / WAD;
+    const take = this.takeAction(t, lot, priceWad, gross, t.kind);
+    // The bidder receives the lot's side: remember it, so that `closeActions` closes just that.
+    take.onMined = (m) => this.recordHandedOver(m, t.id, market, lot > 0n ? 1n : -1n);
+    return take;
+  }
+
+  /**
+   * `take(id, |lot|, priceWad)` into the keeper's own account, sent only if `gross` less gas clears
+   * the minimum profit; `lot` is signed for position lots (long > 0).
+   */
+  private takeAction(t: TrackedAuction, lot: bigint, priceWad: bigint, gross: bigint, kind: string): Action {
     return {
       action: "take",
       target: t.id.toString(),
       to: this.cfg.auctionHouse,
       iface: this.auction.interface,
       fn: "take",
-      args: [t.id, amount, priceWad, this.address, "0x"],
+      args: [t.id, abs(lot), priceWad, this.address, "0x"],
       worth: (gasUsd) =>
         gross - gasUsd >= this.cfg.minProfitUsd
           ? undefined
           : `profit $${usd(gross - gasUsd)} below minimum $${usd(this.cfg.minProfitUsd)}`,
-      // The bidder receives the lot's side: remember it, so that `closeActions` closes just that.
-      onMined: (m) => this.recordHandedOver(m, t.id, market, lot > 0n ? 1n : -1n),
-      info: { id: t.id, account: t.account, kind: t.kind, lot, priceUsd: usd(priceWad), profitUsd: usd(gross) },
+      info: { id: t.id, account: t.account, kind, lot, priceUsd: usd(priceWad), profitUsd: usd(gross) },
     };
   }
 
@@ -546,17 +555,7 @@ export class Keeper {
     const oraclePrice = await this.call(() => oracle.getPrice(token));
     const covered = min(lot, (tabWad * WAD) / priceWad);
     const gross = (covered * (oraclePrice - priceWad)) / WAD;
-    return {
-      action: "take",
-      target: t.id.toString(),
-      to: this.cfg.auctionHouse,
-      iface: this.auction.interface,
-      fn: "take",
-      args: [t.id, lot, priceWad, this.address, "0x"],
-      worth: (gasUsd) =>
-        gross - gasUsd >= this.cfg.minProfitUsd ? undefined : `profit $${usd(gross - gasUsd)} below minimum`,
-      info: { id: t.id, account: t.account, kind: "collateral", lot, priceUsd: usd(priceWad), profitUsd: usd(gross) },
-    };
+    return this.takeAction(t, lot, priceWad, gross, "collateral");
   }
 
   /**
