@@ -74,7 +74,10 @@ export async function currentHeatmap(ctx: Ctx, st: St, b: number): Promise<Heatm
     const positions: { liq: number; long: boolean; usd: number }[] = [];
     for (const [i, t] of open.entries()) {
       if (t.asset !== a.index || !margins[i].ok) continue;
-      const raw = await w.chain.call(w.vaultAddr, w.ifaces.vault.encodeFunctionData("getPosition", [t.address, a.marketId]));
+      const raw = await w.chain.call(
+        w.vaultAddr,
+        w.ifaces.vault.encodeFunctionData("getPosition", [t.address, a.marketId]),
+      );
       const [pos] = w.ifaces.vault.decodeFunctionResult("getPosition", raw) as unknown as [[bigint]];
       const s = Number(pos[0]) / 1e18;
       if (s === 0) continue;
@@ -89,7 +92,11 @@ export async function currentHeatmap(ctx: Ctx, st: St, b: number): Promise<Heatm
       const k = s + held * COLLATERAL_WEIGHT;
       const e = Number(margins[i].equityOracleWad) / 1e18;
       const m = Number(margins[i].maintenanceOracleWad) / 1e18;
-      positions.push({ liq: liquidationPrice(s, k, e, m, p, LIQUIDATION_BUFFER_USD), long: s > 0, usd: Math.abs(s) * p });
+      positions.push({
+        liq: liquidationPrice(s, k, e, m, p, LIQUIDATION_BUFFER_USD),
+        long: s > 0,
+        usd: Math.abs(s) * p,
+      });
     }
     out.push(...bucketize(a.symbol, a.spec.initialPriceUsd, positions));
   }
