@@ -12,17 +12,18 @@
  */
 import { spawn, spawnSync } from "node:child_process";
 import path from "node:path";
+import { formatProgress } from "../sim/report/progress";
 
 class FuzzArgumentError extends Error {}
 
-interface Args {
+export interface Args {
   runs: number;
   seed: number;
   steps: number;
   jobs: number;
 }
 
-function parseArgs(argv: string[]): Args {
+export function parseArgs(argv: string[]): Args {
   const out: Args = { runs: 300, seed: 20_251_109, steps: 40, jobs: 1 };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
@@ -40,37 +41,99 @@ function parseArgs(argv: string[]): Args {
   return out;
 }
 
-interface Worker {
+export interface Worker {
   seed: number;
   runs: number;
   summary: string;
   code: number | null;
+  /** Sequences done, from the spec's `fuzz-progress: N` lines. */
+  done: number;
 }
 
-function runWorker(w: Worker, label: string, args: Args): Promise<void> {
-  const spec = path.join("test", "invariant", "SystemInvariants.spec.ts");
-  const child = spawn("npx", ["hardhat", "test", "--no-compile", spec], {
-    env: { ...process.env, FUZZ_RUNS: String(w.runs), FUZZ_SEED: String(w.seed), FUZZ_STEPS: String(args.steps) },
-    stdio: ["ignore", "pipe", "inherit"],
-  });
+/** How a worker is started (tests pass a stand-in for the spec). */
+export type Command = (w: Worker, args: Args) => { cmd: string; args: string[]; env: NodeJS.ProcessEnv };
+
+const specCommand: Command = (w, args) => ({
+  cmd: "npx",
+  args: ["hardhat", "test", "--no-compile", path.join("test", "invariant", "SystemInvariants.spec.ts")],
+  env: {
+    ...process.env,
+    FUZZ_RUNS: String(w.runs),
+    FUZZ_SEED: String(w.seed),
+    FUZZ_STEPS: String(args.steps),
+    FUZZ_PROGRESS: "1",
+  },
+});
+
+const PROGRESS_LINE = /^\s*fuzz-progress: (\d+)\s*$/;
+
+function runWorker(w: Worker, label: string, args: Args, command: Command, out: (s: string) => void): Promise<void> {
+  const c = command(w, args);
+  const child = spawn(c.cmd, c.args, { env: c.env, stdio: ["ignore", "pipe", "inherit"] });
   let pending = "";
+  const onLine = (line: string) => {
+    const p = PROGRESS_LINE.exec(line);
+    if (p) {
+      w.done = Math.max(w.done, Number(p[1]));
+      return; // machine line: counted, not shown
+    }
+    out(`${label}${line}\n`);
+    const m = /fuzz: (runs=.*)/.exec(line);
+    if (m) w.summary = m[1];
+  };
   child.stdout.on("data", (chunk: Buffer) => {
     pending += chunk.toString();
     const lines = pending.split("\n");
     pending = lines.pop() ?? "";
-    for (const line of lines) {
-      process.stdout.write(`${label}${line}\n`);
-      const m = /fuzz: (runs=.*)/.exec(line);
-      if (m) w.summary = m[1];
-    }
+    lines.forEach(onLine);
   });
   return new Promise((resolve) =>
     child.on("close", (code) => {
-      if (pending) process.stdout.write(`${label}${pending}\n`);
+      if (pending) onLine(pending);
       w.code = code;
       resolve();
     }),
   );
+}
+
+/** The progress line over all workers: sequences done/total, rate, elapsed, ETA. */
+export function fuzzProgressLine(done: number, total: number, elapsedSec: number): string {
+  return `fuzz: progress ${formatProgress({ done, total, unit: "sequences", elapsedSec })}`;
+}
+
+export interface RunOptions {
+  /** Print progress this often (ms); default 30 s, or FUZZ_PROGRESS_MS. */
+  intervalMs?: number;
+  command?: Command;
+  out?: (s: string) => void;
+  now?: () => number;
+}
+
+/** Runs the workers, printing a progress line every `intervalMs`; resolves with them when all exit. */
+export async function runWorkers(args: Args, opts: RunOptions = {}): Promise<Worker[]> {
+  const out = opts.out ?? ((s: string) => process.stdout.write(s));
+  const now = opts.now ?? (() => Date.now());
+  const interval = opts.intervalMs ?? Number(process.env.FUZZ_PROGRESS_MS ?? 30_000);
+  const workers: Worker[] = Array.from({ length: args.jobs }, (_, i) => ({
+    seed: args.seed + i,
+    runs: Math.floor(args.runs / args.jobs) + (i < args.runs % args.jobs ? 1 : 0),
+    summary: "",
+    code: null,
+    done: 0,
+  }));
+  const t0 = now();
+  const report = () => {
+    const done = workers.reduce((a, w) => a + w.done, 0);
+    out(fuzzProgressLine(done, args.runs, (now() - t0) / 1000) + "\n");
+  };
+  const timer = setInterval(report, interval);
+  try {
+    const command = opts.command ?? specCommand;
+    await Promise.all(workers.map((w, i) => runWorker(w, args.jobs > 1 ? `[${i}] ` : "", args, command, out)));
+  } finally {
+    clearInterval(timer);
+  }
+  return workers;
 }
 
 async function main(): Promise<void> {
@@ -85,19 +148,16 @@ async function main(): Promise<void> {
   // Compile once here so the workers do not race on artifacts/.
   const compiled = spawnSync("npx", ["hardhat", "compile", "--quiet"], { stdio: "inherit" });
   if (compiled.status !== 0) process.exit(compiled.status ?? 1);
-  const workers: Worker[] = Array.from({ length: args.jobs }, (_, i) => ({
-    seed: args.seed + i,
-    runs: Math.floor(args.runs / args.jobs) + (i < args.runs % args.jobs ? 1 : 0),
-    summary: "",
-    code: null,
-  }));
+  const shares = Array.from(
+    { length: args.jobs },
+    (_, i) => `seed ${args.seed + i}: ${Math.floor(args.runs / args.jobs) + (i < args.runs % args.jobs ? 1 : 0)}`,
+  );
   console.log(
     `fuzz: running ${args.runs} sequences of ${args.steps} steps, seed ${args.seed}` +
-      (args.jobs > 1
-        ? ` over ${args.jobs} workers (${workers.map((w) => `seed ${w.seed}: ${w.runs}`).join(", ")})`
-        : ""),
+      (args.jobs > 1 ? ` over ${args.jobs} workers (${shares.join(", ")})` : "") +
+      "; progress every 30 s",
   );
-  await Promise.all(workers.map((w, i) => runWorker(w, args.jobs > 1 ? `[${i}] ` : "", args)));
+  const workers = await runWorkers(args);
   const secs = ((Date.now() - started) / 1000).toFixed(1);
   for (const w of workers) {
     console.log(`fuzz: seed ${w.seed}: ${w.summary || "no summary (set-up failed)"}; exit ${w.code}`);
@@ -110,4 +170,4 @@ async function main(): Promise<void> {
   process.exit(failed.length === 0 ? 0 : 1);
 }
 
-void main();
+if (require.main === module) void main();

@@ -10,7 +10,9 @@ import path from "node:path";
 import hre from "hardhat";
 import { isStats, MetricsFile, MetricStats } from "../sim/aggregate";
 import { simulate, timestamp, withCleanErrors } from "../sim/cli";
+import { etaSec, formatEta } from "../sim/report/progress";
 import { formatValue } from "../sim/report/table";
+import { loadScenario } from "../sim/scenario";
 import { METRIC_NAMES, Metrics } from "../sim/types";
 
 const SCENARIOS = path.join(__dirname, "..", "sim", "scenarios");
@@ -84,6 +86,23 @@ function gitCommit(): string {
   }
 }
 
+/** A scenario's work, in blocks: blocks × modes × seeds (the ETA's unit). */
+function scenarioWork(file: string): number {
+  const s = loadScenario(file);
+  return s.blocks * MODES.length * s.seeds;
+}
+
+/**
+ * "3/8: file.json (2 scenarios done, 1m 05s elapsed, ETA 2m 10s)": the ETA from the blocks run so
+ * far (scenarios differ in length and seeds), at the rate so far.
+ */
+export function resultsProgress(i: number, n: number, file: string, work: number[], elapsedSec: number): string {
+  const done = work.slice(0, i).reduce((a, b) => a + b, 0);
+  const total = work.reduce((a, b) => a + b, 0);
+  const eta = i === 0 ? "ETA after the first scenario" : `ETA ${formatEta(etaSec(done, total, elapsedSec))}`;
+  return `${i + 1}/${n}: ${file} (${i} done, ${formatEta(elapsedSec)} elapsed, ${eta})`;
+}
+
 async function main() {
   const files = fs
     .readdirSync(SCENARIOS)
@@ -94,8 +113,10 @@ async function main() {
   const commit = gitCommit(); // the code this run loads (a "-dirty" suffix: uncommitted changes)
   const root = path.join("reports", `results-${timestamp(started)}`);
   const results: { file: MetricsFile; seconds: number; report: string }[] = [];
+  const work = files.map((f) => scenarioWork(path.join(SCENARIOS, f)));
+  const t00 = performance.now();
   for (const [i, f] of files.entries()) {
-    console.log(`\n[results] ${i + 1}/${files.length}: ${f}`);
+    console.log(`\n[results] ${resultsProgress(i, files.length, f, work, (performance.now() - t00) / 1000)}`);
     if (hre.network.name === "hardhat") await hre.network.provider.send("hardhat_reset", []);
     const t0 = performance.now();
     const res = await withCleanErrors(() =>
@@ -159,7 +180,8 @@ async function main() {
   if (failed.length > 0) process.exitCode = 1;
 }
 
-main().catch((e: unknown) => {
-  console.error(e);
-  process.exitCode = 1;
-});
+if (require.main === module)
+  main().catch((e: unknown) => {
+    console.error(e);
+    process.exitCode = 1;
+  });

@@ -181,12 +181,13 @@ export function windowsText(windows: readonly BlockWindow[]): string {
 function bandsLayer(windows: readonly BlockWindow[], x: Spec, asset?: string): Spec[] {
   const shown = windows.filter((w) => asset === undefined || w.asset === undefined || w.asset === asset);
   if (shown.length === 0) return [];
-  const kinds = Object.keys(WINDOW_COLORS);
+  // The legend lists the kinds the scenario has (the same in every panel of the chart).
+  const kinds = (Object.keys(WINDOW_COLORS) as BlockWindow["kind"][]).filter((k) => windows.some((w) => w.kind === k));
   return [
     {
       name: "windowbands",
       data: { values: shown.map((w) => ({ ...w, asset: w.asset ?? "all", label: windowsText([w]) })) },
-      mark: { type: "rect", opacity: 0.13, tooltip: true },
+      mark: { type: "rect", opacity: 0.16, tooltip: true },
       encoding: {
         x: { ...x, field: "from" },
         x2: { field: "to" },
@@ -194,7 +195,8 @@ function bandsLayer(windows: readonly BlockWindow[], x: Spec, asset?: string): S
           field: "kind",
           type: "nominal",
           title: "shaded",
-          scale: { domain: kinds, range: kinds.map((k) => WINDOW_COLORS[k as BlockWindow["kind"]]) },
+          scale: { domain: kinds, range: kinds.map((k) => WINDOW_COLORS[k]) },
+          legend: { symbolOpacity: 0.5 },
         },
       },
     },

@@ -134,7 +134,7 @@ export class RunsTracker {
     this.blocksDone.set(e.runIndex, Math.max(prev, Math.min(block, e.blocks)));
     if (block > e.blocks) this.drained.set(e.runIndex, Math.max(this.drained.get(e.runIndex) ?? 0, block - e.blocks));
     const drain = this.drained.get(e.runIndex);
-    this.current = `${runLabel(e)}${drain !== undefined ? ` (drain +${drain})` : ""}`;
+    this.current = `${runLabel({ ...e, runs: e.runs ?? this.runs })}${drain !== undefined ? ` (drain +${drain})` : ""}`;
     return true;
   }
 
