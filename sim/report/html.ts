@@ -22,7 +22,7 @@ pre { background: #f7f7f7; padding: 10px; font-size: 12px; overflow-x: auto; }
 figure { margin: 0; } figure svg { max-width: 100%; height: auto; }
 nav a { margin-right: 12px; font-size: 13px; }
 td.diff, th.diff { background: #f4f8fc; }
-td[title] { cursor: help; text-decoration: underline dotted #999; }
+tr[title] td:first-child { cursor: help; text-decoration: underline dotted #999; }
 dl.defs { font-size: 13px; display: grid; grid-template-columns: max-content 1fr; gap: 2px 14px; }
 dl.defs dt { font-weight: normal; } dl.defs dd { margin: 0; color: #444; }
 span.unit { color: #777; font-size: 12px; }
@@ -64,7 +64,7 @@ function metricsTable(metrics: MetricsFile, defs: Map<string, MetricDefinition>)
             `<td class="num diff" data-abs="${x.abs ?? ""}" data-pct="${x.pct ?? ""}">${escapeHtml(formatDifference(x))}</td>`,
         )
         .join("");
-      return `<tr><td title="${escapeHtml(title)}"><code>${escapeHtml(name)}</code></td>${cells}${diffs}</tr>`;
+      return `<tr title="${escapeHtml(title)}"><td><code>${escapeHtml(name)}</code></td>${cells}${diffs}</tr>`;
     })
     .join("\n");
   return `<table class="metrics">\n<thead><tr>${th}</tr></thead>\n<tbody>\n${trs}\n</tbody>\n</table>`;
