@@ -10,9 +10,9 @@ import path from "node:path";
 import hre from "hardhat";
 import { isStats, MetricsFile, MetricStats } from "../sim/aggregate";
 import { simulate, timestamp, withCleanErrors } from "../sim/cli";
-import { etaSec, formatEta } from "../sim/report/progress";
 import { formatValue } from "../sim/report/table";
 import { loadScenario } from "../sim/scenario";
+import { resultsProgress } from "./lib/progress";
 import { METRIC_NAMES, Metrics } from "../sim/types";
 
 const SCENARIOS = path.join(__dirname, "..", "sim", "scenarios");
@@ -92,17 +92,6 @@ function scenarioWork(file: string): number {
   return s.blocks * MODES.length * s.seeds;
 }
 
-/**
- * "3/8: file.json (2 scenarios done, 1m 05s elapsed, ETA 2m 10s)": the ETA from the blocks run so
- * far (scenarios differ in length and seeds), at the rate so far.
- */
-export function resultsProgress(i: number, n: number, file: string, work: number[], elapsedSec: number): string {
-  const done = work.slice(0, i).reduce((a, b) => a + b, 0);
-  const total = work.reduce((a, b) => a + b, 0);
-  const eta = i === 0 ? "ETA after the first scenario" : `ETA ${formatEta(etaSec(done, total, elapsedSec))}`;
-  return `${i + 1}/${n}: ${file} (${i} done, ${formatEta(elapsedSec)} elapsed, ${eta})`;
-}
-
 async function main() {
   const files = fs
     .readdirSync(SCENARIOS)
@@ -180,8 +169,7 @@ async function main() {
   if (failed.length > 0) process.exitCode = 1;
 }
 
-if (require.main === module)
-  main().catch((e: unknown) => {
-    console.error(e);
-    process.exitCode = 1;
-  });
+main().catch((e: unknown) => {
+  console.error(e);
+  process.exitCode = 1;
+});

@@ -13,7 +13,7 @@ import {
   RunsTracker,
   textBar,
 } from "../../sim/report/progress";
-import { resultsProgress } from "../../scripts/results";
+import { resultsProgress } from "../../scripts/lib/progress";
 
 describe("progress: formatter and ETA (issue 26, item 10)", () => {
   it("formats durations and estimates the time left at the rate so far", () => {

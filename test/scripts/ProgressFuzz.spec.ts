@@ -5,7 +5,7 @@
  * 50 ms instead of 30 s.
  */
 import { expect } from "chai";
-import { parseArgs, runWorkers, type Command } from "../../scripts/fuzz";
+import { runWorkers, type Command } from "../../scripts/lib/progress";
 
 const FAKE_SPEC = `
 const n = Number(process.env.N);
@@ -27,11 +27,14 @@ describe("fuzz progress (issue 26, item 10)", function () {
       args: ["-e", FAKE_SPEC],
       env: { ...process.env, N: String(w.runs) },
     });
-    const workers = await runWorkers(parseArgs(["--runs", "6", "--jobs", "2"]), {
-      intervalMs: 50,
-      command,
-      out: (s) => out.push(s),
-    });
+    const workers = await runWorkers(
+      { runs: 6, seed: 1, steps: 40, jobs: 2 },
+      {
+        intervalMs: 50,
+        command,
+        out: (s) => out.push(s),
+      },
+    );
     expect(workers.map((w) => [w.runs, w.done, w.code])).to.deep.equal([
       [3, 3, 0],
       [3, 3, 0],
