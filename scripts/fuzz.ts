@@ -54,7 +54,7 @@ async function main(): Promise<void> {
   console.log(
     `fuzz: running ${args.runs} sequences of ${args.steps} steps, seed ${args.seed}` +
       (args.jobs > 1 ? ` over ${args.jobs} workers (${shares.join(", ")})` : "") +
-      "; progress every 30 s",
+      `; progress every ${Number(process.env.FUZZ_PROGRESS_MS ?? 30_000) / 1000} s`,
   );
   const workers = await runWorkers(args);
   const secs = ((Date.now() - started) / 1000).toFixed(1);
