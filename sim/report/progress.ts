@@ -79,6 +79,8 @@ export interface ProgressCounts {
   /** What one unit is called in the line ("blocks", "sequences"). */
   unit: string;
   elapsedSec: number;
+  /** Seconds in which `done` was made, for the rate and ETA; default `elapsedSec`. */
+  workSec?: number;
   /** Optional "runs 2/4" style counter. */
   items?: { label: string; done: number; total: number };
   /** Free text at the end (the current run, a phase). */
@@ -92,14 +94,15 @@ export interface ProgressCounts {
 export function formatProgress(c: ProgressCounts, barWidth = 24): string {
   const frac = c.total > 0 ? c.done / c.total : 0;
   const pct = Math.floor(100 * Math.min(1, frac));
-  const rate = c.elapsedSec > 0 ? c.done / c.elapsedSec : NaN;
+  const work = c.workSec ?? c.elapsedSec;
+  const rate = work > 0 ? c.done / work : NaN;
   const parts = [
     `|${textBar(frac, barWidth)}| ${String(pct).padStart(3)}%`,
     ...(c.items ? [`${c.items.label} ${c.items.done}/${c.items.total}`] : []),
     `${c.done}/${c.total} ${c.unit}`,
     Number.isFinite(rate) ? `${rate >= 10 ? rate.toFixed(0) : rate.toFixed(1)} ${c.unit}/s` : `? ${c.unit}/s`,
     formatEta(c.elapsedSec),
-    `ETA ${c.done >= c.total && c.total > 0 ? "0s" : formatEta(etaSec(c.done, c.total, c.elapsedSec))}`,
+    `ETA ${c.done >= c.total && c.total > 0 ? "0s" : formatEta(etaSec(c.done, c.total, work))}`,
   ];
   return parts.join(" | ") + (c.note ? ` | ${c.note}` : "");
 }
@@ -114,6 +117,8 @@ export class RunsTracker {
   private readonly drained = new Map<number, number>();
   private blocksPerRun = 0;
   private readonly t0: number;
+  /** When the first block came: the rate (and ETA) leave the deploy before it out. */
+  private tFirst: number | undefined;
   /** The latest run event's run, for the display. */
   current = "";
 
@@ -128,6 +133,7 @@ export class RunsTracker {
   update(e: ProgressEvent): boolean {
     if (e.phase !== "run" || e.runIndex === undefined || e.blocks === undefined) return false;
     if (e.runs !== undefined && e.runs > this.runs) this.runs = e.runs;
+    this.tFirst ??= this.now();
     this.blocksPerRun = Math.max(this.blocksPerRun, e.blocks);
     const block = e.block ?? 0;
     const prev = this.blocksDone.get(e.runIndex) ?? 0;
@@ -156,9 +162,14 @@ export class RunsTracker {
     return (this.now() - this.t0) / 1000;
   }
 
-  /** Seconds left at the rate so far; NaN before any block. */
+  /** Seconds since the first block (0 before it). */
+  runningSec(): number {
+    return this.tFirst === undefined ? 0 : (this.now() - this.tFirst) / 1000;
+  }
+
+  /** Seconds left at the rate since the first block; NaN before any block. */
   etaSec(): number {
-    return etaSec(this.done, this.total, this.elapsedSec());
+    return etaSec(this.done, this.total, this.runningSec());
   }
 
   line(): string {
@@ -173,6 +184,7 @@ export class RunsTracker {
       total: this.total,
       unit: "blocks",
       elapsedSec: this.elapsedSec(),
+      workSec: this.runningSec(),
       items: { label: "runs", done: this.runsDone, total: this.runs },
       note: note ?? this.current,
     });

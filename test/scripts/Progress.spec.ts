@@ -62,6 +62,17 @@ describe("progress: formatter and ETA (issue 26, item 10)", () => {
     expect(t.barLine()).to.contain("| runs 1/2 | 16/20 blocks | 4.0 blocks/s | 4s | ETA 1s |");
   });
 
+  it("leaves the deploy before the first block out of the rate and the ETA", () => {
+    let now = 0;
+    const t = new RunsTracker(1, () => now);
+    now = 30_000; // 30 s of deploy and populate
+    t.update({ phase: "run", runIndex: 0, block: 1, blocks: 100 });
+    now = 40_000;
+    t.update({ phase: "run", runIndex: 0, block: 51, blocks: 100 });
+    expect(t.etaSec()).to.be.closeTo((10 * 49) / 51, 1e-12); // 51 blocks in the 10 s since the first
+    expect(t.barLine()).to.contain("| 51/100 blocks | 5.1 blocks/s | 40s | ETA 10s |");
+  });
+
   it("the bar is redrawn in place on a TTY, at every block past the redraw gap, and ends with a newline", () => {
     let now = 0;
     const out: string[] = [];
