@@ -10,17 +10,12 @@
  * reproducible from S and J. A failure prints fast-check's counterexample, the worker's seed and
  * the `path` to replay it with FUZZ_SEED and FUZZ_PATH.
  */
-import { spawn, spawnSync } from "node:child_process";
-import path from "node:path";
+import { spawnSync } from "node:child_process";
+import { runWorkers, type FuzzArgs } from "./lib/progress";
 
 class FuzzArgumentError extends Error {}
 
-interface Args {
-  runs: number;
-  seed: number;
-  steps: number;
-  jobs: number;
-}
+type Args = FuzzArgs;
 
 function parseArgs(argv: string[]): Args {
   const out: Args = { runs: 300, seed: 20_251_109, steps: 40, jobs: 1 };
@@ -40,39 +35,6 @@ function parseArgs(argv: string[]): Args {
   return out;
 }
 
-interface Worker {
-  seed: number;
-  runs: number;
-  summary: string;
-  code: number | null;
-}
-
-function runWorker(w: Worker, label: string, args: Args): Promise<void> {
-  const spec = path.join("test", "invariant", "SystemInvariants.spec.ts");
-  const child = spawn("npx", ["hardhat", "test", "--no-compile", spec], {
-    env: { ...process.env, FUZZ_RUNS: String(w.runs), FUZZ_SEED: String(w.seed), FUZZ_STEPS: String(args.steps) },
-    stdio: ["ignore", "pipe", "inherit"],
-  });
-  let pending = "";
-  child.stdout.on("data", (chunk: Buffer) => {
-    pending += chunk.toString();
-    const lines = pending.split("\n");
-    pending = lines.pop() ?? "";
-    for (const line of lines) {
-      process.stdout.write(`${label}${line}\n`);
-      const m = /fuzz: (runs=.*)/.exec(line);
-      if (m) w.summary = m[1];
-    }
-  });
-  return new Promise((resolve) =>
-    child.on("close", (code) => {
-      if (pending) process.stdout.write(`${label}${pending}\n`);
-      w.code = code;
-      resolve();
-    }),
-  );
-}
-
 async function main(): Promise<void> {
   let args: Args;
   try {
@@ -85,19 +47,16 @@ async function main(): Promise<void> {
   // Compile once here so the workers do not race on artifacts/.
   const compiled = spawnSync("npx", ["hardhat", "compile", "--quiet"], { stdio: "inherit" });
   if (compiled.status !== 0) process.exit(compiled.status ?? 1);
-  const workers: Worker[] = Array.from({ length: args.jobs }, (_, i) => ({
-    seed: args.seed + i,
-    runs: Math.floor(args.runs / args.jobs) + (i < args.runs % args.jobs ? 1 : 0),
-    summary: "",
-    code: null,
-  }));
+  const shares = Array.from(
+    { length: args.jobs },
+    (_, i) => `seed ${args.seed + i}: ${Math.floor(args.runs / args.jobs) + (i < args.runs % args.jobs ? 1 : 0)}`,
+  );
   console.log(
     `fuzz: running ${args.runs} sequences of ${args.steps} steps, seed ${args.seed}` +
-      (args.jobs > 1
-        ? ` over ${args.jobs} workers (${workers.map((w) => `seed ${w.seed}: ${w.runs}`).join(", ")})`
-        : ""),
+      (args.jobs > 1 ? ` over ${args.jobs} workers (${shares.join(", ")})` : "") +
+      `; progress every ${Number(process.env.FUZZ_PROGRESS_MS ?? 30_000) / 1000} s`,
   );
-  await Promise.all(workers.map((w, i) => runWorker(w, args.jobs > 1 ? `[${i}] ` : "", args)));
+  const workers = await runWorkers(args);
   const secs = ((Date.now() - started) / 1000).toFixed(1);
   for (const w of workers) {
     console.log(`fuzz: seed ${w.seed}: ${w.summary || "no summary (set-up failed)"}; exit ${w.code}`);

@@ -11,6 +11,8 @@ import hre from "hardhat";
 import { isStats, MetricsFile, MetricStats } from "../sim/aggregate";
 import { simulate, timestamp, withCleanErrors } from "../sim/cli";
 import { formatValue } from "../sim/report/table";
+import { loadScenario } from "../sim/scenario";
+import { resultsProgress } from "./lib/progress";
 import { METRIC_NAMES, Metrics } from "../sim/types";
 
 const SCENARIOS = path.join(__dirname, "..", "sim", "scenarios");
@@ -84,6 +86,12 @@ function gitCommit(): string {
   }
 }
 
+/** A scenario's work, in blocks: blocks × modes × seeds (the ETA's unit). */
+function scenarioWork(file: string): number {
+  const s = loadScenario(file);
+  return s.blocks * MODES.length * s.seeds;
+}
+
 async function main() {
   const files = fs
     .readdirSync(SCENARIOS)
@@ -94,8 +102,10 @@ async function main() {
   const commit = gitCommit(); // the code this run loads (a "-dirty" suffix: uncommitted changes)
   const root = path.join("reports", `results-${timestamp(started)}`);
   const results: { file: MetricsFile; seconds: number; report: string }[] = [];
+  const work = files.map((f) => scenarioWork(path.join(SCENARIOS, f)));
+  const t00 = performance.now();
   for (const [i, f] of files.entries()) {
-    console.log(`\n[results] ${i + 1}/${files.length}: ${f}`);
+    console.log(`\n[results] ${resultsProgress(i, files.length, f, work, (performance.now() - t00) / 1000)}`);
     if (hre.network.name === "hardhat") await hre.network.provider.send("hardhat_reset", []);
     const t0 = performance.now();
     const res = await withCleanErrors(() =>

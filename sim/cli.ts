@@ -8,11 +8,12 @@ import path from "node:path";
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
 import type { ChainKind } from "../lib/devnode";
 import { MetricsFile } from "./aggregate";
-import { runScenario } from "./engine";
+import { runScenario, type BlockObserver } from "./engine";
 import { modeParams } from "./engine/modes";
 import { defaultJobs, DEFAULT_WORKER_CHAIN, runParallel } from "./parallel";
 import { profileReport } from "./engine/profile";
 import { writeReport, WrittenReport } from "./report";
+import { runObserver } from "./report/observe";
 import { defaultProgressStyle, makeProgress, overallProgress, ProgressStyle } from "./report/progress";
 import { textTable } from "./report/table";
 import { loadScenario, Scenario, ScenarioError } from "./scenario";
@@ -24,7 +25,7 @@ export const DEFAULT_SCENARIO = path.join(__dirname, "scenarios", "thin-books-fl
 export type RunScenarioFn = (
   hre: HardhatRuntimeEnvironment,
   scenario: Scenario,
-  opts: { modes?: ModeName[]; seeds?: number[]; onProgress?: ProgressFn },
+  opts: { modes?: ModeName[]; seeds?: number[]; onProgress?: ProgressFn; onBlock?: BlockObserver },
 ) => Promise<ScenarioRun>;
 
 /** A user mistake in the command's options: printed without a stack trace. */
@@ -193,13 +194,22 @@ export async function simulate(hre: HardhatRuntimeEnvironment, opts: SimulateOpt
       (jobs > 1 ? `, ${jobs} workers (${resolved.chain})` : ""),
   );
 
-  const progress = jobs > 1 ? overallProgress(style, modes.length * seeds.length) : makeProgress(style);
+  const runs = modes.length * seeds.length;
+  const progress = jobs > 1 ? overallProgress(style, runs) : makeProgress(style, runs);
+  // Serial runs: a progress event per block, and the report's post-crash heatmaps (sim/report/observe.ts).
+  const observer = runObserver(progress, (m, s) => seeds.indexOf(s) * modes.length + modes.indexOf(m), runs);
   let run: ScenarioRun;
   try {
     run =
       jobs > 1
         ? await runParallel(scenario, { modes, seeds, jobs, chain: resolved.chain, onProgress: progress })
-        : await (opts.runScenario ?? runScenario)(hre, scenario, { modes, seeds, onProgress: progress });
+        : await (opts.runScenario ?? runScenario)(hre, scenario, {
+            modes,
+            seeds,
+            onProgress: progress,
+            onBlock: observer.onBlock,
+          });
+    observer.attach(run.runs);
   } finally {
     progress.stop();
   }

@@ -116,6 +116,8 @@ export interface RunResult {
   series: SeriesRow[];
   /** Wall-clock milliseconds of this run (goes to run.json only, never to metrics.json). */
   wallMs: number;
+  /** The report's post-crash heatmap, taken by the front end's block observer (sim/report/observe.ts). */
+  heatmapAfter?: { block: number; buckets: HeatmapBucket[] };
 }
 
 export interface ScenarioRun {

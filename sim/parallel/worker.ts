@@ -6,6 +6,8 @@
  */
 import hre from "hardhat";
 import { runScenario } from "../engine";
+import { runObserver } from "../report/observe";
+import type { ProgressEvent } from "../types";
 import type { FromWorker, ToWorker } from "./protocol";
 
 function send(m: FromWorker): void {
@@ -14,14 +16,19 @@ function send(m: FromWorker): void {
 
 async function handle(m: Extract<ToWorker, { type: "unit" }>): Promise<void> {
   const { unit, scenario, runs } = m;
+  const forward = (e: ProgressEvent) => send({ type: "progress", event: e });
+  // A progress event per block (and the post-crash heatmaps) from the block observer; the
+  // engine's own run events are every 10th block, so they add nothing.
+  const observer = runObserver(forward, (mode) => unit.firstRun + unit.modes.indexOf(mode), runs);
   const run = await runScenario(hre, scenario, {
     modes: unit.modes,
     seeds: [unit.seed],
     onProgress: (e) => {
-      if (e.phase !== "run") return;
-      send({ type: "progress", event: { ...e, runIndex: unit.firstRun + (e.runIndex ?? 0), runs } });
+      if (e.phase === "populate") forward({ phase: "populate", seed: e.seed, runs });
     },
+    onBlock: observer.onBlock,
   });
+  observer.attach(run.runs);
   send({ type: "result", unit: unit.index, run });
 }
 

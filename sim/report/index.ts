@@ -4,10 +4,11 @@ import path from "node:path";
 import { aggregate, MetricsFile, serializeMetrics } from "../aggregate";
 import { withStatistics } from "../stats";
 import { ScenarioRun } from "../types";
-import { buildCharts, chartSeed, renderCharts, svgToPng } from "./charts";
+import { modeParams as lookupMode } from "../engine/modes";
+import { buildCharts, ChartContext, chartSeed, renderCharts, scenarioWindows, svgToPng } from "./charts";
 import { seriesCsv } from "./csv";
 import { reportHtml } from "./html";
-import { RunInfo, serializeRunInfo } from "./run-info";
+import { gitCommit, RunInfo, serializeRunInfo } from "./run-info";
 
 export { buildCharts, renderCharts, renderSvg, svgToPng } from "./charts";
 export { seriesCsv, CSV_HEADER, SERIES_COLUMNS } from "./csv";
@@ -25,6 +26,24 @@ export interface WriteReportInput {
   info: Omit<RunInfo, "reportMs" | "totalMs">;
   /** performance.now() at the command's start, for `totalMs`. */
   startedAtMs: number;
+}
+
+/** Each mode's parameter set; a mode the engine does not know (a test's) gets none. */
+export function modeParamSets(modes: readonly string[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const m of modes) {
+    try {
+      out[m] = lookupMode(m);
+    } catch {
+      out[m] = null;
+    }
+  }
+  return out;
+}
+
+/** Whether a parameter set liquidates instantly (no auctions). */
+export function isInstant(params: unknown): boolean {
+  return (params as { liquidation?: string } | null)?.liquidation === "instant";
 }
 
 export interface WrittenReport {
@@ -45,9 +64,15 @@ export async function writeReport(dir: string, input: WriteReportInput): Promise
   const metrics = withStatistics(aggregate(input.run), input.run);
   write("metrics.json", serializeMetrics(metrics));
   write("series.csv", seriesCsv(input.run.runs));
-  const charts = await renderCharts(buildCharts(input.run, input.initialPrices));
+  const modeParams = input.info.modeParams ?? modeParamSets(input.run.modes);
+  const chartCtx: ChartContext = {
+    windows: scenarioWindows(input.scenario),
+    instantModes: input.run.modes.filter((m) => isInstant(modeParams[m])),
+  };
+  const charts = await renderCharts(buildCharts(input.run, input.initialPrices, chartCtx));
   for (const c of charts) write(`${c.id}.png`, svgToPng(c.svg));
-  const provisional: RunInfo = { ...input.info, reportMs: 0, totalMs: 0 };
+  const full = { ...input.info, commit: input.info.commit ?? gitCommit(), modeParams };
+  const provisional: RunInfo = { ...full, reportMs: 0, totalMs: 0 };
   write(
     "report.html",
     reportHtml({
@@ -59,7 +84,7 @@ export async function writeReport(dir: string, input: WriteReportInput): Promise
     }),
   );
   const t1 = performance.now();
-  const info: RunInfo = { ...input.info, reportMs: Math.round(t1 - t0), totalMs: Math.round(t1 - input.startedAtMs) };
+  const info: RunInfo = { ...full, reportMs: Math.round(t1 - t0), totalMs: Math.round(t1 - input.startedAtMs) };
   write("run.json", serializeRunInfo(info));
   return { dir, metrics, files, info };
 }

@@ -1,4 +1,5 @@
 /** run.json: wall-clock and environment figures, kept out of metrics.json so that stays reproducible. */
+import { execSync } from "node:child_process";
 import { ModeName } from "../types";
 
 export interface RunInfo {
@@ -21,6 +22,23 @@ export interface RunInfo {
   totalMs: number;
   nodeVersion: string;
   hardhatVersion: string;
+  /** `git describe --always --dirty` of the code that ran ("unknown" outside a checkout). */
+  commit?: string;
+  /** Each mode's parameter set (sim/engine/modes.ts), as the report shows it. */
+  modeParams?: Record<ModeName, unknown>;
+}
+
+/** The commit of the working tree at `cwd`: `git describe --always --dirty`, or "unknown". */
+export function gitCommit(cwd = process.cwd()): string {
+  try {
+    return execSync("git describe --always --dirty", {
+      cwd,
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "ignore"],
+    }).trim();
+  } catch {
+    return "unknown";
+  }
 }
 
 export function serializeRunInfo(info: RunInfo): string {

@@ -75,3 +75,53 @@ export function textTable(file: MetricsFile): string {
   const wins = winRateLines(file);
   return [head, ...lines, ...(wins.length > 0 ? ["", "win rate over paired seeds:", ...wins] : [])].join("\n");
 }
+
+/** A metric as one number: the value for one seed, the p50 over seeds for several. */
+export function metricValue(file: MetricsFile, mode: string, metric: string): number | null {
+  const v = (file.modes[mode] as Record<string, number | null | MetricStats> | undefined)?.[metric];
+  if (v === undefined) return null;
+  return isStats(v) ? v.p50 : v;
+}
+
+/** The mode the difference columns compare: `full` when run, else the last mode. */
+export function referenceMode(file: MetricsFile): string {
+  const modes = Object.keys(file.modes);
+  return modes.includes("full") ? "full" : modes[modes.length - 1];
+}
+
+export interface Difference {
+  /** reference − baseline, in the metric's unit; null when either is missing. */
+  abs: number | null;
+  /** abs / |baseline| × 100; null when the baseline is 0 or missing. */
+  pct: number | null;
+}
+
+export function difference(ref: number | null, baseline: number | null): Difference {
+  if (ref === null || baseline === null) return { abs: null, pct: null };
+  const abs = ref - baseline;
+  return { abs, pct: baseline === 0 ? null : (100 * abs) / Math.abs(baseline) };
+}
+
+/** "+1,234.50 (+12.3%)", "0 (0.0%)", "−5 (n/a)". */
+export function formatDifference(d: Difference): string {
+  if (d.abs === null) return "n/a";
+  const sign = (v: number) => (v > 0 ? "+" : "");
+  const pct = d.pct === null ? "n/a" : `${sign(d.pct)}${d.pct.toFixed(1)}%`;
+  return `${sign(d.abs)}${formatValue(d.abs)} (${pct})`;
+}
+
+/**
+ * The difference columns: for each mode but the reference (`full`), reference − mode per metric
+ * (p50s with several seeds), absolute and in percent of the mode's value.
+ */
+export function differenceColumns(file: MetricsFile): { header: string[]; rows: Map<string, Difference[]> } {
+  const ref = referenceMode(file);
+  const others = Object.keys(file.modes).filter((m) => m !== ref);
+  const rows = new Map<string, Difference[]>();
+  for (const m of METRIC_NAMES)
+    rows.set(
+      m,
+      others.map((o) => difference(metricValue(file, ref, m), metricValue(file, o, m))),
+    );
+  return { header: others.map((o) => `${ref} − ${o}`), rows };
+}

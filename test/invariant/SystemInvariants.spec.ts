@@ -1030,6 +1030,8 @@ describe("invariant: whole system (model-based, fc.commands): solvency, OI, fair
           };
           await fc.asyncModelRun(() => ({ model: m, real: f.real }), cmds);
           stats.sequences += 1;
+          // scripts/fuzz.ts reads this line to show progress (every 30 s, any budget); CI does not set it.
+          if (process.env.FUZZ_PROGRESS === "1") console.log(`fuzz-progress: ${stats.sequences}`);
           // Long budgets (npm run fuzz) report progress every 500 sequences; the CI budget stays quiet.
           if (RUNS > 1000 && stats.sequences % 500 === 0) {
             const secs = (Date.now() - started) / 1000;
