@@ -54,7 +54,7 @@ async function buildBlock(ctx: RunContext, st: RunState, blk: BlockInput): Promi
     ...arbitrageTxs(ctx, blk),
     ...keeperTxs(ctx, st, blk),
     ...momentumTxs(ctx, st, blk),
-    ...hedgerTxs(ctx, blk),
+    ...hedgerTxs(ctx, st, blk),
   ];
 }
 

@@ -165,6 +165,8 @@ export class RunState {
   };
   /** Blocks run after the scenario's last one. */
   drained = 0;
+  /** Base units per asset instantly liquidated since the hedger last ran (`instant.liquidatorSells`). */
+  readonly liquidatedBase: bigint[];
   /** Auctions bidders already acted on in the block being built (in its sub-blocks). */
   readonly actedWithin = new Set<bigint>();
 
@@ -176,6 +178,7 @@ export class RunState {
     this.lastWrite = assets.map((a) => ({ price: a.spec.initialPriceUsd, time: ctx.pop.startTime }));
     this.lastLevels = assets.map(() => 0);
     this.lastState = s0;
+    this.liquidatedBase = assets.map(() => 0n);
   }
 
   /** Venue price of asset `a` after block `b` (the starting price for b < 0). */

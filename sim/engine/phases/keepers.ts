@@ -15,7 +15,6 @@ import { AUCTION, units } from "../world";
 import type { BlockInput, RunContext, RunState } from "./context";
 import { wroteRound } from "./relayer";
 
-const MAX_UINT = (1n << 256n) - 1n;
 const KICK_CHUNK = 12;
 const TAKE_CHUNK = 25;
 /** Every this many blocks the whole population is recalibrated and rescanned. */
@@ -132,9 +131,9 @@ export function keeperTxs(ctx: RunContext, st: RunState, blk: BlockInput): TxReq
   const candidates = kickCandidates(ctx, st, blk.b);
   const ids = actionableAuctions(ctx, st, blk.now);
   const tokens = ids.map((id) => w.assets[st.auctions.get(id)!.asset].tokenAddr);
-  const hedgeCaps = w.assets.map((a) =>
-    ctx.instant ? MAX_UINT : units(ksp.hedgeUsdPerBlock / blk.prevVenue[a.index], a.decimals),
-  );
+  // The keepers' own hedging budget is the scenario's in every mode (in instant mode they hold no
+  // position: the pool takes every liquidated slice).
+  const hedgeCaps = w.assets.map((a) => units(ksp.hedgeUsdPerBlock / blk.prevVenue[a.index], a.decimals));
   const txs: TxRequest[] = [];
   for (let k = 0; k < ksp.count; k++) {
     const mine = candidates.filter((_, i) => (i + blk.b) % ksp.count === k);
