@@ -13,7 +13,7 @@ import type { TxRequest } from "./chain";
 import { charge, timed } from "./profile";
 import { blockState } from "./views";
 import type { World } from "./world";
-import { arbitrageTxs } from "./phases/arbitrage";
+import { arbitrageTxs, arbWallet, outsideOn } from "./phases/arbitrage";
 import { bookBlock, type Within } from "./phases/books";
 import {
   BlockMiner,
@@ -26,7 +26,7 @@ import {
 } from "./phases/context";
 import { hedgerTxs } from "./phases/hedger";
 import { keeperTxs, rescan, startScans, withinBlockActs, withinBlockTxs } from "./phases/keepers";
-import { books, closingMetrics } from "./phases/metrics";
+import { books, closingMetrics, venueBalances } from "./phases/metrics";
 import { momentumTxs } from "./phases/momentum";
 import { relayerTxs } from "./phases/relayer";
 import { resolved, startWatch, watchBlock } from "./phases/watch";
@@ -51,7 +51,7 @@ type Progress = { fn: ProgressFn; runIndex: number; runs: number };
 async function buildBlock(ctx: RunContext, st: RunState, blk: BlockInput): Promise<TxRequest[]> {
   return [
     ...(await relayerTxs(ctx, st, blk)),
-    ...arbitrageTxs(ctx, blk),
+    ...arbitrageTxs(ctx, st, blk),
     ...keeperTxs(ctx, st, blk),
     ...momentumTxs(ctx, st, blk),
     ...hedgerTxs(ctx, st, blk),
@@ -88,6 +88,7 @@ async function runBlock(
   st.totals.gas += res.gas;
   st.totals.txs += res.count;
   const touched = await bookBlock(ctx, st, b, miner.t, res.block, within);
+  if (st.outside && outsideOn(ctx)) st.outside.now = await arbWallet(ctx.w);
   await timed("watch", () => watchBlock(ctx, st, b, st.lastState));
   await rescan(ctx, st, b, txs, touched);
   if (obs) await obs(ctx, st, b);
@@ -137,6 +138,9 @@ export async function runOnce(
   const s0 = await blockState(w);
   const st = new RunState(ctx, s0);
   const start = await books(ctx, st.oracle);
+  const wallet = await arbWallet(w);
+  st.outside = { start: wallet, now: [...wallet], delivered: wallet.map(() => 0n), owedUsd: 0 };
+  st.venueStart = await venueBalances(w);
   await startWatch(ctx, st, s0);
   await startScans(ctx, st);
   for (let b = 0; b < scenario.blocks; b++) {
