@@ -112,6 +112,13 @@ export const ScenarioSchema = z
       latencyBlocks: block,
       hedgeUsdPerBlock: nonNegative,
       outage: z.strictObject({ fromBlock: block, toBlock: block }).optional(),
+      /** Optional: the gas the bidders pay, at `priceGwei` per gas and `nativeUsd` per unit of the
+       * chain's native token (default: no gas cost). A take is made only if it pays its gas. */
+      gas: z.strictObject({ priceGwei: nonNegative, nativeUsd: nonNegative }).optional(),
+      /** Optional: the required discount grows with recent volatility: `minDiscountBps` plus
+       * `bpsPerVolPct` × the venue's standard deviation of block returns (in %) over the last
+       * `windowBlocks` blocks, the worst asset's (default: a fixed `minDiscountBps`). */
+      volDiscount: z.strictObject({ bpsPerVolPct: nonNegative, windowBlocks: z.number().int().min(2) }).optional(),
     }),
     arbitrage: z.strictObject({
       capitalUsd: nonNegative,

@@ -63,9 +63,10 @@ async function bidWithin(ctx: RunContext, st: RunState, miner: BlockMiner, b: nu
   st.actedWithin.clear();
   const within: Within = { subs: [], oracleBefore: [...st.oracle] };
   for (const [t, ids] of withinBlockActs(ctx, st, b, miner.t, miner.t + ctx.step)) {
-    const res = await miner.sendWithin(withinBlockTxs(ctx, st, ids), t);
+    const res = await miner.sendWithin(withinBlockTxs(ctx, st, ids, b), t);
     st.totals.gas += res.gas;
     st.totals.txs += res.count;
+    st.keeperGas += res.gas; // sub-blocks hold keepers' takes only
     within.subs.push({ block: res.block, t });
   }
   return within;
@@ -85,6 +86,10 @@ async function runBlock(
   const txs = await buildBlock(ctx, st, { b, now: miner.t + ctx.step, prevVenue });
   charge("build", performance.now() - tBuild);
   const res = await miner.send(txs);
+  const keepers = new Set(ctx.w.agentAddrs.keepers);
+  txs.forEach((tx, i) => {
+    if (keepers.has(tx.to)) st.keeperGas += res.gasEach[i];
+  });
   st.totals.gas += res.gas;
   st.totals.txs += res.count;
   const touched = await bookBlock(ctx, st, b, miner.t, res.block, within);

@@ -10,7 +10,8 @@ import { loadScenario, type Scenario } from "../../sim/scenario";
 import { MODES, runScenario } from "../../sim/engine";
 import { BASELINE_ALIAS_OF } from "../../sim/engine/modes";
 import { hedgerTxs } from "../../sim/engine/phases/hedger";
-import type { RunContext, RunState } from "../../sim/engine/phases/context";
+import type { AuctionInfo, RunContext, RunState } from "../../sim/engine/phases/context";
+import { requiredDiscountBps, takePays } from "../../sim/engine/phases/bidders";
 import { SimAgent__factory } from "../../typechain-types";
 
 const SCENARIOS = path.join(__dirname, "..", "..", "sim", "scenarios");
@@ -76,5 +77,49 @@ describe("fair baselines (issue 22, item 4)", function () {
     // The liquidator's bonus: 1% (instant-aave) against the keeper reward rate, 0.1% (instant-gmx).
     expect(aave.traderLiquidationCostUsd).to.be.closeTo(aave.liquidatedNotionalUsd * 0.01, 1);
     expect(gmx.traderLiquidationCostUsd).to.be.closeTo(gmx.liquidatedNotionalUsd * 0.001, 1);
+  });
+});
+
+describe("bidders who need a profit (issue 22, item 5)", () => {
+  const ctxWith = (keepers: Partial<Scenario["keepers"]>): RunContext =>
+    ({
+      scenario: { keepers: { minDiscountBps: 150, ...keepers } },
+      w: { assets: [{ index: 0, decimals: 18 }] },
+    }) as unknown as RunContext;
+  const stWith = (venue: number[]): RunState =>
+    ({ oracle: [100], venueAt: (_a: number, b: number) => venue[Math.max(0, b + 1)] }) as unknown as RunState;
+  const lot = (short: boolean): AuctionInfo =>
+    ({
+      account: "0x",
+      asset: 0,
+      kind: 0,
+      short,
+      startTime: 0,
+      lot: (short ? -1n : 1n) * 10n ** 18n,
+      kicks: 1,
+    }) as AuctionInfo;
+  const POSITION_ID = 5n; // kind byte (bits 8-15) 0: LotKind.Position
+
+  it("the required discount grows with the venue's recent volatility", () => {
+    const calm = stWith(new Array(12).fill(100));
+    const wild = stWith([100, 104, 97, 103, 96, 104, 98, 103, 95, 102, 99, 101]);
+    const ctx = ctxWith({ volDiscount: { bpsPerVolPct: 100, windowBlocks: 10 } });
+    expect(requiredDiscountBps(ctx, calm, 10)).to.equal(150);
+    expect(requiredDiscountBps(ctx, wild, 10)).to.be.greaterThan(400);
+    expect(requiredDiscountBps(ctxWith({}), wild, 10)).to.equal(150);
+  });
+
+  it("a take is made only if it pays its gas at the venue price", () => {
+    const st = stWith([100]);
+    // One unit at 2% below a $100 oracle: $2 of edge if the venue is at the oracle.
+    const noGas = ctxWith({});
+    const gas = ctxWith({ gas: { priceGwei: 10, nativeUsd: 3000 } }); // 400k gas: $12
+    expect(takePays(noGas, st, POSITION_ID, lot(false), 0.98, 100)).to.equal(true);
+    expect(takePays(gas, st, POSITION_ID, lot(false), 0.98, 100)).to.equal(false);
+    // The venue below the auction price: a long lot loses money even without gas.
+    expect(takePays(noGas, st, POSITION_ID, lot(false), 0.98, 97)).to.equal(false);
+    // A short lot is sold at oracle × (2 − m) and bought back on the venue.
+    expect(takePays(noGas, st, POSITION_ID, lot(true), 0.98, 100)).to.equal(true);
+    expect(takePays(noGas, st, POSITION_ID, lot(true), 0.98, 103)).to.equal(false);
   });
 });

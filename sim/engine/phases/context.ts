@@ -206,6 +206,8 @@ export class RunState {
   outside: OutsideBook | undefined;
   /** Each venue's token balances at the start (quote, base): the venue LPs' book. */
   venueStart: [bigint, bigint][] = [];
+  /** Gas the keepers' transactions used (they pay it at `keepers.gas`). */
+  keeperGas = 0n;
   /** Base units per asset instantly liquidated since the hedger last ran (`instant.liquidatorSells`). */
   readonly liquidatedBase: bigint[];
   /** Auctions bidders already acted on in the block being built (in its sub-blocks). */
@@ -240,6 +242,8 @@ export interface BlockInput {
 export interface MinedBlock {
   ok: boolean[];
   gas: bigint;
+  /** Gas used by each transaction, in order. */
+  gasEach: bigint[];
   count: number;
   block: number | undefined;
 }
@@ -279,7 +283,14 @@ export class BlockMiner {
     if (receipts.some((r) => r === null)) throw new Error("lab: a block's transactions did not fit in it");
     const ok = receipts.map((r) => r !== null && r.status === "0x1");
     this.failedTxs += ok.filter((x) => !x).length;
-    const gas = receipts.reduce((s, r) => s + BigInt(r?.gasUsed ?? 0), 0n);
-    return { ok, gas, count: txs.length, block: receipts.length > 0 ? Number(receipts[0]?.blockNumber) : undefined };
+    const gasEach = receipts.map((r) => BigInt(r?.gasUsed ?? 0));
+    const gas = gasEach.reduce((s, g) => s + g, 0n);
+    return {
+      ok,
+      gas,
+      gasEach,
+      count: txs.length,
+      block: receipts.length > 0 ? Number(receipts[0]?.blockNumber) : undefined,
+    };
   }
 }

@@ -10,6 +10,7 @@ import { blockState, readMargins, tokenBalance, type ChainState } from "../views
 import { QUOTE_DECIMALS, fromWad } from "../world";
 import { fundamentalAt, type RunContext, type RunState } from "./context";
 import { arbWallet } from "./arbitrage";
+import { gasUsd } from "./bidders";
 import { fundamentals, hedgerBook, latentDebt, lpNav, marginsAtFundamental, unresolvedExposure } from "./watch";
 
 /** The keepers' and the hedger's books (USD at the given oracle prices). */
@@ -178,7 +179,7 @@ export async function closingMetrics(ctx: RunContext, st: RunState, s0: ChainSta
     insuranceDrawdownUsd: round(loss.insurance, 2),
     lpPnlUsd: round(loss.lpPnl, 2),
     traderLiquidationCostUsd: round(m.traderCost, 2),
-    keeperProfitUsd: round(end.keeper - start.keeper, 2),
+    keeperProfitUsd: round(end.keeper - start.keeper - gasUsd(ctx, st.keeperGas), 2),
     maxBlockImpactPct: round(maxImpact, 4),
     recoveryBlocks: recovery,
     breakerTrips: st.breakerTrips,
