@@ -30,7 +30,16 @@ export const OracleSchema = z.strictObject({
   deviationBps: z.number().int().min(0).max(10_000),
   heartbeatSec: z.number().int().positive(),
   latencyBlocks: block,
+  /** "fundamental": an external feed (Chainlink-like) that follows the fundamental; "venue": it
+   * reads the lab's own venue (the stress case: a feed that can be pushed by the cascade). */
   source: z.enum(["venue", "fundamental"]),
+  /**
+   * Optional, `source: "fundamental"` only: the feed's noise around the fundamental, a stationary
+   * AR(1) of relative errors with this standard deviation in basis points (default 0: none) and
+   * this half-life in blocks (default 0: independent from block to block).
+   */
+  noiseBps: z.number().finite().min(0).max(1_000).optional(),
+  noiseHalfLifeBlocks: z.number().finite().nonnegative().max(100_000).optional(),
   /** Optional outage: the relayer writes nothing in [fromBlock, toBlock) (a stale feed). */
   stale: z.strictObject({ fromBlock: block, toBlock: block }).optional(),
 });
@@ -103,8 +112,38 @@ export const ScenarioSchema = z
       latencyBlocks: block,
       hedgeUsdPerBlock: nonNegative,
       outage: z.strictObject({ fromBlock: block, toBlock: block }).optional(),
+      /** Optional: the gas the bidders pay, at `priceGwei` per gas and `nativeUsd` per unit of the
+       * chain's native token (default: no gas cost). A take is made only if it pays its gas. */
+      gas: z.strictObject({ priceGwei: nonNegative, nativeUsd: nonNegative }).optional(),
+      /** Optional: the required discount grows with recent volatility: `minDiscountBps` plus
+       * `bpsPerVolPct` × the venue's standard deviation of block returns (in %) over the last
+       * `windowBlocks` blocks, the worst asset's (default: a fixed `minDiscountBps`). */
+      volDiscount: z.strictObject({ bpsPerVolPct: nonNegative, windowBlocks: z.number().int().min(2) }).optional(),
     }),
-    arbitrage: z.strictObject({ capitalUsd: nonNegative, maxUsdPerBlock: nonNegative }),
+    arbitrage: z.strictObject({
+      capitalUsd: nonNegative,
+      /** The speed of the outside market's pull: most USD the arbitrageur trades per asset and block. */
+      maxUsdPerBlock: nonNegative,
+      /**
+       * Optional (default true): the arbitrageur unwinds on an outside, CEX-like market at the
+       * fundamental that never runs out: before each block its wallet is topped back up to its
+       * starting inventory, the top-up booked as a debt to that market at the block's fundamental
+       * (docs/lab-world.md, "Outside market"). false: its capital is all it has (it can run dry).
+       */
+      outsideMarket: z.boolean().optional(),
+      /**
+       * Optional: the outside market steps back under stress. While the fundamental has moved at
+       * least `triggerMovePct` % over the last `windowBlocks` blocks, the arbitrageur trades only
+       * `speedShare` of `maxUsdPerBlock`. Default: no step-back.
+       */
+      stress: z
+        .strictObject({
+          triggerMovePct: positive,
+          windowBlocks: z.number().int().positive(),
+          speedShare: z.number().min(0).max(1),
+        })
+        .optional(),
+    }),
     hedger: z.strictObject({
       mode: z.enum(["immediate", "rate-limited", "off"]),
       usdPerBlock: positive.optional(),

@@ -36,6 +36,9 @@ export interface Metrics {
   kickPausedBlocks: number;
   drainBlocks: number;
   unresolvedExposureUsd: number;
+  arbPnlUsd: number;
+  venueLpPnlUsd: number;
+  outsideMarketPnlUsd: number;
 }
 
 /** Metric names in the order reports print them. */
@@ -67,6 +70,9 @@ export const METRIC_NAMES: readonly (keyof Metrics)[] = [
   "kickPausedBlocks",
   "drainBlocks",
   "unresolvedExposureUsd",
+  "arbPnlUsd",
+  "venueLpPnlUsd",
+  "outsideMarketPnlUsd",
 ];
 
 /** One row per simulated block and asset. */

@@ -3,7 +3,7 @@
  * parameters. One parameter set per mode, used for every scenario: nothing here depends on the
  * scenario except through rules stated in terms of the market (e.g. depth).
  */
-import { DYNAMIC_ENGINE_DEFAULTS, STATIC_RATIOS_DEFAULTS } from "../../lib/params";
+import { AUCTION_DEFAULTS, DYNAMIC_ENGINE_DEFAULTS, STATIC_RATIOS_DEFAULTS } from "../../lib/params";
 import { fromWad } from "../../lib/units";
 
 export interface ModeParams {
@@ -21,16 +21,47 @@ export interface ModeParams {
    * own exposure (AuctionHouse `poolTakeover`), so the account carries no price risk during the
    * auction; the hedger leaves what is on sale unhedged. */
   poolTakeover: boolean;
+  /**
+   * Instant mode only (docs/simulation.md §2). `close`: "partial" closes the smallest slice that
+   * restores equity ≥ target health × IM (AuctionHouse `_sliceNotional`: about 62% of the position
+   * at health 1, 66% at health 0.95, all of it at health ≤ 0.4 with the lab's static 5%/2.5%
+   * ratios: the contract's stand-in for a close factor); "full" closes the whole position (the
+   * auction house's dust raised to its maximum, $1M, so no slice leaves anything behind).
+   * `bonusWad`: the liquidator's bonus as a fraction of notional (default: the deployment's 1%).
+   * `liquidatorSells`: the liquidated exposure is sold on the venue in the next block, on top of
+   * the scenario's hedger budget (done by the pool's hedger on the liquidator's behalf, so its
+   * price impact is booked to the pool). `unhedgedPool`: the pool's hedger does nothing (GMX-style
+   * pool); otherwise the scenario's hedger policy applies, as in every other mode.
+   */
+  instant?: { close: "partial" | "full"; bonusWad?: bigint; liquidatorSells: boolean; unhedgedPool: boolean };
 }
 
+/** Aave-like: partial close (the contract's target-health slice), 1% bonus, the liquidator sells on the venue. */
+const INSTANT_AAVE: Omit<ModeParams, "name"> = {
+  thresholds: "static",
+  liquidation: "instant",
+  throttle: "off",
+  breaker: false,
+  poolTakeover: false,
+  instant: { close: "partial", liquidatorSells: true, unhedgedPool: false },
+};
+
+/** The mode `baseline` is an alias of (same parameters, its own name in the output). */
+export const BASELINE_ALIAS_OF = "instant-aave";
+
 export const MODES: Readonly<Record<string, ModeParams>> = {
-  baseline: {
-    name: "baseline",
+  baseline: { name: "baseline", ...INSTANT_AAVE },
+  "instant-aave": { name: "instant-aave", ...INSTANT_AAVE },
+  /** GMX-v1-like: the whole position is closed against the pool at the oracle, the pool unhedged;
+   * the liquidator is paid the auction modes' keeper reward rate (chip, 0.1%). */
+  "instant-gmx": {
+    name: "instant-gmx",
     thresholds: "static",
     liquidation: "instant",
     throttle: "off",
     breaker: false,
     poolTakeover: false,
+    instant: { close: "full", bonusWad: AUCTION_DEFAULTS.chipWad, liquidatorSells: false, unhedgedPool: true },
   },
   auction: {
     name: "auction",

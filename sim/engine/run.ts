@@ -13,7 +13,7 @@ import type { TxRequest } from "./chain";
 import { charge, timed } from "./profile";
 import { blockState } from "./views";
 import type { World } from "./world";
-import { arbitrageTxs } from "./phases/arbitrage";
+import { arbitrageTxs, arbWallet, outsideOn } from "./phases/arbitrage";
 import { bookBlock, type Within } from "./phases/books";
 import {
   BlockMiner,
@@ -26,7 +26,7 @@ import {
 } from "./phases/context";
 import { hedgerTxs } from "./phases/hedger";
 import { keeperTxs, rescan, startScans, withinBlockActs, withinBlockTxs } from "./phases/keepers";
-import { books, closingMetrics } from "./phases/metrics";
+import { books, closingMetrics, venueBalances } from "./phases/metrics";
 import { momentumTxs } from "./phases/momentum";
 import { relayerTxs } from "./phases/relayer";
 import { resolved, startWatch, watchBlock } from "./phases/watch";
@@ -51,10 +51,10 @@ type Progress = { fn: ProgressFn; runIndex: number; runs: number };
 async function buildBlock(ctx: RunContext, st: RunState, blk: BlockInput): Promise<TxRequest[]> {
   return [
     ...(await relayerTxs(ctx, st, blk)),
-    ...arbitrageTxs(ctx, blk),
+    ...arbitrageTxs(ctx, st, blk),
     ...keeperTxs(ctx, st, blk),
     ...momentumTxs(ctx, st, blk),
-    ...hedgerTxs(ctx, blk),
+    ...hedgerTxs(ctx, st, blk),
   ];
 }
 
@@ -63,9 +63,10 @@ async function bidWithin(ctx: RunContext, st: RunState, miner: BlockMiner, b: nu
   st.actedWithin.clear();
   const within: Within = { subs: [], oracleBefore: [...st.oracle] };
   for (const [t, ids] of withinBlockActs(ctx, st, b, miner.t, miner.t + ctx.step)) {
-    const res = await miner.sendWithin(withinBlockTxs(ctx, st, ids), t);
+    const res = await miner.sendWithin(withinBlockTxs(ctx, st, ids, b), t);
     st.totals.gas += res.gas;
     st.totals.txs += res.count;
+    st.keeperGas += res.gas; // sub-blocks hold keepers' takes only
     within.subs.push({ block: res.block, t });
   }
   return within;
@@ -85,9 +86,14 @@ async function runBlock(
   const txs = await buildBlock(ctx, st, { b, now: miner.t + ctx.step, prevVenue });
   charge("build", performance.now() - tBuild);
   const res = await miner.send(txs);
+  const keepers = new Set(ctx.w.agentAddrs.keepers);
+  txs.forEach((tx, i) => {
+    if (keepers.has(tx.to)) st.keeperGas += res.gasEach[i];
+  });
   st.totals.gas += res.gas;
   st.totals.txs += res.count;
   const touched = await bookBlock(ctx, st, b, miner.t, res.block, within);
+  if (st.outside && outsideOn(ctx)) st.outside.now = await arbWallet(ctx.w);
   await timed("watch", () => watchBlock(ctx, st, b, st.lastState));
   await rescan(ctx, st, b, txs, touched);
   if (obs) await obs(ctx, st, b);
@@ -137,6 +143,9 @@ export async function runOnce(
   const s0 = await blockState(w);
   const st = new RunState(ctx, s0);
   const start = await books(ctx, st.oracle);
+  const wallet = await arbWallet(w);
+  st.outside = { start: wallet, now: [...wallet], delivered: wallet.map(() => 0n), owedUsd: 0 };
+  st.venueStart = await venueBalances(w);
   await startWatch(ctx, st, s0);
   await startScans(ctx, st);
   for (let b = 0; b < scenario.blocks; b++) {

@@ -45,6 +45,31 @@ describe("scenario schema v1", () => {
     expect(parseScenario({ ...s, drainBlocks: 0 }).drainBlocks).to.equal(0);
   });
 
+  it("a version-1 file from before issue 22 (no oracle noise, outside market, gas or volatility discount) still validates", () => {
+    const s = valid();
+    const parsed = parseScenario(s);
+    expect(parsed.assets[0].oracle.noiseBps).to.equal(undefined);
+    expect(parsed.arbitrage.outsideMarket).to.equal(undefined);
+    expect(parsed.keepers.gas).to.equal(undefined);
+    expect(parsed.keepers.volDiscount).to.equal(undefined);
+    // The new fields are optional, and checked when present.
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    const withNew = JSON.parse(JSON.stringify(s)) as any;
+    withNew.arbitrage = {
+      ...withNew.arbitrage,
+      outsideMarket: false,
+      stress: { triggerMovePct: 5, windowBlocks: 10, speedShare: 0.5 },
+    };
+    withNew.keepers = {
+      ...withNew.keepers,
+      gas: { priceGwei: 10, nativeUsd: 3000 },
+      volDiscount: { bpsPerVolPct: 100, windowBlocks: 10 },
+    };
+    expect(parseScenario(withNew).arbitrage.stress?.speedShare).to.equal(0.5);
+    withNew.keepers.volDiscount = { bpsPerVolPct: 100, windowBlocks: 1 };
+    expect(() => parseScenario(withNew)).to.throw(/keepers\.volDiscount\.windowBlocks/);
+  });
+
   describe("a bad value fails with its path", () => {
     const cases: [string, (s: Json) => void][] = [
       ["blocks", (s) => (s.blocks = -5)],

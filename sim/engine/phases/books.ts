@@ -133,6 +133,8 @@ const HANDLERS: Handlers = {
     perAsset[asset].notional += notional;
     st.totals.traderCost += fromWad(args.bonusWad);
     if (healthyAtFundamental.get(account)) st.totals.excess += notional;
+    const abs = args.slice < 0n ? -args.slice : args.slice;
+    st.liquidatedBase[asset] += abs / 10n ** BigInt(18 - ctx.w.assets[asset].decimals);
   },
   Take({ ctx, st, perAsset, oracle }, args) {
     const info = st.auctions.get(args.id);

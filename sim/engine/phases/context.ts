@@ -9,9 +9,11 @@ import type { TxRequest } from "../chain";
 import { HealthModel } from "../health";
 import { modeParams, type ModeParams } from "../modes";
 import type { Trader } from "../population";
+import { Rng } from "../prng";
 import { timed } from "../profile";
 import type { ChainState } from "../views";
 import type { World } from "../world";
+import type { OutsideBook } from "./arbitrage";
 import { EventDecoder } from "./events";
 
 /** What the engine needs of a populated seed. */
@@ -47,6 +49,33 @@ export interface RunContext {
   marketOf: Map<string, number>;
   health: HealthModel;
   decoder: EventDecoder;
+  /** Per asset and block (scenario and drain blocks), the external feed's relative error. */
+  oracleNoise: number[][];
+}
+
+/**
+ * The external feed's relative errors per block: a stationary AR(1) with standard deviation
+ * `noiseBps` and half-life `noiseHalfLifeBlocks` (docs/lab-world.md, "Oracle"), drawn from the
+ * seed alone, so every mode of a seed sees the same feed.
+ */
+export function oracleNoisePath(
+  spec: Scenario["assets"][number]["oracle"],
+  n: number,
+  seed: number,
+  asset: number,
+): number[] {
+  const sigma = (spec.noiseBps ?? 0) / 10_000;
+  const out = new Array<number>(n).fill(0);
+  if (sigma === 0 || spec.source !== "fundamental") return out;
+  const h = spec.noiseHalfLifeBlocks ?? 0;
+  const rho = h > 0 ? 0.5 ** (1 / h) : 0;
+  const rng = new Rng(seed, 2000 + asset);
+  let x = sigma * rng.normal();
+  for (let b = 0; b < n; b++) {
+    out[b] = x;
+    x = rho * x + Math.sqrt(1 - rho * rho) * sigma * rng.normal();
+  }
+  return out;
 }
 
 /** Drain blocks when the scenario does not set `drainBlocks`. */
@@ -79,6 +108,14 @@ export function runContext(w: World, scenario: Scenario, pop: Populated, modeNam
     marketOf: new Map(pop.traders.map((tr) => [tr.address.toLowerCase(), tr.asset])),
     health: new HealthModel(w),
     decoder: new EventDecoder(w),
+    oracleNoise: w.assets.map((a) =>
+      oracleNoisePath(
+        a.spec.oracle,
+        scenario.blocks + (scenario.drainBlocks ?? DEFAULT_DRAIN_BLOCKS) + 1,
+        pop.seed,
+        a.index,
+      ),
+    ),
   };
 }
 
@@ -165,6 +202,14 @@ export class RunState {
   };
   /** Blocks run after the scenario's last one. */
   drained = 0;
+  /** The outside market's book with the arbitrageur (phases/arbitrage.ts); set at the start. */
+  outside: OutsideBook | undefined;
+  /** Each venue's token balances at the start (quote, base): the venue LPs' book. */
+  venueStart: [bigint, bigint][] = [];
+  /** Gas the keepers' transactions used (they pay it at `keepers.gas`). */
+  keeperGas = 0n;
+  /** Base units per asset instantly liquidated since the hedger last ran (`instant.liquidatorSells`). */
+  readonly liquidatedBase: bigint[];
   /** Auctions bidders already acted on in the block being built (in its sub-blocks). */
   readonly actedWithin = new Set<bigint>();
 
@@ -176,6 +221,7 @@ export class RunState {
     this.lastWrite = assets.map((a) => ({ price: a.spec.initialPriceUsd, time: ctx.pop.startTime }));
     this.lastLevels = assets.map(() => 0);
     this.lastState = s0;
+    this.liquidatedBase = assets.map(() => 0n);
   }
 
   /** Venue price of asset `a` after block `b` (the starting price for b < 0). */
@@ -196,6 +242,8 @@ export interface BlockInput {
 export interface MinedBlock {
   ok: boolean[];
   gas: bigint;
+  /** Gas used by each transaction, in order. */
+  gasEach: bigint[];
   count: number;
   block: number | undefined;
 }
@@ -235,7 +283,14 @@ export class BlockMiner {
     if (receipts.some((r) => r === null)) throw new Error("lab: a block's transactions did not fit in it");
     const ok = receipts.map((r) => r !== null && r.status === "0x1");
     this.failedTxs += ok.filter((x) => !x).length;
-    const gas = receipts.reduce((s, r) => s + BigInt(r?.gasUsed ?? 0), 0n);
-    return { ok, gas, count: txs.length, block: receipts.length > 0 ? Number(receipts[0]?.blockNumber) : undefined };
+    const gasEach = receipts.map((r) => BigInt(r?.gasUsed ?? 0));
+    const gas = gasEach.reduce((s, g) => s + g, 0n);
+    return {
+      ok,
+      gas,
+      gasEach,
+      count: txs.length,
+      block: receipts.length > 0 ? Number(receipts[0]?.blockNumber) : undefined,
+    };
   }
 }

@@ -13,9 +13,9 @@ import { charge, timed } from "../profile";
 import { scanLiquidatable } from "../views";
 import { AUCTION, units } from "../world";
 import type { BlockInput, RunContext, RunState } from "./context";
+import { requiredDiscountBps, takePays } from "./bidders";
 import { wroteRound } from "./relayer";
 
-const MAX_UINT = (1n << 256n) - 1n;
 const KICK_CHUNK = 12;
 const TAKE_CHUNK = 25;
 /** Every this many blocks the whole population is recalibrated and rescanned. */
@@ -78,18 +78,20 @@ export function withinBlockActs(
 ): [number, bigint[]][] {
   const ksp = ctx.scenario.keepers;
   if (ksp.count <= 0 || outageAt(ctx, b)) return [];
-  const after = actAfterSec(ksp.minDiscountBps);
+  const after = actAfterSec(requiredDiscountBps(ctx, st, b));
   const bySecond = new Map<number, bigint[]>();
   for (const [id, info] of st.auctions) {
     const at = info.startTime + after;
     if (st.lastLevels[info.asset] >= 3 || at <= tPrev || at >= tNow) continue;
+    const f = auctionFactor(at - info.startTime);
+    if (!f.stale && !takePays(ctx, st, id, info, f.factor, st.venueAt(info.asset, b - 1))) continue;
     bySecond.set(at, [...(bySecond.get(at) ?? []), id]);
   }
   return [...bySecond.entries()].sort((x, y) => x[0] - y[0]);
 }
 
 /** The takes (or redos) of `ids` in a sub-block, split between the keepers; no kicks, no hedging. */
-export function withinBlockTxs(ctx: RunContext, st: RunState, ids: bigint[]): TxRequest[] {
+export function withinBlockTxs(ctx: RunContext, st: RunState, ids: bigint[], b: number): TxRequest[] {
   const { w } = ctx;
   const ksp = ctx.scenario.keepers;
   const txs: TxRequest[] = [];
@@ -103,7 +105,7 @@ export function withinBlockTxs(ctx: RunContext, st: RunState, ids: bigint[]): Tx
         [],
         tIds,
         tIds.map((id) => w.assets[st.auctions.get(id)!.asset].tokenAddr),
-        ksp.minDiscountBps,
+        requiredDiscountBps(ctx, st, b),
         w.keeperAnchors,
         w.assets.map(() => 0n),
       ]),
@@ -115,13 +117,14 @@ export function withinBlockTxs(ctx: RunContext, st: RunState, ids: bigint[]): Tx
 
 /** Auctions a bidder would act on at `now`: past its discount, or stale (redo); none at level 3,
  * none already acted on in this block's sub-blocks. */
-function actionableAuctions(ctx: RunContext, st: RunState, now: number): bigint[] {
-  const minFactor = 1 - ctx.scenario.keepers.minDiscountBps / 10_000;
+function actionableAuctions(ctx: RunContext, st: RunState, blk: BlockInput, discountBps: number): bigint[] {
+  const minFactor = 1 - discountBps / 10_000;
   return [...st.auctions.keys()].filter((id) => {
     const info = st.auctions.get(id)!;
     if (st.lastLevels[info.asset] >= 3 || st.actedWithin.has(id)) return false;
-    const f = auctionFactor(now - info.startTime);
-    return f.stale || f.factor <= minFactor;
+    const f = auctionFactor(blk.now - info.startTime);
+    if (f.stale) return true;
+    return f.factor <= minFactor && takePays(ctx, st, id, info, f.factor, blk.prevVenue[info.asset]);
   });
 }
 
@@ -130,11 +133,12 @@ export function keeperTxs(ctx: RunContext, st: RunState, blk: BlockInput): TxReq
   const ksp = scenario.keepers;
   if (ksp.count <= 0 || outageAt(ctx, blk.b)) return [];
   const candidates = kickCandidates(ctx, st, blk.b);
-  const ids = actionableAuctions(ctx, st, blk.now);
+  const discountBps = requiredDiscountBps(ctx, st, blk.b);
+  const ids = actionableAuctions(ctx, st, blk, discountBps);
   const tokens = ids.map((id) => w.assets[st.auctions.get(id)!.asset].tokenAddr);
-  const hedgeCaps = w.assets.map((a) =>
-    ctx.instant ? MAX_UINT : units(ksp.hedgeUsdPerBlock / blk.prevVenue[a.index], a.decimals),
-  );
+  // The keepers' own hedging budget is the scenario's in every mode (in instant mode they hold no
+  // position: the pool takes every liquidated slice).
+  const hedgeCaps = w.assets.map((a) => units(ksp.hedgeUsdPerBlock / blk.prevVenue[a.index], a.decimals));
   const txs: TxRequest[] = [];
   for (let k = 0; k < ksp.count; k++) {
     const mine = candidates.filter((_, i) => (i + blk.b) % ksp.count === k);
@@ -156,7 +160,7 @@ export function keeperTxs(ctx: RunContext, st: RunState, blk: BlockInput): TxReq
           kicks,
           tIds,
           tAssets,
-          ksp.minDiscountBps,
+          discountBps,
           w.keeperAnchors,
           last ? hedgeCaps : w.assets.map(() => 0n),
         ]),

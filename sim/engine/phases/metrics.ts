@@ -8,7 +8,9 @@ import { drawdownPct, drawupPct } from "../paths";
 import { timed } from "../profile";
 import { blockState, readMargins, tokenBalance, type ChainState } from "../views";
 import { QUOTE_DECIMALS, fromWad } from "../world";
-import type { RunContext, RunState } from "./context";
+import { fundamentalAt, type RunContext, type RunState } from "./context";
+import { arbWallet } from "./arbitrage";
+import { gasUsd } from "./bidders";
 import { fundamentals, hedgerBook, latentDebt, lpNav, marginsAtFundamental, unresolvedExposure } from "./watch";
 
 /** The keepers' and the hedger's books (USD at the given oracle prices). */
@@ -39,6 +41,38 @@ export async function books(ctx: RunContext, oracle: number[]): Promise<Books> {
   const keeper = await timed("books", () => keeperBook(ctx, oracle));
   const hedger = await timed("books", () => hedgerBook(ctx, oracle));
   return { keeper, hedger };
+}
+
+/** Each venue's token balances (quote, base): what its LPs own, fees included. */
+export function venueBalances(w: RunContext["w"]): Promise<[bigint, bigint][]> {
+  return Promise.all(
+    w.assets.map(async (a) => [await tokenBalance(w, w.usdcAddr, a.pool), await tokenBalance(w, a.tokenAddr, a.pool)]),
+  ) as Promise<[bigint, bigint][]>;
+}
+
+/** The venue LPs', the arbitrageur's and the outside market's P&L, at the fundamental of the last
+ * block: each book's change of tokens, with the arbitrageur's debt to the outside market. */
+async function marketBooks(
+  ctx: RunContext,
+  st: RunState,
+  last: number,
+): Promise<{ venueLp: number; arb: number; outside: number }> {
+  const { w } = ctx;
+  const price = [1, ...w.assets.map((a) => fundamentalAt(ctx, a.index, last))];
+  const dec = [QUOTE_DECIMALS, ...w.assets.map((a) => a.decimals)];
+  const usd = (x: bigint, i: number): number => (Number(x) / 10 ** dec[i]) * price[i];
+  let venueLp = 0;
+  const end = await venueBalances(w);
+  for (const a of w.assets) {
+    venueLp += usd(end[a.index][0] - st.venueStart[a.index][0], 0);
+    venueLp += usd(end[a.index][1] - st.venueStart[a.index][1], a.index + 1);
+  }
+  const o = st.outside;
+  if (!o) return { venueLp, arb: 0, outside: 0 };
+  const wallet = await arbWallet(w);
+  const arb = wallet.reduce((s, x, i) => s + usd(x - o.start[i], i), 0) - o.owedUsd;
+  const outside = o.owedUsd - o.delivered.reduce((s, x, i) => s + usd(x, i), 0);
+  return { venueLp, arb, outside };
 }
 
 interface PriceMetrics {
@@ -130,6 +164,7 @@ export async function closingMetrics(ctx: RunContext, st: RunState, s0: ChainSta
   const last = ctx.scenario.blocks + st.drained - 1;
   const loss = await lossMetrics(ctx, st, sEnd, s0, last);
   const end = await books(ctx, st.oracle);
+  const market = await marketBooks(ctx, st, last);
   const { fundMove, venueMove, maxImpact, recovery } = priceMetrics(ctx, st);
   const m = st.totals;
   const wt = st.watch;
@@ -144,7 +179,7 @@ export async function closingMetrics(ctx: RunContext, st: RunState, s0: ChainSta
     insuranceDrawdownUsd: round(loss.insurance, 2),
     lpPnlUsd: round(loss.lpPnl, 2),
     traderLiquidationCostUsd: round(m.traderCost, 2),
-    keeperProfitUsd: round(end.keeper - start.keeper, 2),
+    keeperProfitUsd: round(end.keeper - start.keeper - gasUsd(ctx, st.keeperGas), 2),
     maxBlockImpactPct: round(maxImpact, 4),
     recoveryBlocks: recovery,
     breakerTrips: st.breakerTrips,
@@ -161,5 +196,8 @@ export async function closingMetrics(ctx: RunContext, st: RunState, s0: ChainSta
     kickPausedBlocks: wt.kickPausedBlocks,
     drainBlocks: st.drained,
     unresolvedExposureUsd: round(loss.unresolved, 2),
+    arbPnlUsd: round(market.arb, 2),
+    venueLpPnlUsd: round(market.venueLp, 2),
+    outsideMarketPnlUsd: round(market.outside, 2),
   };
 }

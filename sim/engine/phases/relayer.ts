@@ -1,6 +1,6 @@
 /**
- * Phase 1 of a block: the oracle relayer. Per asset it writes a round when the source (the venue
- * or the fundamental, `latencyBlocks` late) has moved `deviationBps` from the last round or the
+ * Phase 1 of a block: the oracle relayer. Per asset it writes a round when the source (the venue,
+ * or the fundamental with the feed's noise, `latencyBlocks` late) has moved `deviationBps` from the last round or the
  * heartbeat is due, unless the scenario has the feed stale; with each round, under dynamic
  * thresholds, the RiskEngine's `updatePrice`, and with the breaker on, a `poke` of the market (and
  * one of every market in the first block, to open the price window).
@@ -23,9 +23,10 @@ export function pokeTx(w: World, marketId: string): TxRequest {
 function sourcePrice(ctx: RunContext, st: RunState, a: AssetWorld, b: number): number | null {
   const o = a.spec.oracle;
   if (o.stale !== undefined && b >= o.stale.fromBlock && b < o.stale.toBlock) return null;
-  return o.source === "venue"
-    ? st.venueAt(a.index, b - o.latencyBlocks)
-    : fundamentalAt(ctx, a.index, Math.max(0, b - o.latencyBlocks));
+  if (o.source === "venue") return st.venueAt(a.index, b - o.latencyBlocks);
+  const at = Math.max(0, b - o.latencyBlocks);
+  const noise = ctx.oracleNoise[a.index];
+  return fundamentalAt(ctx, a.index, at) * (1 + noise[Math.min(at, noise.length - 1)]);
 }
 
 export async function relayerTxs(ctx: RunContext, st: RunState, blk: BlockInput): Promise<TxRequest[]> {

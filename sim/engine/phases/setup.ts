@@ -3,7 +3,7 @@
  * was applied) into a mode: the auction house's instant and takeover switches, the throttle, the
  * dynamic RiskEngine and the circuit breaker.
  */
-import { auctionParams } from "../../../lib/params";
+import { auctionParams, type AuctionParams } from "../../../lib/params";
 import type { TxRequest } from "../chain";
 import type { ModeParams } from "../modes";
 import { AUCTION_BREAKER_DEFAULTS, wad, type World } from "../world";
@@ -30,13 +30,26 @@ export function applyBreaker(world: World, enabled: boolean): TxRequest[] {
   ];
 }
 
-/** `setParams` with the mode's instant and takeover switches, if they differ from the deployed ones. */
+/** AuctionHouse MAX_DUST: the largest dust the auction house accepts ($1M). */
+export const MAX_DUST_WAD = 1_000_000n * 10n ** 18n;
+
+/** The auction parameters a mode changes from the deployed ones: the instant and takeover
+ * switches and, in instant mode, the close rule (dust) and the liquidator's bonus. */
+export function modeAuctionOverrides(mode: ModeParams): Partial<AuctionParams> {
+  const o: Partial<AuctionParams> = { instantMode: mode.liquidation === "instant", poolTakeover: mode.poolTakeover };
+  const inst = mode.liquidation === "instant" ? mode.instant : undefined;
+  if (inst?.close === "full") o.dustWad = MAX_DUST_WAD;
+  if (inst?.bonusWad !== undefined) o.instantBonusWad = inst.bonusWad;
+  return o;
+}
+
+/** `setParams` with the mode's overrides, if they differ from the deployed parameters. */
 async function auctionParamsTxs(w: World, mode: ModeParams): Promise<TxRequest[]> {
   const current = await w.auction.params();
-  const instant = mode.liquidation === "instant";
-  const takeover = mode.poolTakeover;
-  if (current.instantMode === instant && current.poolTakeover === takeover) return [];
-  const p = auctionParams(current, { instantMode: instant, poolTakeover: takeover });
+  const overrides = modeAuctionOverrides(mode);
+  const same = (Object.keys(overrides) as (keyof AuctionParams)[]).every((k) => current[k] === overrides[k]);
+  if (same) return [];
+  const p = auctionParams(current, overrides);
   return [
     {
       from: w.admin,
