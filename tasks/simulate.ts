@@ -10,7 +10,12 @@ task("simulate", "Runs a cascade-lab scenario in several liquidation modes and w
   .addOptionalParam("seeds", "Number of seeds N; runs seed..seed+N-1 (default: the scenario's seeds)")
   .addOptionalParam("seed", "First seed (default: the scenario's seed)")
   .addOptionalParam("out", "Report directory (default: reports/<scenario>-<timestamp>/)")
-  .addOptionalParam("progress", "bar, lines or off (default: bar on a TTY, off otherwise; SIM_PROGRESS sets it too)", undefined, types.string)
+  .addOptionalParam(
+    "progress",
+    "bar, lines or off (default: bar on a TTY, off otherwise; SIM_PROGRESS sets it too)",
+    undefined,
+    types.string,
+  )
   .addOptionalParam("jobs", "Worker processes J (default: min(cores, runs); 1 = in this process)")
   .addOptionalParam("chain", "The workers' chain when J > 1: anvil (default) or hardhat")
   .addFlag("force", "Write into a non-empty --out directory")
