@@ -8,9 +8,11 @@ import {ERC4626} from "@openzeppelin/contracts/token/ERC20/extensions/ERC4626.so
 import {IERC4626} from "@openzeppelin/contracts/interfaces/IERC4626.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {ILiquidityPool} from "../interfaces/ILiquidityPool.sol";
 import {IPerpVault} from "../interfaces/IPerpVault.sol";
+import {BreakerState, BreakerAction} from "../libraries/BreakerState.sol";
 
 /// @title LiquidityPool
 /// @notice See `ILiquidityPool`.
@@ -21,8 +23,15 @@ contract LiquidityPool is ILiquidityPool, ERC4626, ReentrancyGuardTransient {
     /// donate 10^6 times what they hope to steal.
     uint8 public constant DECIMALS_OFFSET = 6;
 
+    /// @notice How long exits queue after the pool last took a position over, and how long a
+    /// request waits before it can be claimed.
+    uint256 public constant EXIT_QUEUE_SEC = 1 hours;
+
     IPerpVault public immutable vault;
     uint256 internal immutable QUOTE_SCALE;
+
+    mapping(uint256 requestId => RedeemRequest) internal _requests;
+    uint256 public lastRequestId;
 
     constructor(
         IERC20Metadata asset_,
@@ -41,14 +50,18 @@ contract LiquidityPool is ILiquidityPool, ERC4626, ReentrancyGuardTransient {
         return vault.poolValue() / QUOTE_SCALE;
     }
 
-    /// @notice Limited by the free liquidity not reserved for open interest.
+    /// @notice Limited by the free liquidity not reserved for open interest; 0 while exits queue.
     function maxWithdraw(address owner) public view override(ERC4626, IERC4626) returns (uint256) {
+        (bool queued, , ) = exitsQueued();
+        if (queued) return 0;
         // Not super.maxWithdraw: it goes through the capped maxRedeem and would round down twice.
         return Math.min(_convertToAssets(balanceOf(owner), Math.Rounding.Floor), _freeAssets());
     }
 
-    /// @notice Limited by the free liquidity not reserved for open interest.
+    /// @notice Limited by the free liquidity not reserved for open interest; 0 while exits queue.
     function maxRedeem(address owner) public view override(ERC4626, IERC4626) returns (uint256) {
+        (bool queued, , ) = exitsQueued();
+        if (queued) return 0;
         return Math.min(super.maxRedeem(owner), _convertToShares(_freeAssets(), Math.Rounding.Floor));
     }
 
@@ -68,6 +81,7 @@ contract LiquidityPool is ILiquidityPool, ERC4626, ReentrancyGuardTransient {
         address receiver,
         address owner
     ) public override(ERC4626, IERC4626) nonReentrant returns (uint256) {
+        _requireExitsOpen();
         return super.withdraw(assets, receiver, owner);
     }
 
@@ -76,7 +90,73 @@ contract LiquidityPool is ILiquidityPool, ERC4626, ReentrancyGuardTransient {
         address receiver,
         address owner
     ) public override(ERC4626, IERC4626) nonReentrant returns (uint256) {
+        _requireExitsOpen();
         return super.redeem(shares, receiver, owner);
+    }
+
+    /// @inheritdoc ILiquidityPool
+    function requestRedeem(
+        uint256 shares,
+        address receiver,
+        address owner
+    ) external nonReentrant returns (uint256 requestId) {
+        if (shares == 0) revert ZeroShares();
+        if (receiver == address(0)) revert ZeroAddress();
+        if (msg.sender != owner) _spendAllowance(owner, msg.sender, shares);
+        _transfer(owner, address(this), shares);
+        requestId = ++lastRequestId;
+        // solhint-disable-next-line not-rely-on-time
+        uint256 claimableAt = block.timestamp + EXIT_QUEUE_SEC;
+        _requests[requestId] = RedeemRequest(owner, uint64(claimableAt), receiver, SafeCast.toUint128(shares));
+        emit RedeemRequested(requestId, owner, receiver, shares, claimableAt);
+    }
+
+    /// @inheritdoc ILiquidityPool
+    function claimRedeem(uint256 requestId) external nonReentrant returns (uint256 assets) {
+        RedeemRequest memory r = _ownRequest(requestId);
+        // solhint-disable-next-line not-rely-on-time
+        if (block.timestamp < r.claimableAt) revert RequestNotClaimable(requestId, r.claimableAt);
+        // The price of now: every shortfall booked before the claim is in it.
+        assets = previewRedeem(r.shares);
+        delete _requests[requestId];
+        _burn(address(this), r.shares);
+        vault.poolWithdraw(assets, r.receiver);
+        emit Withdraw(msg.sender, r.receiver, r.owner, assets, r.shares);
+        emit RedeemClaimed(requestId, r.receiver, r.shares, assets);
+    }
+
+    /// @inheritdoc ILiquidityPool
+    function cancelRedeem(uint256 requestId) external nonReentrant {
+        RedeemRequest memory r = _ownRequest(requestId);
+        delete _requests[requestId];
+        _transfer(address(this), r.owner, r.shares);
+        emit RedeemCancelled(requestId, r.owner, r.shares);
+    }
+
+    /// @inheritdoc ILiquidityPool
+    function redeemRequest(uint256 requestId) external view returns (RedeemRequest memory) {
+        return _requests[requestId];
+    }
+
+    /// @inheritdoc ILiquidityPool
+    function exitsQueued() public view returns (bool queued, uint256 level, uint256 until) {
+        uint256 lastFill;
+        (level, lastFill) = vault.lpExitState();
+        if (lastFill != 0) until = lastFill + EXIT_QUEUE_SEC;
+        // solhint-disable-next-line not-rely-on-time
+        queued = !BreakerState.permits(BreakerAction.LpInstantExit, level) || block.timestamp < until;
+        if (block.timestamp >= until) until = 0; // solhint-disable-line not-rely-on-time
+    }
+
+    function _requireExitsOpen() internal view {
+        (bool queued, uint256 level, uint256 until) = exitsQueued();
+        if (queued) revert ExitQueued(level, until);
+    }
+
+    function _ownRequest(uint256 requestId) internal view returns (RedeemRequest memory r) {
+        r = _requests[requestId];
+        if (r.shares == 0) revert UnknownRequest(requestId);
+        if (msg.sender != r.owner) revert NotRequestOwner(requestId, msg.sender);
     }
 
     function _freeAssets() internal view returns (uint256) {

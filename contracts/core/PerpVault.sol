@@ -57,6 +57,9 @@ contract PerpVault is IPerpVault, AccessControl, ReentrancyGuardTransient {
     /// @dev Global breaker state (`BreakerState` layout), in the slot a trade already reads.
     uint96 internal _globalBreaker;
     address public pool;
+    /// @dev When the pool last took a position over from an account (takeover, instant close or
+    /// backstop), in the pool's slot: LP exits queue for a while after it (`LiquidityPool`).
+    uint32 internal _lastPoolFillAt;
     address public insuranceFund;
 
     int128 internal _poolBalanceWad;
@@ -665,6 +668,12 @@ contract PerpVault is IPerpVault, AccessControl, ReentrancyGuardTransient {
     }
 
     /// @inheritdoc IPerpVault
+    function lpExitState() external view returns (uint256 maxLevel, uint256 lastPoolFillAt) {
+        (maxLevel, ) = _maxLevel();
+        lastPoolFillAt = _lastPoolFillAt;
+    }
+
+    /// @inheritdoc IPerpVault
     function poolFreeLiquidity() public view returns (uint256) {
         (uint256 level, ) = _maxLevel();
         if (!BreakerState.permits(BreakerAction.LpWithdraw, level)) return 0;
@@ -740,6 +749,8 @@ contract PerpVault is IPerpVault, AccessControl, ReentrancyGuardTransient {
             Liquidation.Slice(account, to, index, marketId, sliceWad, priceWad, priceFactorWad)
         );
         _poolBalanceWad = (int256(_poolBalanceWad) + poolDelta).toInt128();
+        // solhint-disable-next-line not-rely-on-time
+        if (to == address(0) && account != address(0)) _lastPoolFillAt = uint32(block.timestamp);
         if (to != address(0)) _requireInitialMarginHinted(to, _accounts[to], index, marketId, oraclePrice, WAD);
         emit PositionLiquidated(account, marketId, sliceWad, fillPriceWad, to, realizedPnlWad);
     }

@@ -172,6 +172,12 @@ interface IAuctionHouse is IBulwarkErrors {
         address indexed liquidator,
         uint256 bonusWad
     );
+    /// @notice Takeover mode: the part of a takeover the disposal budget could not put on sale
+    /// joined the market's backlog (the pool holds it, and its hedger may hedge it).
+    event Backlogged(uint256 indexed id, bytes32 indexed marketId, int256 size, int256 backlog);
+    /// @notice Takeover mode: `size` of the market's backlog went on sale in the market's pool lot
+    /// `id`, worth `notionalWad` at the oracle.
+    event BacklogReleased(uint256 indexed id, bytes32 indexed marketId, int256 size, uint256 notionalWad);
 
     /// @notice The account is healthy: equity ≥ MM (under the wick rule).
     error NotLiquidatable(address account, int256 equityWad, uint256 maintenanceMarginWad);
@@ -191,12 +197,36 @@ interface IAuctionHouse is IBulwarkErrors {
     error DustRemainder(uint256 id, uint256 remainingNotionalWad, uint256 dustWad);
     /// @notice The clearing price is worse for the bidder than its limit.
     error PriceLimitExceeded(uint256 id, uint256 priceWad, uint256 priceLimitWad);
+    /// @notice `releaseBacklog` on a market whose backlog is empty.
+    error NothingToRelease(bytes32 marketId);
 
     /// @notice Starts liquidating `account` (permissionless). In instant mode, liquidates at once.
-    /// In takeover mode the pool takes the slice over at the oracle price and the auction sells
-    /// the pool's new exposure: a second kick of the same account and market adds to that lot.
+    /// In takeover mode the pool takes the slice over at the oracle price ("transfer never
+    /// waits": no throttle, and no breaker level below a halt, refuses it; an untrusted price
+    /// reverts in the oracle read), and the auction sells the pool's new exposure as fast as the
+    /// disposal budget allows ("sale is paced"): the rest joins the market's backlog
+    /// (`poolBacklog`, `releaseBacklog`). An account that cannot pay the penalty on its slice is
+    /// taken over whole, so that its shortfall is settled at once when that empties it. A second
+    /// kick of the same account and market adds to its pool lot.
     /// @return id The auction id (0 in instant mode).
     function kick(address account) external returns (uint256 id);
+
+    /// @notice Takeover mode (permissionless): puts as much of `marketId`'s backlog on sale as the
+    /// disposal budget allows now, in the market's pool lot `auctionId(address(0), LotKind.Pool,
+    /// index)`. Reverts `NothingToRelease` on an empty backlog, `BreakerActive` from level 2 (pause)
+    /// and `NoCapacity` when the budget is spent.
+    /// @param marketId The market.
+    /// @return id The pool lot the backlog joined.
+    function releaseBacklog(bytes32 marketId) external returns (uint256 id);
+
+    /// @notice Signed base size (WAD) on market `marketIndex` the pool took over and has not yet put on
+    /// sale (takeover mode). A hedger may hedge it: no auction is selling it.
+    function poolBacklog(uint256 marketIndex) external view returns (int256);
+
+    /// @notice Notional (USD WAD) the pool may put on sale now on `marketId`: what the throttle's
+    /// window and outstanding cap leave, a `cautionCapacityBps` share of it at caution, none from
+    /// level 2. In takeover mode this is the disposal budget; in auction mode, a kick's capacity.
+    function disposalBudget(bytes32 marketId) external view returns (uint256);
 
     /// @notice Buys up to `amount` of auction `id`'s lot at the current price.
     /// @param priceLimitWad Long and collateral lots: the highest price accepted; short lots: the lowest.

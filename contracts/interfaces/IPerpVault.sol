@@ -405,6 +405,10 @@ interface IPerpVault is IBulwarkErrors {
     function poolBalance() external view returns (int256);
     /// @notice Pool balance plus its unrealised PnL and funding against traders, floored at zero.
     function poolValue() external view returns (uint256);
+    /// @notice What an LP exit depends on besides liquidity: the highest effective breaker level
+    /// over the markets (global included), and when the pool last took a position over from an
+    /// account (unix seconds; 0 if never). `LiquidityPool` queues exits while either is recent.
+    function lpExitState() external view returns (uint256 maxLevel, uint256 lastPoolFillAt);
     /// @notice What LPs can withdraw now: min(balance, value) minus the open-interest reserve.
     function poolFreeLiquidity() external view returns (uint256);
     function insuranceBalance() external view returns (uint256);

@@ -21,7 +21,9 @@ enum BreakerAction {
     Take,
     Redo,
     LpDeposit,
-    LpWithdraw
+    LpWithdraw,
+    Takeover,
+    LpInstantExit
 }
 
 /// @title BreakerState
@@ -44,7 +46,9 @@ library BreakerState {
     uint256 internal constant PAUSE = uint256(BreakerLevel.Pause);
     uint256 internal constant HALT = uint256(BreakerLevel.Halt);
 
-    /// @notice The permission matrix, one table: bit `4 × action + level` is set when `action`
+    /// @notice The permission matrix, one table (`Takeover`, the pool taking a liquidatable
+    /// account's slice over at the oracle, is the rule "transfer never waits": only a halt refuses it;
+    /// the sale of what the pool took is paced instead, see `AuctionHouse`): bit `4 × action + level` is set when `action`
     /// (a `BreakerAction`) is allowed at `level`. Read it through `permits`, or on chain through
     /// `CircuitBreaker.permissions()`; docs/circuit-breakers.md prints the same table (a test
     /// compares them). Conditions on an allowed action (IM × cautionIm for a risk-increasing trade
@@ -59,7 +63,9 @@ library BreakerState {
             (0x7 << (4 * uint256(BreakerAction.Take))) |
             (0x7 << (4 * uint256(BreakerAction.Redo))) |
             (0xf << (4 * uint256(BreakerAction.LpDeposit))) |
-            (0x3 << (4 * uint256(BreakerAction.LpWithdraw)));
+            (0x3 << (4 * uint256(BreakerAction.LpWithdraw))) |
+            (0x7 << (4 * uint256(BreakerAction.Takeover))) |
+            (0x1 << (4 * uint256(BreakerAction.LpInstantExit)));
 
     /// @notice Whether `action` is allowed at effective level `level`.
     function permits(BreakerAction action, uint256 level) internal pure returns (bool) {

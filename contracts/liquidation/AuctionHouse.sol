@@ -88,6 +88,9 @@ contract AuctionHouse is IAuctionHouse, AccessControl, ReentrancyGuardTransient 
     mapping(uint256 id => Auction) internal _auctions;
     /// @dev Signed base size on sale in pool lots, by market index (see `poolOnSale`).
     mapping(uint256 marketIndex => int256) internal _poolOnSale;
+    /// @dev Signed base size the pool took over and has not put on sale yet, by market index (see
+    /// `poolBacklog`).
+    mapping(uint256 marketIndex => int256) internal _poolBacklog;
     /// @dev A collateral token and its smallest unit in WAD (10^(18 − decimals)), by vault index,
     /// cached at its first kick. Collateral lots and takes are whole token units, as the vault
     /// seizes whole units only.
@@ -174,16 +177,40 @@ contract AuctionHouse is IAuctionHouse, AccessControl, ReentrancyGuardTransient 
         // Positions first, the largest by notional (a dust position cannot shield a large one).
         IPerpVault.PositionSnapshot memory pos = snap.target;
         uint256 level = snap.breakerLevel;
-        if (!BreakerState.permits(BreakerAction.Kick, level)) revert BreakerActive(pos.marketId, level);
         uint8 mode = p.liquidationMode;
         if (mode == MODE_AUCTION) {
+            if (!BreakerState.permits(BreakerAction.Kick, level)) revert BreakerActive(pos.marketId, level);
             // Free: a running position lot holds its account's liquidation flag, refused above.
             id = auctionId(account, LotKind.Position, pos.index);
             _kickPosition(id, account, snap, pos, p, level);
             return id;
         }
-        if (mode == MODE_INSTANT) return _instant(account, snap, pos, p, level);
-        return _takeover(account, snap, pos, p, level);
+        if (mode == MODE_TAKEOVER) {
+            // Transfer never waits: only a halt refuses a takeover (an untrusted price has already
+            // reverted in the snapshot's oracle read).
+            if (!BreakerState.permits(BreakerAction.Takeover, level)) revert BreakerActive(pos.marketId, level);
+            return _takeover(account, snap, pos, p, level);
+        }
+        if (!BreakerState.permits(BreakerAction.Kick, level)) revert BreakerActive(pos.marketId, level);
+        return _instant(account, snap, pos, p, level);
+    }
+
+    /// @inheritdoc IAuctionHouse
+    function releaseBacklog(bytes32 marketId) external nonReentrant returns (uint256 id) {
+        uint256 index = vault.marketIndex(marketId);
+        int256 backlog = _poolBacklog[index];
+        if (backlog == 0) revert NothingToRelease(marketId);
+        uint256 level = vault.breakerLevelAt(index);
+        if (!BreakerState.permits(BreakerAction.Kick, level)) revert BreakerActive(marketId, level);
+        uint256 price = oracle.getPrice(vault.marketParams(marketId).oracleAsset);
+        uint256 notional = FixedPointMathLib.abs(backlog).mulWadUp(price);
+        uint256 used = _consumeCapacity(index, marketId, notional, _params.dustWad, level);
+        // Rounded toward zero: what stays in the backlog keeps the remainder.
+        int256 size = used >= notional ? backlog : (backlog * int256(used)) / int256(notional);
+        _poolBacklog[index] = backlog - size;
+        id = auctionId(address(0), LotKind.Pool, index);
+        _addToPoolLot(id, index, size, used, price);
+        emit BacklogReleased(id, marketId, size, used);
     }
 
     /// @inheritdoc IAuctionHouse
@@ -292,8 +319,19 @@ contract AuctionHouse is IAuctionHouse, AccessControl, ReentrancyGuardTransient 
     }
 
     /// @inheritdoc IAuctionHouse
+    function poolBacklog(uint256 marketIndex) external view returns (int256) {
+        return _poolBacklog[marketIndex];
+    }
+
+    /// @inheritdoc IAuctionHouse
     function availableCapacity(bytes32 marketId) external view returns (uint256) {
         return _available(_marketBuckets[vault.marketIndex(marketId)], _global, _throttle);
+    }
+
+    /// @inheritdoc IAuctionHouse
+    function disposalBudget(bytes32 marketId) external view returns (uint256) {
+        uint256 index = vault.marketIndex(marketId);
+        return _levelShare(_available(_marketBuckets[index], _global, _throttle), vault.breakerLevelAt(index));
     }
 
     /// @inheritdoc IAuctionHouse
@@ -437,17 +475,24 @@ contract AuctionHouse is IAuctionHouse, AccessControl, ReentrancyGuardTransient 
         _releaseOutstanding(sliceNotional); // no lot: nothing stays outstanding
         uint256 price = pos.priceWad;
         vault.liquidatePosition(account, pos.marketId, -slice, price, address(0));
-        // The liquidator's bonus comes out of the account, which may leave it negative.
+        // The bonus comes out of the account, which may leave it negative. It is routed as an
+        // auction kick's penalty is: the keeper's reward (tip + chip, capped) to the liquidator, the
+        // rest to the insurance fund, so that the modes differ only in their mechanism.
         uint256 bonus = sliceNotional.mulWad(p.instantBonusWad);
-        vault.beginLiquidation(account, 0, msg.sender, bonus);
+        uint256 reward = FixedPointMathLib.min(_reward(sliceNotional, p), bonus);
+        vault.beginLiquidation(account, bonus - reward, msg.sender, reward);
         vault.endLiquidation(account);
         emit InstantLiquidation(account, pos.marketId, slice, price, msg.sender, bonus);
         return 0;
     }
 
-    /// @dev Takeover mode: the pool takes the slice at the oracle price, the account pays the
-    /// penalty (the keeper's reward out of it) and is released, and the slice joins the pool lot
-    /// of this account and market (a running one keeps its clock and resets).
+    /// @dev Takeover mode. Transfer never waits: the pool takes the slice at the oracle price with
+    /// no throttle; an account that cannot pay the penalty on its slice is taken over whole (its
+    /// shortfall is then settled at once when that empties it, instead of staying in pool value as
+    /// an asset). The account pays the penalty (the keeper's reward out of it) and is released. Sale
+    /// is paced: as much of the slice as the disposal budget allows joins the pool lot of this
+    /// account and market (a running one keeps its clock and resets); the rest joins the market's
+    /// backlog, which `releaseBacklog` puts on sale as the budget refills.
     function _takeover(
         address account,
         IPerpVault.KickSnapshot memory snap,
@@ -456,32 +501,47 @@ contract AuctionHouse is IAuctionHouse, AccessControl, ReentrancyGuardTransient 
         uint256 level
     ) internal returns (uint256 id) {
         uint256 penaltyWad = p.penaltyWad;
-        (int256 slice, uint256 sliceNotional) = _sizeSlice(snap, pos, penaltyWad, p, level);
+        uint256 sliceNotional = _sliceNotional(snap, pos, penaltyWad, p.kickDustWad, p);
+        if (snap.equityWad < int256(sliceNotional.mulWadUp(penaltyWad))) sliceNotional = pos.notionalWad;
+        int256 slice = _sliceOf(pos, sliceNotional);
         vault.liquidatePosition(account, pos.marketId, -slice, pos.priceWad, address(0));
         (uint256 penalty, uint256 reward) = _chargePenalty(account, sliceNotional, penaltyWad, p);
         // Settles the account's shortfall at once if that left it with nothing but debt.
         vault.endLiquidation(account);
         id = auctionId(account, LotKind.Pool, pos.index);
+        uint256 saleNotional = _takeCapacity(pos.index, sliceNotional, p.kickDustWad, level);
+        int256 sale = slice;
+        if (saleNotional < sliceNotional) {
+            // Rounded toward zero: the backlog keeps the remainder.
+            sale = (slice * int256(saleNotional)) / int256(sliceNotional);
+            int256 backlog = _poolBacklog[pos.index] + (slice - sale);
+            _poolBacklog[pos.index] = backlog;
+            emit Backlogged(id, pos.marketId, slice - sale, backlog);
+        }
+        emit Kick(id, account, pos.marketId, sale, sliceNotional, penalty, msg.sender, reward);
+        if (sale != 0) _addToPoolLot(id, pos.index, sale, saleNotional, pos.priceWad);
+    }
+
+    /// @dev Adds `size` (worth `notionalWad` at `priceWad`) of the pool's exposure to pool lot `id`
+    /// and to what the pool has on sale. A running lot keeps its clock and resets; a lot of the
+    /// other side nets out: the rest's tab is its notional now, and the difference leaves the
+    /// outstanding count. A net of zero ends the lot.
+    function _addToPoolLot(uint256 id, uint256 index, int256 size, uint256 notionalWad, uint256 priceWad) internal {
         Auction memory a = _auctions[id];
-        _poolOnSale[pos.index] += slice;
+        _poolOnSale[index] += size;
         if (a.lot == 0) {
             // solhint-disable-next-line not-rely-on-time
-            a = Auction(int120(slice), uint96(sliceNotional), uint32(block.timestamp), 0);
-        } else if ((a.lot > 0) == (slice > 0)) {
-            a.lot += int120(slice);
-            a.tabWad += uint96(sliceNotional);
+            a = Auction(int120(size), uint96(notionalWad), uint32(block.timestamp), 0);
+        } else if ((a.lot > 0) == (size > 0)) {
+            a.lot += int120(size);
+            a.tabWad += uint96(notionalWad);
         } else {
-            // The account changed side after its last kick: the pool's two exposures net out. The
-            // rest keeps the lot's clock; its tab is its notional now, and the difference leaves
-            // the outstanding count.
-            a.lot += int120(slice);
-            uint256 both = uint256(a.tabWad) + sliceNotional;
-            uint256 tab = FixedPointMathLib.min(FixedPointMathLib.abs(a.lot).mulWadUp(pos.priceWad), both);
+            a.lot += int120(size);
+            uint256 both = uint256(a.tabWad) + notionalWad;
+            uint256 tab = FixedPointMathLib.min(FixedPointMathLib.abs(a.lot).mulWadUp(priceWad), both);
             _releaseOutstanding(both - tab);
             a.tabWad = uint96(tab);
         }
-        emit Kick(id, account, pos.marketId, slice, sliceNotional, penalty, msg.sender, reward);
-        // A net of zero ends the lot.
         if (a.lot == 0) _finish(id, address(0));
         else _auctions[id] = a;
     }
@@ -646,23 +706,37 @@ contract AuctionHouse is IAuctionHouse, AccessControl, ReentrancyGuardTransient 
     }
 
     /// @dev Sizes `wantWad` down to the capacity left (market window, global window, outstanding
-    /// cap) and records its use. Reverts with `NoCapacity` when what is left would make a lot
-    /// smaller than both the request and dust: a dust lot would only block a proper kick later.
+    /// cap; a share of it at caution, none from level 2) and records its use. Reverts with
+    /// `NoCapacity` when what is left would make a lot smaller than both the request and dust: a
+    /// dust lot would only block a proper kick later.
     function _consumeCapacity(
         uint256 marketIndex,
         bytes32 marketId,
         uint256 wantWad,
         uint256 dustWad,
         uint256 level
-    ) internal returns (uint256) {
+    ) internal returns (uint256 used) {
+        used = _takeCapacity(marketIndex, wantWad, dustWad, level);
+        if (used == 0) {
+            uint256 left = _levelShare(_available(_marketBuckets[marketIndex], _global, _throttle), level);
+            revert NoCapacity(marketId, left);
+        }
+    }
+
+    /// @dev `_consumeCapacity` without the revert: 0 when nothing may be used.
+    function _takeCapacity(
+        uint256 marketIndex,
+        uint256 wantWad,
+        uint256 dustWad,
+        uint256 level
+    ) internal returns (uint256 used) {
         Throttle memory t = _throttle;
         Bucket memory m = _marketBuckets[marketIndex];
         GlobalBucket memory g = _global;
         uint256 available = _available(m, g, t);
-        // Caution: only a share of what the window has left.
-        if (level == BreakerState.CAUTION) available = (available * _breakerConfig.cautionCapacityBps) / 10_000;
-        if (available == 0 || (available < wantWad && available < dustWad)) revert NoCapacity(marketId, available);
-        uint256 used = FixedPointMathLib.min(wantWad, available);
+        if (level != BreakerState.NORMAL) available = _levelShare(available, level);
+        if (available == 0 || (available < wantWad && available < dustWad)) return 0;
+        used = FixedPointMathLib.min(wantWad, available);
         // solhint-disable-next-line not-rely-on-time
         uint32 nowTs = uint32(block.timestamp);
         if (m.capacityWad != 0) {
@@ -674,7 +748,14 @@ contract AuctionHouse is IAuctionHouse, AccessControl, ReentrancyGuardTransient 
         g.updatedAt = nowTs;
         g.outstandingWad += uint96(used);
         _global = g;
-        return used;
+    }
+
+    /// @dev What a breaker level leaves of `available`: all of it at normal, the caution share at
+    /// caution, none from level 2.
+    function _levelShare(uint256 available, uint256 level) internal view returns (uint256) {
+        if (level == BreakerState.NORMAL) return available;
+        if (level == BreakerState.CAUTION) return (available * _breakerConfig.cautionCapacityBps) / 10_000;
+        return 0;
     }
 
     function _available(

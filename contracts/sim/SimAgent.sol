@@ -138,6 +138,15 @@ contract SimAgent is IUniswapV3SwapCallback, IUniswapV3MintCallback {
         _rebalance(v, venue, anchor + exposure / int256(venue.baseScale), maxBase);
     }
 
+    /// @notice Takeover mode: puts each market's backlog on sale as far as its disposal budget
+    /// allows (`AuctionHouse.releaseBacklog`); a market with nothing to release or no budget is skipped.
+    function releaseBacklogs(bytes32[] calldata marketIds) external onlyOwner {
+        for (uint256 i; i < marketIds.length; ++i) {
+            // solhint-disable-next-line no-empty-blocks
+            try auctionHouse.releaseBacklog(marketIds[i]) returns (uint256) {} catch {}
+        }
+    }
+
     // ------------------------------------------------------------------ keeper
 
     /// @notice One block of a keeper's work: kicks, takes (or redos) and hedging, each isolated.

@@ -82,7 +82,7 @@ const CEILINGS: Record<string, Ceiling> = {
   "AuctionHouse.take (partial, collateral lot)": { ceiling: 125_589, issue: ISSUE.take }, // PROVISIONAL (gap)
   "AuctionHouse.kick+take (full, collateral lot)": { ceiling: 284_101, issue: ISSUE.kickTake }, // PROVISIONAL (gap)
   "UniswapFlashTaker.flashTake": { ceiling: 264_458 }, // PROVISIONAL (no issue ceiling)
-  "AuctionHouse.kick (takeover)": { ceiling: 221_169 }, // PROVISIONAL (no issue ceiling)
+  "AuctionHouse.kick (takeover)": { ceiling: 220_000, issue: 220_000 }, // [solvency] acceptance 4
   "AuctionHouse.take (partial, pool lot)": { ceiling: 161_073 }, // PROVISIONAL (no issue ceiling)
   "AuctionHouse.kick+take (full, takeover)": { ceiling: 378_847 }, // PROVISIONAL (no issue ceiling)
 };

@@ -27,7 +27,9 @@ export type Operation =
   | "take"
   | "redo"
   | "LP deposit"
-  | "LP withdraw";
+  | "LP withdraw"
+  | "takeover"
+  | "LP instant exit";
 
 /** The operations of the permission matrix, in the order of the contracts' `BreakerAction`. */
 export const OPERATIONS: readonly Operation[] = [
@@ -40,6 +42,8 @@ export const OPERATIONS: readonly Operation[] = [
   "redo",
   "LP deposit",
   "LP withdraw",
+  "takeover",
+  "LP instant exit",
 ];
 
 /** Allowed at levels 0, 1, 2, 3, per operation. */

@@ -14,6 +14,7 @@ import {
   deployAuctionWorld,
   depositUsd,
   keeperReward,
+  minOf,
   kick,
   makeCollateralDebtor,
   mulWad,
@@ -447,8 +448,10 @@ describe("AuctionHouse.redo and backstop", () => {
         .and.not.to.emit(w.auction, "Kick");
 
       expect(await w.vault.quoteBalance(trader.address)).to.equal(quote0 + realized - bonus);
-      expect(await w.vault.quoteBalance(keeper.address)).to.equal(bonus);
-      expect(await w.vault.insuranceBalance()).to.equal(insurance0); // no penalty in instant mode
+      // Routed as a kick's penalty: the keeper's reward (tip + chip, capped), the rest to insurance.
+      const reward = minOf(keeperReward(x, DEFAULT_PARAMS), bonus);
+      expect(await w.vault.quoteBalance(keeper.address)).to.equal(reward);
+      expect(await w.vault.insuranceBalance()).to.equal(insurance0 + bonus - reward);
       expect(await w.vault.poolBalance()).to.equal(pool0 - realized);
       expect(await w.vault.isInLiquidation(trader.address)).to.equal(false);
       const after = await w.vault.accountHealth(trader.address);

@@ -6,7 +6,7 @@ import { time, takeSnapshot } from "@nomicfoundation/hardhat-toolbox/network-hel
 import { loadFixture } from "../shared/load-fixture";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 import { BTC_USD, ETH_USD, WAD, e8, openLeveraged, usdc, wad, type World } from "../shared/local-world";
-import { deployAuctionWorld, depositUsd, kick, rpow } from "../shared/auction-math";
+import { deployAuctionWorld, depositUsd, kick, rpow, setAuctionParams } from "../shared/auction-math";
 import type { ICircuitBreaker } from "../../typechain-types";
 import { decodePermissions, OPERATIONS } from "../shared/system-model";
 
@@ -37,6 +37,8 @@ interface Scene {
   bidder: HardhatEthersSigner;
   staleId: bigint;
   liveId: bigint;
+  /** The fixture LP's redeem request of 1,000 shares' worth, claimable now. */
+  requestId: bigint;
 }
 
 async function scene(): Promise<Scene> {
@@ -45,12 +47,17 @@ async function scene(): Promise<Scene> {
   await openLeveraged(w, healthy, ETH_USD, 40_000, 100n * WAD); // 7.5×
   for (const t of [stale, live, victim]) await openLeveraged(w, t, ETH_USD, 16_000, 100n * WAD); // 18.75×
   await depositUsd(w, bidder, 1_000_000n);
+  await w.pool.connect(w.lp).requestRedeem(await w.pool.previewWithdraw(usdc(1_000)), w.lp.address, w.lp.address);
+  const requestId = await w.pool.lastRequestId();
+  await time.increase(1_800);
   await w.ethFeed.setAnswer(e8(CRASH)); // −3.3%: the 18.75× accounts fall below maintenance
   const staleKick = await kick(w, bidder, stale.address);
   await time.increase(1_801); // past tail
   await w.ethFeed.setAnswer(e8(CRASH));
   const liveKick = await kick(w, bidder, live.address);
-  return { w, healthy, stale, live, victim, bidder, staleId: staleKick.id, liveId: liveKick.id };
+  // The BTC feed's round is older than an hour by now: refresh it.
+  await w.btcFeed.setAnswer((await w.btcFeed.latestRoundData())[1]);
+  return { w, healthy, stale, live, victim, bidder, staleId: staleKick.id, liveId: liveKick.id, requestId };
 }
 
 /** The breaker's parameters as a plain object (to spread and change one field). */
@@ -107,7 +114,15 @@ async function attempt(s: Scene, op: string): Promise<boolean> {
     case "LP deposit":
       return run(() => w.pool.connect(w.lp).deposit(usdc(1_000), w.lp.address));
     case "LP withdraw":
+      // The vault's LP withdrawal, as a queued claim reaches it (the request is an hour old).
+      return run(() => w.pool.connect(w.lp).claimRedeem(s.requestId));
+    case "LP instant exit":
       return run(() => w.pool.connect(w.lp).withdraw(usdc(1_000), w.lp.address, w.lp.address));
+    case "takeover":
+      return run(async () => {
+        await setAuctionParams(w, { poolTakeover: true });
+        await w.auction.connect(s.bidder).kick(s.victim.address);
+      });
     default:
       throw new Error(`unknown operation ${op}`);
   }

@@ -102,7 +102,8 @@ const HANDLERS: Handlers = {
     // A kick into a running pool lot joins it: the lot keeps its clock (AuctionHouse._takeover).
     const running = st.auctions.get(args.id);
     const lot = (running?.lot ?? 0n) + args.lot;
-    st.auctions.set(args.id, {
+    // A takeover whose whole slice joined the backlog opens no lot.
+    if (lot !== 0n || running !== undefined) st.auctions.set(args.id, {
       account,
       asset,
       kind,
@@ -164,6 +165,25 @@ const HANDLERS: Handlers = {
   },
   AuctionEnded({ st }, args) {
     st.auctions.delete(args.id);
+  },
+  Backlogged({ ctx, st }, args) {
+    st.backlog.set(ctx.assetByKey.get(String(args.marketId).toLowerCase()) ?? 0, args.backlog);
+  },
+  BacklogReleased({ ctx, st, t }, args) {
+    const asset = ctx.assetByKey.get(String(args.marketId).toLowerCase()) ?? 0;
+    st.backlog.set(asset, (st.backlog.get(asset) ?? 0n) - args.size);
+    // The market's own pool lot (account zero): it joins a running one, which keeps its clock.
+    const running = st.auctions.get(args.id);
+    const lot = (running?.lot ?? 0n) + args.size;
+    st.auctions.set(args.id, {
+      account: "0x0000000000000000000000000000000000000000",
+      asset,
+      kind: LotKind.Pool,
+      short: lot < 0n,
+      startTime: running?.startTime ?? t,
+      lot,
+      kicks: running?.kicks ?? 0,
+    });
   },
   ShortfallSettled({ st }, args) {
     st.totals.shortfall += fromWad(args.shortfallWad);

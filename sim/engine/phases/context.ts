@@ -175,6 +175,8 @@ export class RunState {
   /** The relayer's last round per asset. */
   readonly lastWrite: { price: number; time: number }[];
   readonly auctions = new Map<bigint, AuctionInfo>();
+  /** Takeover mode: per asset, the base size (WAD, signed) the pool holds in its backlog, not yet on sale. */
+  readonly backlog = new Map<number, bigint>();
   /** Liquidatable accounts per block of scan (−1: the starting state). */
   readonly scans = new Map<number, string[]>();
   /** Blocks whose scan was read from the chain (not reused nor skipped). */

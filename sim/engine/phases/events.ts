@@ -16,6 +16,8 @@ export interface EventArgs {
   AuctionEnded: { id: bigint; account: string };
   InstantLiquidation: { account: string; marketId: string; slice: bigint; priceWad: bigint; bonusWad: bigint };
   ShortfallSettled: { account: string; shortfallWad: bigint };
+  Backlogged: { id: bigint; marketId: string; size: bigint; backlog: bigint };
+  BacklogReleased: { id: bigint; marketId: string; size: bigint; notionalWad: bigint };
   LevelChanged: { market: string; fromLevel: bigint; toLevel: bigint };
   ActionFailed: { kind: bigint; target: bigint; reason: string };
 }
@@ -32,13 +34,15 @@ const FIELDS: { [N in EventName]: (keyof EventArgs[N] & string)[] } = {
   AuctionEnded: ["id", "account"],
   InstantLiquidation: ["account", "marketId", "slice", "priceWad", "bonusWad"],
   ShortfallSettled: ["account", "shortfallWad"],
+  Backlogged: ["id", "marketId", "size", "backlog"],
+  BacklogReleased: ["id", "marketId", "size", "notionalWad"],
   LevelChanged: ["market", "fromLevel", "toLevel"],
   ActionFailed: ["kind", "target", "reason"],
 };
 
 /** The events each block's log query asks for, by emitter (every other log is left on the node). */
 const READ_EVENTS: [keyof World["ifaces"], EventName[]][] = [
-  ["auction", ["Kick", "Take", "Redo", "Backstop", "AuctionEnded", "InstantLiquidation"]],
+  ["auction", ["Kick", "Take", "Redo", "Backstop", "AuctionEnded", "InstantLiquidation", "Backlogged", "BacklogReleased"]],
   ["vault", ["ShortfallSettled"]],
   ["breaker", ["LevelChanged"]],
   ["agent", ["ActionFailed"]],

@@ -40,9 +40,11 @@ function kickCandidates(ctx: RunContext, st: RunState, b: number): string[] {
   const capacityOk = st.lastState.capacityOk;
   const levels = st.lastLevels;
   const scanned = st.scans.get(b - ctx.latency) ?? st.scans.get(-1) ?? [];
+  // A takeover (transfer never waits) needs neither: only a halt refuses it.
+  const takeover = ctx.mode.poolTakeover;
   const allowed = scanned.filter((acc) => {
     const asset = ctx.marketOf.get(acc.toLowerCase()) ?? 0;
-    return capacityOk[asset] && levels[asset] < 2;
+    return takeover ? levels[asset] < 3 : capacityOk[asset] && levels[asset] < 2;
   });
   // kickPausedBlocks: the vault said some account was liquidatable, and its market refused kicks.
   if (allowed.length < scanned.length) st.watch.kickPausedBlocks++;
@@ -167,6 +169,16 @@ export function keeperTxs(ctx: RunContext, st: RunState, blk: BlockInput): TxReq
         gas: Math.min(TX_GAS_CAP, 1_500_000 + 700_000 * kicks.length + 400_000 * tIds.length),
       });
     }
+  }
+  // Takeover mode: the first keeper puts each market's backlog on sale as its budget allows.
+  const release = w.assets.filter((a) => (st.backlog.get(a.index) ?? 0n) !== 0n && st.lastLevels[a.index] < 2);
+  if (release.length > 0) {
+    txs.push({
+      from: w.admin,
+      to: w.agentAddrs.keepers[0],
+      data: w.ifaces.agent.encodeFunctionData("releaseBacklogs", [release.map((a) => a.marketId)]),
+      gas: Math.min(TX_GAS_CAP, 500_000 * release.length),
+    });
   }
   return txs;
 }
