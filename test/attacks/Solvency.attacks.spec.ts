@@ -102,8 +102,9 @@ describe("Attack: exit ahead of a socialised shortfall", () => {
   it("requests: only the owner claims or cancels; a cancel returns the shares", async () => {
     const s = await loadFixture(takenOver);
     const { w, runner, keeper } = s;
-    await expect(w.pool.connect(runner).requestRedeem(0n, runner.address, runner.address))
-      .to.be.revertedWithCustomError(w.pool, "ZeroShares");
+    await expect(
+      w.pool.connect(runner).requestRedeem(0n, runner.address, runner.address),
+    ).to.be.revertedWithCustomError(w.pool, "ZeroShares");
     await w.pool.connect(runner).requestRedeem(s.shares, runner.address, runner.address);
     const id = await w.pool.lastRequestId();
     await expect(w.pool.connect(keeper).cancelRedeem(id))

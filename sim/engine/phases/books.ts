@@ -103,15 +103,16 @@ const HANDLERS: Handlers = {
     const running = st.auctions.get(args.id);
     const lot = (running?.lot ?? 0n) + args.lot;
     // A takeover whose whole slice joined the backlog opens no lot.
-    if (lot !== 0n || running !== undefined) st.auctions.set(args.id, {
-      account,
-      asset,
-      kind,
-      short: lot < 0n,
-      startTime: running?.startTime ?? t,
-      lot,
-      kicks: (running?.kicks ?? 0) + 1,
-    });
+    if (lot !== 0n || running !== undefined)
+      st.auctions.set(args.id, {
+        account,
+        asset,
+        kind,
+        short: lot < 0n,
+        startTime: running?.startTime ?? t,
+        lot,
+        kicks: (running?.kicks ?? 0) + 1,
+      });
     if (kind !== LotKind.Collateral) serveSpell(st, account, b);
     st.totals.liquidations++;
     perAsset[asset].liq++;

@@ -42,7 +42,10 @@ const FIELDS: { [N in EventName]: (keyof EventArgs[N] & string)[] } = {
 
 /** The events each block's log query asks for, by emitter (every other log is left on the node). */
 const READ_EVENTS: [keyof World["ifaces"], EventName[]][] = [
-  ["auction", ["Kick", "Take", "Redo", "Backstop", "AuctionEnded", "InstantLiquidation", "Backlogged", "BacklogReleased"]],
+  [
+    "auction",
+    ["Kick", "Take", "Redo", "Backstop", "AuctionEnded", "InstantLiquidation", "Backlogged", "BacklogReleased"],
+  ],
   ["vault", ["ShortfallSettled"]],
   ["breaker", ["LevelChanged"]],
   ["agent", ["ActionFailed"]],
