@@ -53,16 +53,13 @@ contract LiquidityPool is ILiquidityPool, ERC4626, ReentrancyGuardTransient {
     /// @notice Limited by the free liquidity not reserved for open interest; 0 while exits queue.
     function maxWithdraw(address owner) public view override(ERC4626, IERC4626) returns (uint256) {
         (bool queued, , ) = exitsQueued();
-        if (queued) return 0;
-        // Not super.maxWithdraw: it goes through the capped maxRedeem and would round down twice.
-        return Math.min(_convertToAssets(balanceOf(owner), Math.Rounding.Floor), _freeAssets());
+        return queued ? 0 : _openMaxWithdraw(owner);
     }
 
     /// @notice Limited by the free liquidity not reserved for open interest; 0 while exits queue.
     function maxRedeem(address owner) public view override(ERC4626, IERC4626) returns (uint256) {
         (bool queued, , ) = exitsQueued();
-        if (queued) return 0;
-        return Math.min(super.maxRedeem(owner), _convertToShares(_freeAssets(), Math.Rounding.Floor));
+        return queued ? 0 : _openMaxRedeem(owner);
     }
 
     function deposit(
@@ -81,8 +78,13 @@ contract LiquidityPool is ILiquidityPool, ERC4626, ReentrancyGuardTransient {
         address receiver,
         address owner
     ) public override(ERC4626, IERC4626) nonReentrant returns (uint256) {
+        // ERC4626.withdraw with the exit gate read once (its maxWithdraw would read it again).
         _requireExitsOpen();
-        return super.withdraw(assets, receiver, owner);
+        uint256 maxAssets = _openMaxWithdraw(owner);
+        if (assets > maxAssets) revert ERC4626ExceededMaxWithdraw(owner, assets, maxAssets);
+        uint256 shares = previewWithdraw(assets);
+        _withdraw(_msgSender(), receiver, owner, assets, shares);
+        return shares;
     }
 
     function redeem(
@@ -90,8 +92,13 @@ contract LiquidityPool is ILiquidityPool, ERC4626, ReentrancyGuardTransient {
         address receiver,
         address owner
     ) public override(ERC4626, IERC4626) nonReentrant returns (uint256) {
+        // ERC4626.redeem with the exit gate read once.
         _requireExitsOpen();
-        return super.redeem(shares, receiver, owner);
+        uint256 maxShares = _openMaxRedeem(owner);
+        if (shares > maxShares) revert ERC4626ExceededMaxRedeem(owner, shares, maxShares);
+        uint256 assets = previewRedeem(shares);
+        _withdraw(_msgSender(), receiver, owner, assets, shares);
+        return assets;
     }
 
     /// @inheritdoc ILiquidityPool
@@ -146,6 +153,17 @@ contract LiquidityPool is ILiquidityPool, ERC4626, ReentrancyGuardTransient {
         // solhint-disable-next-line not-rely-on-time
         queued = !BreakerState.permits(BreakerAction.LpInstantExit, level) || block.timestamp < until;
         if (block.timestamp >= until) until = 0; // solhint-disable-line not-rely-on-time
+    }
+
+    /// @dev `maxWithdraw` when exits are open. Not super.maxWithdraw: it goes through the capped
+    /// maxRedeem and would round down twice.
+    function _openMaxWithdraw(address owner) internal view returns (uint256) {
+        return Math.min(_convertToAssets(balanceOf(owner), Math.Rounding.Floor), _freeAssets());
+    }
+
+    /// @dev `maxRedeem` when exits are open.
+    function _openMaxRedeem(address owner) internal view returns (uint256) {
+        return Math.min(super.maxRedeem(owner), _convertToShares(_freeAssets(), Math.Rounding.Floor));
     }
 
     function _requireExitsOpen() internal view {

@@ -92,6 +92,23 @@ function touchedAccount(st: RunState, ev: LabEvent): string | undefined {
   }
 }
 
+/** Adds `size` to auction `id` (a running lot keeps its clock), or opens it at `t`; counts `kicks`. */
+function joinLot(
+  st: RunState,
+  id: bigint,
+  account: string,
+  asset: number,
+  kind: LotKind,
+  size: bigint,
+  t: number,
+  kicks: number,
+): void {
+  const running = st.auctions.get(id);
+  const lot = (running?.lot ?? 0n) + size;
+  const startTime = running?.startTime ?? t;
+  st.auctions.set(id, { account, asset, kind, short: lot < 0n, startTime, lot, kicks: (running?.kicks ?? 0) + kicks });
+}
+
 type Handlers = { [N in EventName]: (books: BlockBooks, args: EventArgs[N]) => void };
 
 const HANDLERS: Handlers = {
@@ -100,19 +117,8 @@ const HANDLERS: Handlers = {
     const asset = ctx.assetByKey.get(String(args.key).toLowerCase()) ?? 0;
     const kind = lotKind(args.id);
     // A kick into a running pool lot joins it: the lot keeps its clock (AuctionHouse._takeover).
-    const running = st.auctions.get(args.id);
-    const lot = (running?.lot ?? 0n) + args.lot;
     // A takeover whose whole slice joined the backlog opens no lot.
-    if (lot !== 0n || running !== undefined)
-      st.auctions.set(args.id, {
-        account,
-        asset,
-        kind,
-        short: lot < 0n,
-        startTime: running?.startTime ?? t,
-        lot,
-        kicks: (running?.kicks ?? 0) + 1,
-      });
+    if (args.lot !== 0n || st.auctions.has(args.id)) joinLot(st, args.id, account, asset, kind, args.lot, t, 1);
     if (kind !== LotKind.Collateral) serveSpell(st, account, b);
     st.totals.liquidations++;
     perAsset[asset].liq++;
@@ -174,17 +180,7 @@ const HANDLERS: Handlers = {
     const asset = ctx.assetByKey.get(String(args.marketId).toLowerCase()) ?? 0;
     st.backlog.set(asset, (st.backlog.get(asset) ?? 0n) - args.size);
     // The market's own pool lot (account zero): it joins a running one, which keeps its clock.
-    const running = st.auctions.get(args.id);
-    const lot = (running?.lot ?? 0n) + args.size;
-    st.auctions.set(args.id, {
-      account: "0x0000000000000000000000000000000000000000",
-      asset,
-      kind: LotKind.Pool,
-      short: lot < 0n,
-      startTime: running?.startTime ?? t,
-      lot,
-      kicks: running?.kicks ?? 0,
-    });
+    joinLot(st, args.id, ZeroAddress, asset, LotKind.Pool, args.size, t, 0);
   },
   ShortfallSettled({ st }, args) {
     st.totals.shortfall += fromWad(args.shortfallWad);
